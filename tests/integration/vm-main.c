@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* main() of every integration test binary: the tests need systemd as PID 1
+ * on cgroup v2, i.e. the test VM (tests/vm/vm-run), whose harness unit sets
+ * JOBRUNNER_TEST_VM=1.  Anywhere else the binary exits 77, which meson
+ * reports as SKIP, after saying why. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm-env.h"
+
+int main(int argc, char *argv[]) {
+        struct criterion_test_set *tests;
+        int result = 0;
+
+        if (!getenv("JOBRUNNER_TEST_VM")) {
+                printf("SKIP: not inside the jobrunner test VM (PID 1 here is '%s', /sys/fs/cgroup is %s); "
+                       "these tests run there via the 'vm' suite or tests/vm/vm-run\n",
+                       vm_env_pid1_name(), vm_env_cgroup_fs_name());
+                return 77;
+        }
+
+        tests = criterion_initialize();
+        if (criterion_handle_args(argc, argv, true))
+                result = !criterion_run_all_tests(tests);
+        criterion_finalize(tests);
+        return result;
+}
