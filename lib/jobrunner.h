@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* libjobrunner: runs jobs as transient systemd service units with cgroup
+ * limits and isolation, captures their output into per-job files, and lets
+ * any number of followers read it from any offset, then live.
+ *
+ * Threading: everything here runs on the thread of the sd-event loop the
+ * manager is bound to; nothing is thread-safe.
+ *
+ * Errors: functions return a negative errno on failure and, where they take
+ * a jr_error, fill it with a message meant for the end user.  Callers log it
+ * once, at their boundary. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The public header names sd-bus and sd-event types only by pointer. */
+typedef struct sd_bus sd_bus;
+typedef struct sd_event sd_event;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef struct jr_error {
+        int error;              /* negative errno, 0 when unset */
+        char message[512];      /* UTF-8, no trailing newline */
+} jr_error;
+
+/* Sets *e (if e is not NULL) and returns error, negative. */
+int jr_error_set(jr_error *e, int error, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- job specification ------------------------------------------------- */
+
+#define JR_ID_STRING_MAX 33             /* 32 lowercase hex digits + NUL */
+
+/* Limits on the size of a spec, so a request cannot make the daemon or
+ * systemd allocate without bound. */
+#define JR_ARGV_MAX 4096                /* entries */
+#define JR_ENV_MAX 4096                 /* entries */
+#define JR_STRING_MAX (64u * 1024u)     /* bytes in one argv/env entry or path */
+#define JR_SPEC_BYTES_MAX (1024u * 1024u) /* all strings of a spec together */
+#define JR_IO_DEVICES_MAX 64
+
+/* Limit ranges.  For every limit 0 means "not set": no quota, systemd's
+ * default weight, no memory limit, systemd's default tasks limit. */
+#define JR_CPU_QUOTA_PERCENT_MAX 100000u /* 1000 CPUs */
+#define JR_WEIGHT_MIN 1u                 /* CPUWeight, IOWeight */
+#define JR_WEIGHT_MAX 10000u
+#define JR_MEMORY_MIN (1024u * 1024u)    /* below 1 MiB nothing can even exec */
+#define JR_TASKS_MAX_MAX 4194304u        /* the kernel's PID_MAX_LIMIT */
+#define JR_UNLIMITED UINT64_MAX          /* memory_max/tasks_max: explicitly unlimited */
+
+typedef enum jr_toggle {
+        JR_TOGGLE_DEFAULT = 0,          /* the documented default of the field */
+        JR_TOGGLE_ON,
+        JR_TOGGLE_OFF,
+} jr_toggle;
+
+typedef enum jr_network {
+        JR_NETWORK_DEFAULT = 0,         /* = none */
+        JR_NETWORK_NONE,                /* only a private loopback (PrivateNetwork=yes) */
+        JR_NETWORK_HOST,                /* the host's network */
+} jr_network;
+
+typedef struct jr_io_limit {
+        char *device;                   /* a block device node, e.g. "/dev/vda" */
+        uint64_t read_bps;              /* bytes/s, 0 = no read limit */
+        uint64_t write_bps;             /* bytes/s, 0 = no write limit */
+} jr_io_limit;
+
+typedef struct jr_spec {
+        char **argv;                    /* NULL-terminated; argv[0] an absolute path */
+        char **env;                     /* NULL-terminated "KEY=VALUE" entries, may be NULL */
+        char *working_directory;        /* absolute; NULL = "/" */
+        char *user;                     /* NULL = a dynamic user (DynamicUser=yes) */
+
+        uint32_t cpu_quota_percent;     /* % of one CPU: 150 = 1.5 CPUs; 0 = none */
+        uint32_t cpu_weight;            /* 1..10000, 0 = default (100) */
+        uint64_t memory_max;            /* bytes, >= 1 MiB; 0 or JR_UNLIMITED = none; swap is always off */
+        uint32_t io_weight;             /* 1..10000, 0 = default (100) */
+        jr_io_limit *io_limits;
+        size_t n_io_limits;
+        uint64_t tasks_max;             /* 1..JR_TASKS_MAX_MAX; 0 = default; JR_UNLIMITED = none */
+
+        jr_network network;
+        jr_toggle pid_namespace;        /* default on */
+        jr_toggle private_mounts;       /* default on */
+        jr_toggle private_tmp;          /* default on */
+} jr_spec;
+
+/* Frees everything a spec owns (not the struct itself). */
+void jr_spec_done(jr_spec *spec);
+
+/* Deep copy into *to (overwritten, not freed first).  Returns 0, or -ENOMEM
+ * and leaves *to untouched. */
+int jr_spec_copy(const jr_spec *from, jr_spec *to);
+
+/* For callers that receive counted strings (the gRPC layer), before turning
+ * them into the C strings of a spec: rejects more than JR_STRING_MAX bytes
+ * (-E2BIG), an embedded NUL and invalid UTF-8 as sd-bus defines it (no
+ * overlong forms, surrogates or noncharacters) (-EINVAL).  what names the
+ * field in the message, e.g. "argv[2]".  data may be NULL if len is 0. */
+int jr_check_string(const char *data, size_t len, const char *what, jr_error *e);
+
+typedef struct jr_validate_options {
+        bool allow_named_user;          /* may spec->user be set? (admins only) */
+} jr_validate_options;
+
+/* Checks everything before anything is created; fills e with a precise
+ * message naming the offending field.  Returns 0 or -EINVAL (-E2BIG for
+ * size caps, -EPERM for a named user that is not allowed, -ENODEV for an IO
+ * limit on something that is not a block device).  options may be NULL (no
+ * named user).  Strings must be valid UTF-8 (see jr_check_string()); argv
+ * entries and env values may contain control characters (systemd escapes
+ * them), paths may not; duplicate env keys are refused, as systemd does; the
+ * size of all strings counts each one's terminating NUL. */
+int jr_spec_validate(const jr_spec *spec, const jr_validate_options *options, jr_error *e);
+
+/* ---- job state --------------------------------------------------------- */
+
+typedef enum jr_state {
+        JR_STATE_STARTING = 1,          /* the start job is queued in systemd */
+        JR_STATE_RUNNING,
+        JR_STATE_EXITED,                /* exited by itself; exit_code, possibly non-zero */
+        JR_STATE_KILLED,                /* died of a signal not sent by a stop */
+        JR_STATE_OOM_KILLED,            /* the kernel's OOM killer, from the unit's result */
+        JR_STATE_STOPPED,               /* stopped by a user */
+        JR_STATE_FAILED_TO_START,       /* never ran: failure_reason says why */
+} jr_state;
+
+const char *jr_state_to_string(jr_state s);
+bool jr_state_is_final(jr_state s);
+
+typedef struct jr_usage {
+        uint64_t cpu_usage_ns;
+        uint64_t memory_current;        /* bytes */
+        uint64_t memory_peak;           /* bytes, 0 = unknown */
+        uint64_t io_read_bytes;
+        uint64_t io_write_bytes;
+        uint64_t tasks_current;
+} jr_usage;
+
+typedef struct jr_status {
+        char id[JR_ID_STRING_MAX];
+        const char *owner;              /* borrowed from the job */
+        const char *unit;               /* "jobrunner-<id>.service", borrowed */
+        const jr_spec *spec;            /* borrowed */
+        jr_state state;
+        int exit_code;                  /* JR_STATE_EXITED */
+        int signal;                     /* JR_STATE_KILLED, and the signal that ended a stopped job */
+        bool oom_killed;
+        const char *stopped_by;         /* borrowed, NULL unless a stop was requested */
+        bool killed_after_grace;        /* SIGKILL was needed after the grace period */
+        const char *failure_reason;     /* borrowed, JR_STATE_FAILED_TO_START */
+        uint64_t start_time_us;         /* CLOCK_REALTIME, 0 = not yet */
+        uint64_t end_time_us;           /* CLOCK_REALTIME, 0 = not yet */
+        jr_usage usage;
+        uint64_t stdout_bytes;          /* bytes read from the job's stdout so far */
+        uint64_t stderr_bytes;
+        bool output_truncated;          /* the output cap was reached */
+        unsigned followers;
+} jr_status;
+
+/* ---- the manager ------------------------------------------------------- */
+
+typedef struct jr_manager jr_manager;
+typedef struct jr_job jr_job;
+typedef struct jr_watch jr_watch;
+typedef struct jr_follower jr_follower;
+
+#define JR_OUTPUT_CAP_DEFAULT (UINT64_C(1) << 30)      /* 1 GiB per job */
+#define JR_GRACE_DEFAULT_USEC (UINT64_C(10) * 1000000)  /* 10 s */
+#define JR_GRACE_MAX_USEC (UINT64_C(300) * 1000000)     /* 5 min */
+
+typedef struct jr_manager_config {
+        const char *state_dir;          /* required; jobs/<id>/ live below it */
+        const char *init_path;          /* jobrunner-init; NULL = the installed one */
+        const char *slice;              /* NULL = "jobrunner.slice" */
+        uint64_t output_cap;            /* bytes per job, stdout+stderr; 0 = JR_OUTPUT_CAP_DEFAULT */
+} jr_manager_config;
+
+/* Binds a manager to an sd-event loop and a connection to the system bus
+ * (both referenced).  Past jobs are loaded from the state directory and
+ * still-running units re-attached. */
+int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config,
+                   jr_manager **ret, jr_error *e);
+jr_manager *jr_manager_free(jr_manager *m);
+
+/* Validates spec, creates the job's directory and pipes, and asks systemd to
+ * start jobrunner-<id>.service.  Returns at once with the job STARTING; its
+ * watches are called as it runs and ends.  owner is recorded as given. */
+int jr_manager_start(jr_manager *m, const jr_spec *spec, const char *owner,
+                     const jr_validate_options *options, jr_job **ret, jr_error *e);
+
+/* NULL if there is no such job. */
+jr_job *jr_manager_get_job(jr_manager *m, const char *id);
+
+typedef struct jr_list_filter {
+        unsigned states;                /* bit (1 << jr_state) per wanted state; 0 = all */
+        const char *owner;              /* NULL = every owner */
+} jr_list_filter;
+
+/* The matching jobs, newest first, in a NULL-terminated array the caller
+ * frees (the jobs stay the manager's).  Returns the count. */
+int jr_manager_list(jr_manager *m, const jr_list_filter *filter, jr_job ***ret);
+
+/* ---- jobs -------------------------------------------------------------- */
+
+const char *jr_job_get_id(const jr_job *j);
+const char *jr_job_get_owner(const jr_job *j);
+jr_state jr_job_get_state(const jr_job *j);
+
+/* A snapshot; usage is read from the job's cgroup while it runs. */
+int jr_job_get_status(jr_job *j, jr_status *ret);
+
+/* Stops the job: SIGTERM to every process of the unit, SIGKILL to what is
+ * left after grace_usec (0 = JR_GRACE_DEFAULT_USEC).  -EALREADY if the job
+ * has ended; a second stop while one is under way just waits for it. */
+int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e);
+
+/* handler runs on every state change of the job; when the state is final it
+ * is the last call for that change.  Free the watch to stop it. */
+typedef void (*jr_job_handler_t)(jr_job *j, void *userdata);
+int jr_job_add_watch(jr_job *j, jr_job_handler_t handler, void *userdata, jr_watch **ret);
+jr_watch *jr_watch_free(jr_watch *w);
+
+/* ---- output ------------------------------------------------------------ */
+
+typedef enum jr_stream {
+        JR_STREAM_STDOUT = 1,
+        JR_STREAM_STDERR = 2,
+} jr_stream;
+
+#define JR_STREAMS_ALL ((1u << JR_STREAM_STDOUT) | (1u << JR_STREAM_STDERR))
+
+typedef enum jr_output_event_type {
+        JR_OUTPUT_DATA = 1,             /* `length` bytes of `stream` at `offset` are in the buffer */
+        JR_OUTPUT_GAP,                  /* `length` bytes of `stream` at `offset` are not available */
+        JR_OUTPUT_END,                  /* the job has ended and every stream reached EOF */
+} jr_output_event_type;
+
+typedef enum jr_gap_reason {
+        JR_GAP_TRUNCATED = 1,           /* past the job's output cap */
+        JR_GAP_DAEMON_DOWN,             /* written while nobody was reading; length 0 = unknown */
+        JR_GAP_IO_ERROR,                /* read, but the daemon could not store it */
+} jr_gap_reason;
+
+typedef struct jr_output_event {
+        jr_output_event_type type;
+        jr_stream stream;
+        uint64_t offset;
+        uint64_t length;
+        jr_gap_reason gap_reason;
+} jr_output_event;
+
+/* Called (once, edge-triggered) when jr_follower_next() returned 0 and there
+ * is something new; never from inside jr_follower_next(). */
+typedef void (*jr_follower_wake_t)(jr_follower *f, void *userdata);
+
+/* Reads a job's output from the given per-stream offsets, then live.
+ * streams: a mask of (1 << jr_stream).  -ERANGE if an offset is past the
+ * end of its stream. */
+int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, unsigned streams,
+                    jr_follower_wake_t wake, void *userdata, jr_follower **ret, jr_error *e);
+
+/* 1: *ev filled (DATA bytes in buf); 0: nothing now, wake comes later;
+ * negative errno on error.  After END it keeps returning END. */
+int jr_follower_next(jr_follower *f, jr_output_event *ev, void *buf, size_t size);
+jr_follower *jr_follower_free(jr_follower *f);
+
+#ifdef __cplusplus
+}
+#endif
