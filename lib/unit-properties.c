@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The spec as transient unit properties, one helper per concern, in the
+ * manner of systemd's run.c and bus-unit-util.c.  Every property named here
+ * is settable on a transient service in systemd 252. */
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "unit-properties.h"
+#include "macro.h"
+
+#define DESCRIPTION_COMMAND_MAX 200     /* bytes of the command line in Description= */
+#define PID_NAMESPACE_FLAG "--pid-namespace"
+
+const char *unit_property_signature(UnitPropertyType type) {
+        static const char *const signatures[_UNIT_PROP_TYPE_MAX] = {
+                [UNIT_PROP_STRING] = "s",
+                [UNIT_PROP_BOOL] = "b",
+                [UNIT_PROP_U64] = "t",
+                [UNIT_PROP_STRV] = "as",
+                [UNIT_PROP_EXEC] = "a(sasas)",
+                [UNIT_PROP_IO_BANDWIDTH] = "a(st)",
+                [UNIT_PROP_FD] = "h",
+        };
+        return (unsigned) type < _UNIT_PROP_TYPE_MAX ? signatures[type] : NULL;
+}
+
+/* ---- the list ----------------------------------------------------------- */
+
+/* Collects properties with a sticky out-of-memory flag, so that each concern
+ * below is a plain list; unit_properties_build() checks the flag once. */
+typedef struct Builder {
+        UnitProperties list;
+        bool oom;
+} Builder;
+
+static void strv_free(char **l) {
+        for (char **p = l; p && *p; p++)
+                free(*p);
+        free(l);
+}
+
+/* Copies the NULL-terminated lists a and b into one new list. */
+static char **strv_concat(char *const *a, char *const *b) {
+        size_t na = 0, nb = 0;
+        char **l;
+
+        while (a && a[na])
+                na++;
+        while (b && b[nb])
+                nb++;
+        l = calloc(na + nb + 1, sizeof *l);
+        for (size_t i = 0; l && i < na + nb; i++)
+                if (!(l[i] = strdup(i < na ? a[i] : b[i - na]))) {
+                        strv_free(l);
+                        return NULL;
+                }
+        return l;
+}
+
+static void property_free(UnitProperty *it) {
+        if (it->type == UNIT_PROP_STRING)
+                free(it->string);
+        else if (it->type == UNIT_PROP_STRV)
+                strv_free(it->strv);
+        else if (it->type == UNIT_PROP_EXEC) {
+                free(it->exec.path);
+                strv_free(it->exec.argv);
+                strv_free(it->exec.flags);
+        } else if (it->type == UNIT_PROP_IO_BANDWIDTH) {
+                for (size_t i = 0; i < it->io.n; i++)
+                        free(it->io.items[i].device);
+                free(it->io.items);
+        }
+}
+
+/* Appends p, which owns freshly allocated copies; a NULL among them means
+ * an allocation failed. */
+static void push(Builder *b, UnitProperty p) {
+        bool missing = (p.type == UNIT_PROP_STRING && !p.string) || (p.type == UNIT_PROP_STRV && !p.strv) ||
+                       (p.type == UNIT_PROP_EXEC && (!p.exec.path || !p.exec.argv || !p.exec.flags)) ||
+                       (p.type == UNIT_PROP_IO_BANDWIDTH && !p.io.items);
+        UnitProperty *items = b->oom || missing ? NULL : reallocarray(b->list.items, b->list.n + 1, sizeof *items);
+
+        if (!items) {
+                property_free(&p);
+                b->oom = true;
+                return;
+        }
+        b->list.items = items;
+        items[b->list.n++] = p;
+}
+
+#define PUSH(b, n, t, ...) push((b), (UnitProperty) { .name = (n), .type = (t), __VA_ARGS__ })
+#define PUSH_STRING(b, n, v) PUSH(b, n, UNIT_PROP_STRING, .string = strdup(v))
+#define PUSH_BOOL(b, n, v) PUSH(b, n, UNIT_PROP_BOOL, .boolean = (v))
+#define PUSH_U64(b, n, v) PUSH(b, n, UNIT_PROP_U64, .u64 = (v))
+
+/* (device, bps) for every IO limit with a non-zero read (or write) rate;
+ * no property at all if there is none. */
+static void push_io_bandwidth(Builder *b, const char *name, const jr_spec *spec, bool write) {
+        UnitPropertyIO *items;
+        size_t n = 0;
+
+        for (size_t i = 0; i < spec->n_io_limits; i++)
+                n += (write ? spec->io_limits[i].write_bps : spec->io_limits[i].read_bps) > 0;
+        if (n == 0)
+                return;
+        items = calloc(n, sizeof *items);
+        n = 0;
+        for (size_t i = 0; items && i < spec->n_io_limits; i++) {
+                uint64_t bps = write ? spec->io_limits[i].write_bps : spec->io_limits[i].read_bps;
+                if (bps > 0 && !(items[n++] = (UnitPropertyIO) { strdup(spec->io_limits[i].device), bps }).device)
+                        b->oom = true;
+        }
+        PUSH(b, name, UNIT_PROP_IO_BANDWIDTH, .io = { items, n });
+}
+
+/* ---- Description= ------------------------------------------------------- */
+
+/* One argument as a shell-like word: quoted when it is empty or holds blanks,
+ * quotes, backslashes or control characters, which are C-escaped. */
+static void put_word(FILE *f, const char *s) {
+        bool q = !*s || strpbrk(s, " \t'\"\\");
+
+        for (const char *c = s; !q && *c; c++)
+                q = (unsigned char) *c < 0x20 || *c == 0x7F;
+        if (!q) {
+                fputs(s, f);
+                return;
+        }
+        fputc('"', f);
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                        fprintf(f, "\\%c", *c);
+                else if (*c == '\n')
+                        fputs("\\n", f);
+                else if (*c == '\t')
+                        fputs("\\t", f);
+                else if (*c < 0x20 || *c == 0x7F)
+                        fprintf(f, "\\x%02x", *c);
+                else
+                        fputc(*c, f);
+        }
+        fputc('"', f);
+}
+
+static char *description_new(const char *job_id, char *const *argv) {
+        _cleanup_free_ char *cmd = NULL;
+        size_t len = 0;
+        char *d = NULL;
+        FILE *f = open_memstream(&cmd, &len);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; argv[i] && len <= DESCRIPTION_COMMAND_MAX; i++) {
+                if (i > 0)
+                        fputc(' ', f);
+                put_word(f, argv[i]);
+                fflush(f);
+        }
+        if (fclose(f) != 0 || !cmd)
+                return NULL;
+        if (len > DESCRIPTION_COMMAND_MAX) {
+                /* Cut at a character boundary: D-Bus strings must be UTF-8. */
+                size_t cut = DESCRIPTION_COMMAND_MAX;
+                while (cut > 0 && ((unsigned char) cmd[cut] & 0xC0) == 0x80)
+                        cut--;
+                cmd[cut] = 0;
+                if (asprintf(&d, "jobrunner job %s: %s…", job_id, cmd) < 0)
+                        return NULL;
+        } else if (asprintf(&d, "jobrunner job %s: %s", job_id, cmd) < 0)
+                return NULL;
+        return d;
+}
+
+/* ---- one helper per concern --------------------------------------------- */
+
+static void add_lifecycle(Builder *b, const UnitPropertiesInput *in) {
+        PUSH(b, "Description", UNIT_PROP_STRING, .string = description_new(in->job_id, in->spec->argv));
+        PUSH_BOOL(b, "AddRef", true);
+        /* Failed units stay until the library has read their result and
+         * reset them, even across a daemon restart; successful ones go. */
+        PUSH_STRING(b, "CollectMode", "inactive");
+}
+
+static void add_exec(Builder *b, const UnitPropertiesInput *in) {
+        bool pidns = in->spec->pid_namespace != JR_TOGGLE_OFF;
+        char *head[] = { (char *) in->init_path, (char *) (pidns ? PID_NAMESPACE_FLAG : "--"), pidns ? (char *) "--" : NULL, NULL };
+        char *flags[] = { (char *) "no-env-expand", NULL };
+
+        PUSH_STRING(b, "Type", "notify");
+        PUSH_STRING(b, "NotifyAccess", "main");
+        /* [init_path, (--pid-namespace), --, argv...]; no-env-expand: systemd
+         * must not expand "$FOO" in the job's arguments. */
+        PUSH(b, "ExecStartEx", UNIT_PROP_EXEC,
+             .exec = { strdup(in->init_path), strv_concat(head, in->spec->argv), strv_concat(flags, NULL) });
+        if (in->spec->env && in->spec->env[0])
+                PUSH(b, "Environment", UNIT_PROP_STRV, .strv = strv_concat(in->spec->env, NULL));
+        if (in->spec->working_directory)
+                PUSH_STRING(b, "WorkingDirectory", in->spec->working_directory);
+}
+
+static void add_identity(Builder *b, const UnitPropertiesInput *in) {
+        const char *user = in->spec->user;
+
+        if (user)
+                PUSH_STRING(b, "User", user);
+        else
+                PUSH_BOOL(b, "DynamicUser", true);
+        PUSH_BOOL(b, "NoNewPrivileges", true);
+        /* jobrunner-init needs CAP_SYS_ADMIN to set up the PID namespace and
+         * drops it before it executes the job; root has it anyway. */
+        if (in->spec->pid_namespace != JR_TOGGLE_OFF && !(user && strcmp(user, "root") == 0)) {
+                PUSH_U64(b, "AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
+                PUSH_U64(b, "CapabilityBoundingSet", UINT64_C(1) << CAP_SYS_ADMIN);
+        }
+}
+
+/* Numeric limits: left out when 0 ("not set"); JR_UNLIMITED is UINT64_MAX,
+ * which systemd reads as "infinity". */
+static const struct {
+        const char *property;
+        size_t offset, size;            /* of a uint32_t or uint64_t in jr_spec */
+        uint64_t scale;
+} cgroup_limits[] = {
+        { "CPUQuotaPerSecUSec", offsetof(jr_spec, cpu_quota_percent), sizeof(uint32_t), 10000 }, /* % → µs per s */
+        { "CPUWeight", offsetof(jr_spec, cpu_weight), sizeof(uint32_t), 1 },
+        { "MemoryMax", offsetof(jr_spec, memory_max), sizeof(uint64_t), 1 },
+        { "IOWeight", offsetof(jr_spec, io_weight), sizeof(uint32_t), 1 },
+        { "TasksMax", offsetof(jr_spec, tasks_max), sizeof(uint64_t), 1 },
+};
+
+static void add_cgroup(Builder *b, const UnitPropertiesInput *in) {
+        static const char *const accounting[] = { "CPUAccounting", "MemoryAccounting", "IOAccounting", "TasksAccounting" };
+
+        PUSH_STRING(b, "Slice", in->slice);
+        for (size_t i = 0; i < ELEMENTSOF(accounting); i++)
+                PUSH_BOOL(b, accounting[i], true);
+        for (size_t i = 0; i < ELEMENTSOF(cgroup_limits); i++) {
+                const char *field = (const char *) in->spec + cgroup_limits[i].offset;
+                uint32_t v32;
+                uint64_t v;
+                if (cgroup_limits[i].size == sizeof v32) {
+                        memcpy(&v32, field, sizeof v32);
+                        v = v32;
+                } else
+                        memcpy(&v, field, sizeof v);
+                if (v != 0)
+                        PUSH_U64(b, cgroup_limits[i].property, v == JR_UNLIMITED ? UINT64_MAX : v * cgroup_limits[i].scale);
+        }
+        PUSH_U64(b, "MemorySwapMax", 0); /* swap is always off */
+        push_io_bandwidth(b, "IOReadBandwidthMax", in->spec, false);
+        push_io_bandwidth(b, "IOWriteBandwidthMax", in->spec, true);
+}
+
+static void add_isolation(Builder *b, const UnitPropertiesInput *in) {
+        PUSH_BOOL(b, "PrivateNetwork", in->spec->network != JR_NETWORK_HOST);
+        PUSH_BOOL(b, "PrivateMounts", in->spec->private_mounts != JR_TOGGLE_OFF);
+        PUSH_BOOL(b, "PrivateTmp", in->spec->private_tmp != JR_TOGGLE_OFF);
+}
+
+static void add_kill(Builder *b, const UnitPropertiesInput *in) {
+        PUSH_STRING(b, "KillMode", "control-group");
+        PUSH_U64(b, "TimeoutStopUSec", in->stop_timeout_usec);
+        PUSH_STRING(b, "OOMPolicy", "kill");
+        PUSH_BOOL(b, "SendSIGKILL", true);
+}
+
+static void add_output(Builder *b, const UnitPropertiesInput *in) {
+        PUSH_STRING(b, "StandardInput", "null");
+        if (in->stdout_fd >= 0)
+                PUSH(b, "StandardOutputFileDescriptor", UNIT_PROP_FD, .fd = in->stdout_fd);
+        if (in->stderr_fd >= 0)
+                PUSH(b, "StandardErrorFileDescriptor", UNIT_PROP_FD, .fd = in->stderr_fd);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int unit_properties_build(const UnitPropertiesInput *in, UnitProperties *ret, jr_error *e) {
+        static void (*const concerns[])(Builder *, const UnitPropertiesInput *) = {
+                add_lifecycle, add_exec, add_identity, add_cgroup, add_isolation, add_kill, add_output,
+        };
+        Builder b = {};
+
+        *ret = (UnitProperties) {};
+        if (!in || !in->spec || !in->spec->argv || !in->spec->argv[0])
+                return jr_error_set(e, -EINVAL, "unit properties: no spec or an empty argv");
+        if (!in->job_id || !in->job_id[0] || !in->slice || !in->slice[0])
+                return jr_error_set(e, -EINVAL, "unit properties: no job id or slice");
+        if (!in->init_path || in->init_path[0] != '/')
+                return jr_error_set(e, -EINVAL, "unit properties: the init path must be absolute");
+        if (in->spec->n_io_limits > 0 && !in->spec->io_limits)
+                return jr_error_set(e, -EINVAL, "unit properties: io_limits: no array");
+
+        for (size_t i = 0; i < ELEMENTSOF(concerns); i++)
+                concerns[i](&b, in);
+        if (b.oom) {
+                unit_properties_done(&b.list);
+                return jr_error_set(e, -ENOMEM, "out of memory building the unit's properties");
+        }
+        *ret = b.list;
+        return 0;
+}
+
+void unit_properties_done(UnitProperties *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n; i++)
+                property_free(&p->items[i]);
+        free(p->items);
+        *p = (UnitProperties) {};
+}
+
+const UnitProperty *unit_properties_find(const UnitProperties *p, const char *name) {
+        for (size_t i = 0; p && i < p->n; i++)
+                if (strcmp(p->items[i].name, name) == 0)
+                        return &p->items[i];
+        return NULL;
+}

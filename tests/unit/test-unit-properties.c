@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <string.h>
+
+#include "jobrunner.h"
+#include "macro.h"
+#include "unit-properties.h"
+
+#define ID "0123456789abcdef0123456789abcdef"
+#define INIT "/usr/libexec/jobrunner-init"
+
+static char *argv_ls[] = { (char *) "/bin/ls", (char *) "-l", (char *) "$HOME", NULL };
+static UnitProperties props;
+
+static void fini(void) {
+        unit_properties_done(&props);
+}
+
+TestSuite(unit_properties, .fini = fini);
+
+static UnitPropertiesInput input(const jr_spec *spec) {
+        return (UnitPropertiesInput) { .spec = spec, .job_id = ID, .slice = "jobrunner.slice", .init_path = INIT,
+                                       .stop_timeout_usec = 10 * 1000 * 1000, .stdout_fd = 7, .stderr_fd = 8 };
+}
+
+static void build(const jr_spec *spec) {
+        UnitPropertiesInput in = input(spec);
+        jr_error e = {};
+
+        cr_assert_eq(unit_properties_build(&in, &props, &e), 0, "%s", e.message);
+}
+
+static const UnitProperty *get(const char *name, UnitPropertyType type) {
+        const UnitProperty *p = unit_properties_find(&props, name);
+
+        cr_assert_not_null(p, "%s missing", name);
+        cr_assert_eq(p->type, type, "%s has type %d", name, p->type);
+        return p;
+}
+
+static void expect_string(const char *name, const char *value) {
+        cr_expect_str_eq(get(name, UNIT_PROP_STRING)->string, value, "%s", name);
+}
+static void expect_bool(const char *name, bool value) {
+        cr_expect_eq(get(name, UNIT_PROP_BOOL)->boolean, value, "%s", name);
+}
+static void expect_u64(const char *name, uint64_t value) {
+        cr_expect_eq(get(name, UNIT_PROP_U64)->u64, value, "%s = %" PRIu64 ", expected %" PRIu64, name,
+                     get(name, UNIT_PROP_U64)->u64, value);
+}
+static void expect_absent(const char *name) {
+        cr_expect_null(unit_properties_find(&props, name), "%s should be absent", name);
+}
+static void expect_strv(char **l, const char *const *want) {
+        size_t i = 0;
+        for (; want[i]; i++) {
+                cr_assert_not_null(l[i], "entry %zu missing, expected %s", i, want[i]);
+                cr_expect_str_eq(l[i], want[i]);
+        }
+        cr_expect_null(l[i], "extra entry %zu: %s", i, l[i]);
+}
+
+Test(unit_properties, defaults) {
+        jr_spec s = { .argv = argv_ls };
+
+        build(&s);
+        cr_expect(strncmp(get("Description", UNIT_PROP_STRING)->string, "jobrunner job " ID ": /bin/ls -l $HOME", 200) == 0,
+                  "%s", get("Description", UNIT_PROP_STRING)->string);
+        expect_bool("AddRef", true);
+        expect_string("CollectMode", "inactive");
+        expect_string("Type", "notify");
+        expect_string("NotifyAccess", "main");
+
+        const UnitProperty *x = get("ExecStartEx", UNIT_PROP_EXEC);
+        cr_expect_str_eq(x->exec.path, INIT);
+        expect_strv(x->exec.argv, (const char *const[]) { INIT, "--pid-namespace", "--", "/bin/ls", "-l", "$HOME", NULL });
+        expect_strv(x->exec.flags, (const char *const[]) { "no-env-expand", NULL });
+        expect_absent("Environment");
+        expect_absent("WorkingDirectory");
+
+        expect_bool("DynamicUser", true);
+        expect_absent("User");
+        expect_bool("NoNewPrivileges", true);
+        expect_u64("AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
+        expect_u64("CapabilityBoundingSet", UINT64_C(1) << CAP_SYS_ADMIN);
+
+        expect_string("Slice", "jobrunner.slice");
+        expect_bool("CPUAccounting", true);
+        expect_bool("MemoryAccounting", true);
+        expect_bool("IOAccounting", true);
+        expect_bool("TasksAccounting", true);
+        expect_u64("MemorySwapMax", 0);
+        expect_absent("CPUQuotaPerSecUSec");
+        expect_absent("CPUWeight");
+        expect_absent("MemoryMax");
+        expect_absent("IOWeight");
+        expect_absent("IOReadBandwidthMax");
+        expect_absent("IOWriteBandwidthMax");
+        expect_absent("TasksMax");
+
+        expect_bool("PrivateNetwork", true);
+        expect_bool("PrivateMounts", true);
+        expect_bool("PrivateTmp", true);
+
+        expect_string("KillMode", "control-group");
+        expect_u64("TimeoutStopUSec", 10 * 1000 * 1000);
+        expect_string("OOMPolicy", "kill");
+        expect_bool("SendSIGKILL", true);
+
+        expect_string("StandardInput", "null");
+        cr_expect_eq(get("StandardOutputFileDescriptor", UNIT_PROP_FD)->fd, 7);
+        cr_expect_eq(get("StandardErrorFileDescriptor", UNIT_PROP_FD)->fd, 8);
+
+        for (size_t i = 0; i < props.n; i++) {
+                cr_expect_not_null(unit_property_signature(props.items[i].type));
+                for (size_t j = i + 1; j < props.n; j++)
+                        cr_expect_str_neq(props.items[i].name, props.items[j].name, "duplicate property");
+        }
+}
+
+Test(unit_properties, signatures) {
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_STRING), "s");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_BOOL), "b");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_U64), "t");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_STRV), "as");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_EXEC), "a(sasas)");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_IO_BANDWIDTH), "a(st)");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_FD), "h");
+        cr_expect_null(unit_property_signature(_UNIT_PROP_TYPE_MAX));
+}
+
+Test(unit_properties, every_limit_converted) {
+        jr_io_limit io[] = {
+                { (char *) "/dev/vda", 1000, 0 },
+                { (char *) "/dev/vdb", 0, 2000 },
+                { (char *) "/dev/vdc", 3000, 4000 },
+        };
+        jr_spec s = { .argv = argv_ls, .cpu_quota_percent = 50, .cpu_weight = 200, .memory_max = 64 << 20,
+                      .io_weight = 300, .tasks_max = 42, .io_limits = io, .n_io_limits = ELEMENTSOF(io) };
+
+        build(&s);
+        expect_u64("CPUQuotaPerSecUSec", 500000);
+        expect_u64("CPUWeight", 200);
+        expect_u64("MemoryMax", 64 << 20);
+        expect_u64("MemorySwapMax", 0);
+        expect_u64("IOWeight", 300);
+        expect_u64("TasksMax", 42);
+
+        const UnitProperty *r = get("IOReadBandwidthMax", UNIT_PROP_IO_BANDWIDTH);
+        cr_assert_eq(r->io.n, 2);
+        cr_expect_str_eq(r->io.items[0].device, "/dev/vda");
+        cr_expect_eq(r->io.items[0].bps, 1000);
+        cr_expect_str_eq(r->io.items[1].device, "/dev/vdc");
+        cr_expect_eq(r->io.items[1].bps, 3000);
+        cr_expect_neq(r->io.items[0].device, io[0].device, "the list owns copies");
+
+        const UnitProperty *w = get("IOWriteBandwidthMax", UNIT_PROP_IO_BANDWIDTH);
+        cr_assert_eq(w->io.n, 2);
+        cr_expect_str_eq(w->io.items[0].device, "/dev/vdb");
+        cr_expect_eq(w->io.items[0].bps, 2000);
+        cr_expect_str_eq(w->io.items[1].device, "/dev/vdc");
+        cr_expect_eq(w->io.items[1].bps, 4000);
+}
+
+Test(unit_properties, extremes_and_unlimited) {
+        jr_spec s = { .argv = argv_ls, .cpu_quota_percent = JR_CPU_QUOTA_PERCENT_MAX, .memory_max = JR_UNLIMITED,
+                      .tasks_max = JR_UNLIMITED, .cpu_weight = JR_WEIGHT_MAX, .io_weight = JR_WEIGHT_MIN };
+
+        build(&s);
+        expect_u64("CPUQuotaPerSecUSec", UINT64_C(1000000000));
+        expect_u64("MemoryMax", UINT64_MAX);
+        expect_u64("TasksMax", UINT64_MAX);
+        expect_u64("CPUWeight", 10000);
+        expect_u64("IOWeight", 1);
+}
+
+Test(unit_properties, env_wd_and_isolation_off) {
+        char *env[] = { (char *) "A=1", (char *) "B=x y", NULL };
+        jr_spec s = { .argv = argv_ls, .env = env, .working_directory = (char *) "/srv", .user = (char *) "nobody",
+                      .network = JR_NETWORK_HOST, .private_mounts = JR_TOGGLE_OFF, .private_tmp = JR_TOGGLE_OFF };
+
+        build(&s);
+        const UnitProperty *p = get("Environment", UNIT_PROP_STRV);
+        expect_strv(p->strv, (const char *const[]) { "A=1", "B=x y", NULL });
+        cr_expect_neq(p->strv, env);
+        expect_string("WorkingDirectory", "/srv");
+        expect_string("User", "nobody");
+        expect_absent("DynamicUser");
+        expect_bool("PrivateNetwork", false);
+        expect_bool("PrivateMounts", false);
+        expect_bool("PrivateTmp", false);
+        expect_u64("AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
+}
+
+Test(unit_properties, network_none_explicit) {
+        jr_spec s = { .argv = argv_ls, .network = JR_NETWORK_NONE, .private_mounts = JR_TOGGLE_ON, .private_tmp = JR_TOGGLE_ON };
+
+        build(&s);
+        expect_bool("PrivateNetwork", true);
+        expect_bool("PrivateMounts", true);
+        expect_bool("PrivateTmp", true);
+}
+
+Test(unit_properties, pid_namespace_off) {
+        jr_spec s = { .argv = argv_ls, .pid_namespace = JR_TOGGLE_OFF };
+
+        build(&s);
+        expect_strv(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv,
+                    (const char *const[]) { INIT, "--", "/bin/ls", "-l", "$HOME", NULL });
+        expect_absent("AmbientCapabilities");
+        expect_absent("CapabilityBoundingSet");
+        expect_bool("DynamicUser", true);
+}
+
+Test(unit_properties, pid_namespace_on_explicitly) {
+        jr_spec s = { .argv = argv_ls, .pid_namespace = JR_TOGGLE_ON };
+
+        build(&s);
+        cr_expect_str_eq(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
+        expect_u64("AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
+}
+
+Test(unit_properties, named_user_root_gets_no_ambient_caps) {
+        jr_spec s = { .argv = argv_ls, .user = (char *) "root" };
+
+        build(&s);
+        expect_string("User", "root");
+        expect_absent("DynamicUser");
+        expect_bool("NoNewPrivileges", true);
+        cr_expect_str_eq(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
+        expect_absent("AmbientCapabilities");
+        expect_absent("CapabilityBoundingSet");
+}
+
+Test(unit_properties, fds_carried_or_left_out) {
+        jr_spec s = { .argv = argv_ls };
+        UnitPropertiesInput in = input(&s);
+
+        in.stdout_fd = 0;
+        in.stderr_fd = -1;
+        cr_assert_eq(unit_properties_build(&in, &props, NULL), 0);
+        cr_expect_eq(get("StandardOutputFileDescriptor", UNIT_PROP_FD)->fd, 0);
+        expect_absent("StandardErrorFileDescriptor");
+}
+
+Test(unit_properties, description_is_escaped_and_cut_on_a_character) {
+        char arg[400];
+        memset(arg, 'a', sizeof arg);
+        /* 'é' (2 bytes) straddles the 200-byte cut of the command line:
+         * it takes bytes 199 and 200 of it. */
+        size_t at = 199 - strlen("/bin/echo \"x y\\n\" ");
+        memcpy(arg + at, "é", 2);
+        arg[sizeof arg - 1] = 0;
+        char *argv[] = { (char *) "/bin/echo", (char *) "x y\n", arg, NULL };
+        jr_spec s = { .argv = argv };
+
+        build(&s);
+        const char *d = get("Description", UNIT_PROP_STRING)->string;
+        const char *prefix = "jobrunner job " ID ": /bin/echo \"x y\\n\" aaa";
+        cr_expect(strncmp(d, prefix, strlen(prefix)) == 0, "%s", d);
+        size_t n = strlen(d);
+        cr_expect(n >= 3 && strcmp(d + n - 3, "…") == 0, "ends with an ellipsis: %s", d);
+        cr_expect(n - 3 - strlen("jobrunner job " ID ": ") <= 200, "length %zu", n);
+        cr_expect((unsigned char) d[n - 4] == 'a', "cut before the 'é', not in it");
+}
+
+Test(unit_properties, bad_input) {
+        jr_spec s = { .argv = argv_ls }, empty = {};
+        UnitPropertiesInput in = input(&s);
+        jr_error e = {};
+
+        in.init_path = "jobrunner-init";
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+        cr_expect(strstr(e.message, "init path"));
+        cr_expect_eq(props.n, 0);
+        in = input(&s);
+        in.slice = NULL;
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+        in = input(&empty);
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+        cr_expect_eq(unit_properties_build(NULL, &props, &e), -EINVAL);
+}
