@@ -262,7 +262,8 @@ typedef struct jr_output_event {
  * is something new; never from inside jr_follower_next(). */
 typedef void (*jr_follower_wake_t)(jr_follower *f, void *userdata);
 
-/* Reads a job's output from the given per-stream offsets, then live.
+/* Reads a job's output from the given per-stream offsets, then live; wake
+ * may be NULL for a caller that polls jr_follower_next() on its own.
  * streams: a mask of (1 << jr_stream).  -ERANGE if an offset is past the
  * end of its stream. */
 int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, unsigned streams,

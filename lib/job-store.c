@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job-store.h"
+#include "macro.h"
+
+int job_store_write_value(FILE *f, const char *key, const char *value) {
+        fprintf(f, "%s=", key);
+        for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
+                if (*p == '\\')
+                        fputs("\\\\", f);
+                else if (*p == '\n')
+                        fputs("\\n", f);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\x%02x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('\n', f);
+        return ferror(f) ? -EIO : 0;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+int job_store_unescape(const char *in, char **ret) {
+        char *out = malloc(strlen(in) + 1), *o = out;
+
+        if (!out)
+                return -ENOMEM;
+        for (const char *p = in; *p; p++) {
+                if (*p != '\\') {
+                        *o++ = *p;
+                        continue;
+                }
+                p++;
+                if (*p == '\\')
+                        *o++ = '\\';
+                else if (*p == 'n')
+                        *o++ = '\n';
+                else if (*p == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0 && (p[1] != '0' || p[2] != '0')) {
+                        *o++ = (char) (hexval(p[1]) << 4 | hexval(p[2]));
+                        p += 2;
+                } else {
+                        free(out);
+                        return -EBADMSG;
+                }
+        }
+        *o = '\0';
+        *ret = out;
+        return 0;
+}
+
+static void write_u64(FILE *f, const char *key, uint64_t v) {
+        fprintf(f, "%s=%" PRIu64 "\n", key, v);
+}
+
+static void write_spec(FILE *f, const jr_spec *s) {
+        for (char **a = s->argv; a && *a; a++)
+                job_store_write_value(f, "argv", *a);
+        for (char **e = s->env; e && *e; e++)
+                job_store_write_value(f, "env", *e);
+        if (s->working_directory)
+                job_store_write_value(f, "working_directory", s->working_directory);
+        if (s->user)
+                job_store_write_value(f, "user", s->user);
+        write_u64(f, "cpu_quota_percent", s->cpu_quota_percent);
+        write_u64(f, "cpu_weight", s->cpu_weight);
+        write_u64(f, "memory_max", s->memory_max);
+        write_u64(f, "io_weight", s->io_weight);
+        for (size_t i = 0; i < s->n_io_limits; i++)
+                fprintf(f, "io=%" PRIu64 " %" PRIu64 " %s\n", s->io_limits[i].read_bps,
+                        s->io_limits[i].write_bps, s->io_limits[i].device);
+        write_u64(f, "tasks_max", s->tasks_max);
+        write_u64(f, "network", s->network);
+        write_u64(f, "pid_namespace", s->pid_namespace);
+        write_u64(f, "private_mounts", s->private_mounts);
+        write_u64(f, "private_tmp", s->private_tmp);
+}
+
+int job_store_save(const jr_job *j) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd, r;
+
+        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0 ||
+            asprintf(&tmp, "%s/." JOB_STORE_FILE ".tmp", j->dir) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+
+        job_store_write_value(f, "id", j->id);
+        job_store_write_value(f, "owner", j->owner);
+        write_spec(f, &j->spec);
+        write_u64(f, "state", j->state);
+        write_u64(f, "start_job_done", j->start_job_done);
+        job_store_write_value(f, "start_job_result", j->start_job_result);
+        write_u64(f, "stop_requested", j->stop_requested);
+        if (j->stopped_by)
+                job_store_write_value(f, "stopped_by", j->stopped_by);
+        if (j->failure_reason)
+                job_store_write_value(f, "failure_reason", j->failure_reason);
+        fprintf(f, "exit_code=%d\nsignal=%d\n", j->exit_code, j->signal);
+        write_u64(f, "oom_killed", j->oom_killed);
+        write_u64(f, "killed_after_grace", j->killed_after_grace);
+        write_u64(f, "start_time_us", j->start_time_us);
+        write_u64(f, "end_time_us", j->end_time_us);
+        write_u64(f, "cpu_usage_ns", j->usage.cpu_usage_ns);
+        write_u64(f, "memory_peak", j->usage.memory_peak);
+        write_u64(f, "io_read_bytes", j->usage.io_read_bytes);
+        write_u64(f, "io_write_bytes", j->usage.io_write_bytes);
+
+        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
+                r = errno > 0 ? -errno : -EIO;
+                (void) unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                (void) unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+static int strv_push(char ***strv, char *s) {
+        size_t n = 0;
+        char **grown;
+
+        while (*strv && (*strv)[n])
+                n++;
+        grown = realloc(*strv, (n + 2) * sizeof(char *));
+        if (!grown)
+                return -ENOMEM;
+        grown[n] = s;
+        grown[n + 1] = NULL;
+        *strv = grown;
+        return 0;
+}
+
+static int parse_io(jr_spec *s, const char *value) {
+        jr_io_limit *grown, *l;
+        int n = 0;
+
+        grown = realloc(s->io_limits, (s->n_io_limits + 1) * sizeof(jr_io_limit));
+        if (!grown)
+                return -ENOMEM;
+        s->io_limits = grown;
+        l = &s->io_limits[s->n_io_limits];
+        if (sscanf(value, "%" SCNu64 " %" SCNu64 " %n", &l->read_bps, &l->write_bps, &n) != 2 || n == 0)
+                return -EBADMSG;
+        l->device = strdup(value + n);
+        if (!l->device)
+                return -ENOMEM;
+        s->n_io_limits++;
+        return 0;
+}
+
+/* One "key=value" line into the job.  Unknown keys are ignored: a newer
+ * version may have written them. */
+static int apply_line(jr_job *j, const char *key, char *value) {
+        jr_spec *s = &j->spec;
+        uint64_t u = strtoull(value, NULL, 10);
+
+#define U(name, field) if (strcmp(key, name) == 0) { field = (__typeof__(field)) u; return 0; }
+#define STR(name, field) if (strcmp(key, name) == 0) { free(field); field = value; return 1; }
+        U("cpu_quota_percent", s->cpu_quota_percent);
+        U("cpu_weight", s->cpu_weight);
+        U("memory_max", s->memory_max);
+        U("io_weight", s->io_weight);
+        U("tasks_max", s->tasks_max);
+        U("network", s->network);
+        U("pid_namespace", s->pid_namespace);
+        U("private_mounts", s->private_mounts);
+        U("private_tmp", s->private_tmp);
+        U("state", j->state);
+        U("start_job_done", j->start_job_done);
+        U("stop_requested", j->stop_requested);
+        U("oom_killed", j->oom_killed);
+        U("killed_after_grace", j->killed_after_grace);
+        U("start_time_us", j->start_time_us);
+        U("end_time_us", j->end_time_us);
+        U("cpu_usage_ns", j->usage.cpu_usage_ns);
+        U("memory_peak", j->usage.memory_peak);
+        U("io_read_bytes", j->usage.io_read_bytes);
+        U("io_write_bytes", j->usage.io_write_bytes);
+        STR("working_directory", s->working_directory);
+        STR("user", s->user);
+        STR("stopped_by", j->stopped_by);
+        STR("failure_reason", j->failure_reason);
+#undef U
+#undef STR
+        if (strcmp(key, "exit_code") == 0)
+                j->exit_code = (int) strtol(value, NULL, 10);
+        else if (strcmp(key, "signal") == 0)
+                j->signal = (int) strtol(value, NULL, 10);
+        else if (strcmp(key, "start_job_result") == 0)
+                snprintf(j->start_job_result, sizeof(j->start_job_result), "%s", value);
+        else if (strcmp(key, "owner") == 0) {
+                free(j->owner);
+                j->owner = value;
+                return 1;
+        } else if (strcmp(key, "argv") == 0)
+                return strv_push(&s->argv, value) < 0 ? -ENOMEM : 1;
+        else if (strcmp(key, "env") == 0)
+                return strv_push(&s->env, value) < 0 ? -ENOMEM : 1;
+        else if (strcmp(key, "io") == 0)
+                return parse_io(s, value);
+        return 0;
+}
+
+int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t size = 0;
+        jr_job *j;
+        int r;
+
+        r = job_new(m, id, NULL, NULL, &j);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                job_free(j);
+                return r;
+        }
+        while (getline(&line, &size, f) > 0) {
+                char *eq = strchr(line, '='), *value;
+
+                line[strcspn(line, "\n")] = '\0';
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                r = job_store_unescape(eq + 1, &value);
+                if (r < 0)
+                        break;
+                r = apply_line(j, line, value);
+                if (r <= 0)
+                        free(value);    /* not taken over */
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0 && (!j->spec.argv || j->state < JR_STATE_STARTING || j->state > JR_STATE_FAILED_TO_START))
+                r = -EBADMSG;
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
+        *ret = j;
+        return 0;
+}

@@ -1,0 +1,569 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-usage.h"
+#include "job.h"
+#include "job-store.h"
+#include "log.h"
+#include "macro.h"
+#include "unit-properties.h"
+
+#define SD_IFACE_UNIT "org.freedesktop.systemd1.Unit"
+#define SD_IFACE_SERVICE "org.freedesktop.systemd1.Service"
+
+static uint64_t now_realtime_us(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spec, jr_job **ret) {
+        jr_job *j;
+        int r;
+
+        j = calloc(1, sizeof(jr_job));
+        if (!j)
+                return -ENOMEM;
+        j->manager = m;
+        j->state = JR_STATE_STARTING;
+        unit_state_init(&j->unit_state);
+        snprintf(j->id, sizeof(j->id), "%s", id);
+        if (asprintf(&j->unit, JR_UNIT_PREFIX "%s.service", id) < 0 ||
+            asprintf(&j->dir, "%s/jobs/%s", m->state_dir, id) < 0) {
+                j->unit = j->dir = NULL;
+                job_free(j);
+                return -ENOMEM;
+        }
+        j->owner = strdup(owner ?: "");
+        if (!j->owner) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        if (spec) {
+                r = jr_spec_copy(spec, &j->spec);
+                if (r < 0) {
+                        job_free(j);
+                        return r;
+                }
+        }
+        *ret = j;
+        return 0;
+}
+
+jr_job *job_free(jr_job *j) {
+        if (!j)
+                return NULL;
+        while (j->watches)
+                jr_watch_free(j->watches);
+        sd_bus_slot_unref(j->properties_slot);
+        sd_bus_slot_unref(j->call_slot);
+        sd_bus_slot_unref(j->stop_slot);
+        output_capture_free(j->capture);
+        output_store_unref(j->store);
+        unit_state_done(&j->unit_state);
+        jr_spec_done(&j->spec);
+        free(j->unit);
+        free(j->owner);
+        free(j->dir);
+        free(j->stopped_by);
+        free(j->failure_reason);
+        free(j);
+        return NULL;
+}
+
+void job_notify(jr_job *j) {
+        /* A handler may free its own watch: take the next one first. */
+        for (jr_watch *w = j->watches, *next; w; w = next) {
+                next = w->next;
+                w->handler(j, w->userdata);
+        }
+}
+
+static void job_set_state(jr_job *j, jr_state state) {
+        if (j->state == state)
+                return;
+        j->state = state;
+        (void) job_store_save(j);
+        job_notify(j);
+}
+
+/* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
+ * on, as systemd nests slices by their dashes. */
+static int unit_cgroup_path(const jr_job *j, char **ret) {
+        const char *slice = j->manager->slice;
+        _cleanup_free_ char *path = NULL;
+        size_t len = 0;
+
+        if (j->unit_state.control_group && j->unit_state.control_group[0]) {
+                *ret = strdup(j->unit_state.control_group);
+                return *ret ? 0 : -ENOMEM;
+        }
+        path = malloc(strlen(slice) * strlen(slice) + strlen(j->unit) + 16);
+        if (!path)
+                return -ENOMEM;
+        path[0] = '\0';
+        for (const char *dash = strchr(slice, '-'); dash; dash = strchr(dash + 1, '-'))
+                len += (size_t) sprintf(path + len, "/%.*s.slice", (int) (dash - slice), slice);
+        sprintf(path + len, "/%s/%s", slice, j->unit);
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
+/* Samples the cgroup while it exists; the peak is the maximum seen. */
+static void job_sample_usage(jr_job *j) {
+        _cleanup_free_ char *cgroup = NULL;
+        jr_usage u;
+
+        if (unit_cgroup_path(j, &cgroup) < 0)
+                return;
+        if (cgroup_read_usage("/sys/fs/cgroup", cgroup, &u) < 0)
+                return;
+        if (u.memory_peak < j->usage.memory_peak)
+                u.memory_peak = j->usage.memory_peak;
+        if (u.memory_peak < u.memory_current)
+                u.memory_peak = u.memory_current;
+        j->usage = u;
+}
+
+static char *failure_reason(const jr_job *j) {
+        const UnitState *u = &j->unit_state;
+        char *reason = NULL;
+
+        /* jobrunner-init says "cannot execute PATH: REASON" via STATUS=. */
+        if (u->status_text && u->status_text[0])
+                return strdup(u->status_text);
+        if (u->exec_main_code == CLD_EXITED && u->exec_main_status == 203)
+                (void) asprintf(&reason, "cannot execute %s", j->spec.argv ? j->spec.argv[0] : "?");
+        else
+                (void) asprintf(&reason, "systemd could not start %s: start job %s, unit result %s",
+                                j->unit, j->start_job_result, u->result[0] ? u->result : "unknown");
+        return reason;
+}
+
+/* The end state, from the unit's result and its main process's fate.  OOM
+ * comes from the unit's result (the cgroup's memory events), never from an
+ * exit code such as 137. */
+static void job_decide_end(jr_job *j) {
+        const UnitState *u = &j->unit_state;
+
+        j->oom_killed = strcmp(u->result, "oom-kill") == 0;
+        if (u->exec_main_code == CLD_KILLED || u->exec_main_code == CLD_DUMPED)
+                j->signal = u->exec_main_status;
+        else if (u->exec_main_code == CLD_EXITED)
+                j->exit_code = u->exec_main_status;
+
+        if (j->stop_requested) {
+                j->killed_after_grace = strcmp(u->result, "timeout") == 0;
+                j->state = JR_STATE_STOPPED;
+        } else if (strcmp(u->load_state, "not-found") == 0 && strcmp(j->start_job_result, "done") == 0) {
+                /* Ended while the daemon was away and already collected.
+                 * Failed units are kept until their result is read
+                 * (CollectMode=inactive), so a collected one succeeded. */
+                j->exit_code = 0;
+                j->state = JR_STATE_EXITED;
+        } else if (strcmp(j->start_job_result, "done") != 0) {
+                j->state = JR_STATE_FAILED_TO_START;
+                j->failure_reason = failure_reason(j);
+        } else if (j->oom_killed)
+                j->state = JR_STATE_OOM_KILLED;
+        else if (u->exec_main_code == CLD_EXITED)
+                j->state = JR_STATE_EXITED;
+        else if (u->exec_main_code == CLD_KILLED || u->exec_main_code == CLD_DUMPED)
+                j->state = JR_STATE_KILLED;
+        else {
+                /* Ended without a main process status: systemd's own failure. */
+                j->state = JR_STATE_FAILED_TO_START;
+                j->failure_reason = failure_reason(j);
+        }
+}
+
+static void job_finish(jr_job *j) {
+        const UnitState *u = &j->unit_state;
+
+        if (jr_state_is_final(j->state))
+                return;
+
+        job_decide_end(j);
+        if (u->exec_main_start_us)
+                j->start_time_us = u->exec_main_start_us;
+        j->end_time_us = u->exec_main_exit_us ?: u->inactive_enter_us ?: now_realtime_us();
+        if (u->cpu_usage_ns != UINT64_MAX)
+                j->usage.cpu_usage_ns = u->cpu_usage_ns;
+        if (u->io_read_bytes != UINT64_MAX)
+                j->usage.io_read_bytes = u->io_read_bytes;
+        if (u->io_write_bytes != UINT64_MAX)
+                j->usage.io_write_bytes = u->io_write_bytes;
+        j->usage.memory_current = 0;
+        j->usage.tasks_current = 0;
+
+        j->properties_slot = sd_bus_slot_unref(j->properties_slot);
+        (void) unit_release(j->manager->bus, j->unit);
+        output_store_set_finished(j->store);
+
+        (void) job_store_save(j);
+        job_notify(j);
+}
+
+static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+static int job_collect_step(jr_job *j, const char *interface) {
+        int r;
+
+        j->call_slot = sd_bus_slot_unref(j->call_slot);
+        r = unit_get_all(j->manager->bus, j->unit, interface, on_get_all, j, &j->call_slot);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read the end state of %s", j->unit);
+        return r;
+}
+
+/* The unit has ended (or never started): read its final properties, first
+ * the Service ones (Result, ExecMain*), then the Unit ones (ActiveState),
+ * then decide.  Signals alone may arrive in any order across interfaces. */
+static void job_collect(jr_job *j) {
+        if (j->collect_step != COLLECT_NONE || jr_state_is_final(j->state))
+                return;
+        job_sample_usage(j);
+        j->collect_step = COLLECT_SERVICE;
+        if (job_collect_step(j, SD_IFACE_SERVICE) < 0)
+                job_finish(j);
+}
+
+static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        jr_job *j = userdata;
+        int r;
+
+        (void) error;
+        j->call_slot = sd_bus_slot_unref(j->call_slot);
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                log_warning("Cannot read the end state of %s: %s", j->unit,
+                            sd_bus_message_get_error(m)->message);
+                job_finish(j);
+                return 0;
+        }
+        r = unit_state_apply(&j->unit_state, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot parse the end state of %s", j->unit);
+
+        if (j->collect_step == COLLECT_SERVICE) {
+                j->collect_step = COLLECT_UNIT;
+                if (job_collect_step(j, SD_IFACE_UNIT) < 0)
+                        job_finish(j);
+                return 0;
+        }
+
+        j->collect_step = COLLECT_NONE;
+        if (unit_state_is_inactive(&j->unit_state))
+                job_finish(j);
+        else if (!j->start_job_done && strcmp(j->unit_state.active_state, "active") == 0) {
+                /* Re-attached: the start job finished while we were away. */
+                j->start_job_done = true;
+                snprintf(j->start_job_result, sizeof(j->start_job_result), "done");
+                if (j->unit_state.exec_main_start_us)
+                        j->start_time_us = j->unit_state.exec_main_start_us;
+                job_set_state(j, JR_STATE_RUNNING);
+        }
+        /* else still running or stopping: the PropertiesChanged to
+         * "inactive" collects again. */
+        return 0;
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        jr_job *j = userdata;
+        const char *interface;
+        int r;
+
+        (void) error;
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0)
+                return 0;
+        r = unit_state_apply(&j->unit_state, m);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot parse a state change of %s", j->unit);
+                return 0;
+        }
+
+        /* The main process has exited but the cgroup may still exist: the
+         * last chance to read the memory peak. */
+        if (j->unit_state.exec_main_exit_us)
+                job_sample_usage(j);
+
+        if (j->start_job_done && unit_state_is_inactive(&j->unit_state))
+                job_collect(j);
+        return 0;
+}
+
+void job_on_job_removed(jr_job *j, const char *result) {
+        if (j->start_job_done || jr_state_is_final(j->state))
+                return;         /* the job of a later stop, not ours to judge */
+        j->start_job_done = true;
+        snprintf(j->start_job_result, sizeof(j->start_job_result), "%s", result);
+
+        if (strcmp(result, "done") != 0) {
+                job_collect(j);
+                return;
+        }
+        j->start_time_us = j->unit_state.exec_main_start_us ?: now_realtime_us();
+        job_set_state(j, JR_STATE_RUNNING);
+        if (unit_state_is_inactive(&j->unit_state))
+                job_collect(j);
+}
+
+static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        jr_job *j = userdata;
+        const sd_bus_error *e;
+
+        (void) error;
+        j->call_slot = sd_bus_slot_unref(j->call_slot);
+        if (!sd_bus_message_is_method_error(m, NULL))
+                return 0;       /* queued; JobRemoved tells the outcome */
+
+        /* systemd refused the unit, e.g. a property this systemd does not
+         * know: its message names the property. */
+        e = sd_bus_message_get_error(m);
+        free(j->failure_reason);
+        if (asprintf(&j->failure_reason, "systemd refused %s: %s", j->unit, e->message ?: e->name) < 0)
+                j->failure_reason = NULL;
+        j->start_job_done = true;
+        snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
+        j->state = JR_STATE_FAILED_TO_START;
+        j->end_time_us = now_realtime_us();
+        j->properties_slot = sd_bus_slot_unref(j->properties_slot);
+        output_store_set_finished(j->store);
+        (void) job_store_save(j);
+        job_notify(j);
+        return 0;
+}
+
+/* Both pipes reached EOF: the capture has nothing left to do. */
+static void on_capture_done(OutputCapture *c, void *userdata) {
+        jr_job *j = userdata;
+
+        assert(j->capture == c);
+        j->capture = output_capture_free(c);
+}
+
+static const OutputCaptureCallbacks capture_callbacks = {
+        .on_done = on_capture_done,
+};
+
+static int job_open_store(jr_job *j, OutputStoreMode mode) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/" OUTPUT_FILE_NAME, j->dir) < 0)
+                return -ENOMEM;
+        return output_store_open(AT_FDCWD, path, mode, j->manager->event, &j->store);
+}
+
+static int job_open_output(jr_job *j, int out_fd, int err_fd) {
+        int r;
+
+        r = job_open_store(j, OUTPUT_STORE_CREATE);
+        if (r < 0)
+                return r;
+        return output_capture_new(j->manager->event, out_fd, err_fd, j->store, j->manager->output_cap,
+                                  &capture_callbacks, j, &j->capture);
+}
+
+int job_start(jr_job *j, jr_error *e) {
+        _cleanup_(unit_properties_done) UnitProperties props = {};
+        _cleanup_close_pair_ int out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF };
+        jr_manager *m = j->manager;
+        int r;
+
+        if (mkdir(j->dir, 0700) < 0)
+                return jr_error_set(e, -errno, "cannot create %s: %m", j->dir);
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+                return jr_error_set(e, -errno, "cannot create the output pipes: %m");
+
+        r = job_open_output(j, out[0], err[0]);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot set up output capture in %s: %s", j->dir, strerror(-r));
+        /* The capture owns the read ends from here on. */
+        out[0] = err[0] = -EBADF;
+
+        r = unit_properties_build(&(UnitPropertiesInput) {
+                        .spec = &j->spec,
+                        .job_id = j->id,
+                        .slice = m->slice,
+                        .init_path = m->init_path,
+                        .stop_timeout_usec = JR_GRACE_DEFAULT_USEC,
+                        .stdout_fd = out[1],
+                        .stderr_fd = err[1],
+                }, &props, e);
+        if (r < 0)
+                return r;
+
+        /* Before the call: a short job could otherwise end unseen. */
+        r = unit_match_properties(m->bus, j->unit, on_properties_changed, j, &j->properties_slot);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot watch %s: %s", j->unit, strerror(-r));
+
+        r = unit_start_transient(m->bus, j->unit, &props, on_start_reply, j, &j->call_slot);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot ask systemd to start %s: %s", j->unit, strerror(-r));
+
+        j->state = JR_STATE_STARTING;
+        (void) job_store_save(j);
+        /* Our write ends close here; the only others are in the queued
+         * message and, once it is sent, in systemd and the job. */
+        return 0;
+}
+
+int job_reattach(jr_job *j) {
+        int r;
+
+        r = job_open_store(j, OUTPUT_STORE_APPEND);
+        if (r == -ENOENT)
+                r = job_open_store(j, OUTPUT_STORE_CREATE);
+        if (r < 0)
+                return r;
+
+        /* The pipes were the previous daemon's: whatever a still-running job
+         * writes from now on has nowhere to go, and is reported as a gap. */
+        for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++)
+                if (!output_store_get_eof(j->store, s)) {
+                        if (!jr_state_is_final(j->state))
+                                (void) output_store_append_gap(j->store, s, OUTPUT_GAP_DAEMON_DOWN, 0);
+                        output_store_set_eof(j->store, s);
+                }
+        if (jr_state_is_final(j->state)) {
+                output_store_set_finished(j->store);
+                return 0;
+        }
+
+        r = unit_match_properties(j->manager->bus, j->unit, on_properties_changed, j, &j->properties_slot);
+        if (r < 0)
+                return r;
+        j->collect_step = COLLECT_SERVICE;
+        return job_collect_step(j, SD_IFACE_SERVICE);
+}
+
+void job_remove_files(jr_job *j) {
+        _cleanup_free_ char *path = NULL;
+        static const char *const names[] = { OUTPUT_FILE_NAME, JOB_STORE_FILE, "." JOB_STORE_FILE ".tmp" };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                free(path);
+                if (asprintf(&path, "%s/%s", j->dir, names[i]) < 0)
+                        return;
+                (void) unlink(path);
+        }
+        (void) rmdir(j->dir);
+}
+
+/* ---- public -------------------------------------------------------------- */
+
+const char *jr_job_get_id(const jr_job *j) {
+        return j->id;
+}
+
+const char *jr_job_get_owner(const jr_job *j) {
+        return j->owner;
+}
+
+jr_state jr_job_get_state(const jr_job *j) {
+        return j->state;
+}
+
+int jr_job_get_status(jr_job *j, jr_status *ret) {
+        if (j->state == JR_STATE_RUNNING)
+                job_sample_usage(j);
+
+        *ret = (jr_status) {
+                .owner = j->owner,
+                .unit = j->unit,
+                .spec = &j->spec,
+                .state = j->state,
+                .exit_code = j->exit_code,
+                .signal = j->signal,
+                .oom_killed = j->oom_killed,
+                .stopped_by = j->stopped_by,
+                .killed_after_grace = j->killed_after_grace,
+                .failure_reason = j->failure_reason,
+                .start_time_us = j->start_time_us,
+                .end_time_us = j->end_time_us,
+                .usage = j->usage,
+                .stdout_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDOUT) : 0,
+                .stderr_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : 0,
+                .output_truncated = j->store && output_store_get_truncated(j->store),
+                .followers = j->store ? output_store_n_followers(j->store) : 0,
+        };
+        snprintf(ret->id, sizeof(ret->id), "%s", j->id);
+        return 0;
+}
+
+static int on_stop_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        jr_job *j = userdata;
+
+        (void) error;
+        j->stop_slot = sd_bus_slot_unref(j->stop_slot);
+        if (sd_bus_message_is_method_error(m, NULL))
+                log_warning("Stopping %s failed: %s", j->unit, sd_bus_message_get_error(m)->message);
+        return 0;
+}
+
+int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
+        int r;
+
+        if (jr_state_is_final(j->state))
+                return jr_error_set(e, -EALREADY, "job %s has already ended (%s)", j->id,
+                                    jr_state_to_string(j->state));
+        if (j->stop_requested)
+                return 0;
+        if (grace_usec == 0)
+                grace_usec = JR_GRACE_DEFAULT_USEC;
+        if (grace_usec > JR_GRACE_MAX_USEC)
+                return jr_error_set(e, -EINVAL, "grace period of %llu ms is over the maximum of %llu ms",
+                                    (unsigned long long) (grace_usec / 1000),
+                                    (unsigned long long) (JR_GRACE_MAX_USEC / 1000));
+
+        free(j->stopped_by);
+        j->stopped_by = strdup(by ?: "");
+        if (!j->stopped_by)
+                return jr_error_set(e, -ENOMEM, "out of memory");
+
+        r = unit_stop(j->manager->bus, j->unit, grace_usec, on_stop_reply, j, &j->stop_slot);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot ask systemd to stop %s: %s", j->unit, strerror(-r));
+        j->stop_requested = true;
+        (void) job_store_save(j);
+        return 0;
+}
+
+int jr_job_add_watch(jr_job *j, jr_job_handler_t handler, void *userdata, jr_watch **ret) {
+        jr_watch *w = calloc(1, sizeof(jr_watch));
+
+        if (!w)
+                return -ENOMEM;
+        *w = (jr_watch) { .job = j, .handler = handler, .userdata = userdata, .next = j->watches };
+        if (j->watches)
+                j->watches->prev = w;
+        j->watches = w;
+        if (ret)
+                *ret = w;
+        return 0;
+}
+
+jr_watch *jr_watch_free(jr_watch *w) {
+        if (!w)
+                return NULL;
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                w->job->watches = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        free(w);
+        return NULL;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The library's internal view of managers and jobs. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "hashmap.h"
+#include "jobrunner.h"
+#include "output-capture.h"
+#include "output-store.h"
+#include "systemd-unit.h"
+
+struct jr_watch {
+        jr_job *job;
+        jr_job_handler_t handler;
+        void *userdata;
+        jr_watch *next, *prev;
+};
+
+struct jr_job {
+        jr_manager *manager;
+        jr_job *newer, *older;          /* the manager's list, newest first */
+
+        char id[JR_ID_STRING_MAX];
+        char *unit;                     /* jobrunner-<id>.service */
+        char *owner;
+        char *dir;                      /* <state>/jobs/<id> */
+        jr_spec spec;
+
+        jr_state state;
+        bool start_job_done;            /* JobRemoved seen for the start job */
+        char start_job_result[16];      /* its result: "done", "failed", "canceled", ... */
+        bool stop_requested;
+        char *stopped_by;
+        char *failure_reason;
+        int exit_code;
+        int signal;
+        bool oom_killed;
+        bool killed_after_grace;
+        uint64_t start_time_us;
+        uint64_t end_time_us;
+        jr_usage usage;                 /* last sample; memory_peak is the maximum seen */
+
+        UnitState unit_state;
+        enum {
+                COLLECT_NONE,
+                COLLECT_SERVICE,        /* GetAll(Service) in flight */
+                COLLECT_UNIT,           /* then GetAll(Unit) */
+        } collect_step;
+        sd_bus_slot *properties_slot;
+        sd_bus_slot *call_slot;         /* StartTransientUnit or the final GetAll */
+        sd_bus_slot *stop_slot;
+
+        OutputStore *store;
+        OutputCapture *capture;
+
+        jr_watch *watches;
+};
+
+struct jr_manager {
+        sd_event *event;
+        sd_bus *bus;
+        char *state_dir;
+        char *init_path;
+        char *slice;
+        uint64_t output_cap;
+
+        Hashmap *jobs;                  /* id → jr_job */
+        jr_job *newest;
+        sd_bus_slot *job_removed_slot;
+};
+
+#define JR_UNIT_PREFIX "jobrunner-"
+#define JR_SLICE_DEFAULT "jobrunner.slice"
+
+/* job.c */
+int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spec, jr_job **ret);
+jr_job *job_free(jr_job *j);
+int job_start(jr_job *j, jr_error *e);
+void job_on_job_removed(jr_job *j, const char *result);
+/* A job loaded from disk: reopen its output, and if it was running when the
+ * daemon went away, watch its unit again and read its state from systemd. */
+int job_reattach(jr_job *j);
+/* Removes the job's directory (a job that never reached systemd). */
+void job_remove_files(jr_job *j);
+void job_notify(jr_job *j);
+
+/* id.c */
+int job_id_new(char ret[static JR_ID_STRING_MAX]);
+bool job_id_is_valid(const char *id);
