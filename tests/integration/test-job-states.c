@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Every way a job can end, as libjobrunner reports it. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job-harness.h"
+
+static Harness h;
+
+static void setup(void) {
+        harness_setup(&h);
+}
+
+static void teardown(void) {
+        harness_teardown(&h);
+}
+
+TestSuite(job_states, .init = setup, .fini = teardown, .timeout = 240);
+
+static jr_status run(char **argv, jr_job **ret) {
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_status s;
+
+        harness_wait_final(&h, j);
+        cr_assert_eq(jr_job_get_status(j, &s), 0);
+        if (ret)
+                *ret = j;
+        return s;
+}
+
+Test(job_states, exit_0) {
+        char *argv[] = { "/bin/true", NULL };
+        jr_status s = run(argv, NULL);
+
+        cr_assert_eq(s.state, JR_STATE_EXITED, "state %s", jr_state_to_string(s.state));
+        cr_assert_eq(s.exit_code, 0);
+        cr_assert_eq(s.signal, 0);
+        cr_assert_gt(s.start_time_us, 0);
+        cr_assert_geq(s.end_time_us, s.start_time_us);
+}
+
+Test(job_states, exit_3) {
+        char *argv[] = { "/bin/sh", "-c", "exit 3", NULL };
+        jr_status s = run(argv, NULL);
+
+        cr_assert_eq(s.state, JR_STATE_EXITED, "state %s", jr_state_to_string(s.state));
+        cr_assert_eq(s.exit_code, 3);
+}
+
+Test(job_states, killed_by_a_signal) {
+        char *argv[] = { "/bin/sh", "-c", "kill -KILL $$", NULL };
+        jr_status s = run(argv, NULL);
+
+        cr_assert_eq(s.state, JR_STATE_KILLED, "state %s", jr_state_to_string(s.state));
+        cr_assert_eq(s.signal, SIGKILL);
+        cr_assert_not(s.oom_killed);
+}
+
+Test(job_states, oom_kill_comes_from_the_unit_result) {
+        char *argv[] = { getenv("JOBRUNNER_MEMHOG"), "128", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_status s;
+        jr_job *j;
+
+        cr_assert_not_null(argv[0]);
+        spec.memory_max = 32u << 20;
+        j = harness_start(&h, &spec);
+        harness_wait_final(&h, j);
+        jr_job_get_status(j, &s);
+        cr_assert_eq(s.state, JR_STATE_OOM_KILLED, "state %s", jr_state_to_string(s.state));
+        cr_assert(s.oom_killed);
+}
+
+/* The job says "ready" once its trap is set: stopping it earlier would
+ * test the shell's start-up, not the trap. */
+static void stop_and_wait(jr_job *j, uint64_t grace_usec, jr_status *s) {
+        jr_error e = {};
+
+        harness_wait_output(&h, j, "ready");
+        cr_assert_eq(jr_job_get_state(j), JR_STATE_RUNNING);
+        cr_assert_eq(jr_job_stop(j, grace_usec, "tester", &e), 0, "%s", e.message);
+        harness_wait_final(&h, j);
+        jr_job_get_status(j, s);
+}
+
+Test(job_states, stop_of_a_job_that_traps_sigterm_within_the_grace) {
+        char *argv[] = { "/bin/sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_status s;
+
+        stop_and_wait(j, 60 * 1000000ull, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert_not(s.killed_after_grace);
+        cr_assert_str_eq(s.stopped_by, "tester");
+}
+
+Test(job_states, stop_of_a_job_that_ignores_sigterm_needs_sigkill) {
+        char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_status s;
+
+        stop_and_wait(j, 2 * 1000000ull, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert(s.killed_after_grace);
+}
+
+Test(job_states, a_missing_binary_fails_to_start) {
+        char *argv[] = { "/nonexistent/program", NULL };
+        jr_status s = run(argv, NULL);
+
+        cr_assert_eq(s.state, JR_STATE_FAILED_TO_START, "state %s", jr_state_to_string(s.state));
+        cr_assert_not_null(s.failure_reason);
+        cr_assert(strstr(s.failure_reason, "/nonexistent/program"), "reason: %s", s.failure_reason);
+        cr_assert(strstr(s.failure_reason, "No such file"), "reason: %s", s.failure_reason);
+}
+
+Test(job_states, stopping_an_ended_job_is_refused) {
+        char *argv[] = { "/bin/true", NULL };
+        jr_error e = {};
+        jr_job *j;
+
+        run(argv, &j);
+        cr_assert_eq(jr_job_stop(j, 0, "tester", &e), -EALREADY);
+        cr_assert(strstr(e.message, "already ended"), "%s", e.message);
+}
+
+Test(job_states, validation_happens_before_anything_is_created) {
+        char *argv[] = { "relative", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_error e = {};
+        jr_job *j = NULL, **list = NULL;
+
+        cr_assert_eq(jr_manager_start(h.manager, &spec, "tester", NULL, &j, &e), -EINVAL);
+        cr_assert_null(j);
+        cr_assert(strstr(e.message, "absolute"), "%s", e.message);
+        cr_assert_eq(jr_manager_list(h.manager, NULL, &list), 0);
+        free(list);
+}
+
+Test(job_states, usage_is_reported_while_running_and_at_the_end) {
+        char *argv[] = { "/bin/sh", "-c", "head -c 20000000 /dev/urandom | cksum; echo ready; exec sleep 600", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_error e = {};
+        jr_status s;
+
+        harness_wait_output(&h, j, "ready");
+        cr_assert_eq(jr_job_get_status(j, &s), 0);
+        printf("running: cpu %llu ns, memory %llu (peak %llu), tasks %llu\n",
+               (unsigned long long) s.usage.cpu_usage_ns, (unsigned long long) s.usage.memory_current,
+               (unsigned long long) s.usage.memory_peak, (unsigned long long) s.usage.tasks_current);
+        cr_assert_gt(s.usage.cpu_usage_ns, 0);
+        cr_assert_gt(s.usage.memory_current, 0);
+        cr_assert_geq(s.usage.memory_peak, s.usage.memory_current);
+        cr_assert_geq(s.usage.tasks_current, 1);
+
+        cr_assert_eq(jr_job_stop(j, 0, "tester", &e), 0, "%s", e.message);
+        harness_wait_final(&h, j);
+        cr_assert_eq(jr_job_get_status(j, &s), 0);
+        printf("ended: cpu %llu ns, peak %llu\n", (unsigned long long) s.usage.cpu_usage_ns,
+               (unsigned long long) s.usage.memory_peak);
+        cr_assert_gt(s.usage.cpu_usage_ns, 0);
+        cr_assert_gt(s.usage.memory_peak, 0);
+        cr_assert_eq(s.usage.tasks_current, 0);
+}
