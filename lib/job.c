@@ -18,8 +18,6 @@
 #include "macro.h"
 #include "unit-properties.h"
 
-#define SD_IFACE_UNIT "org.freedesktop.systemd1.Unit"
-#define SD_IFACE_SERVICE "org.freedesktop.systemd1.Service"
 
 static uint64_t now_realtime_us(void) {
         struct timespec ts;
@@ -66,9 +64,8 @@ jr_job *job_free(jr_job *j) {
                 return NULL;
         while (j->watches)
                 jr_watch_free(j->watches);
-        sd_bus_slot_unref(j->properties_slot);
-        sd_bus_slot_unref(j->call_slot);
-        sd_bus_slot_unref(j->stop_slot);
+        unit_call_free(j->call);
+        unit_call_free(j->stop_call);
         output_capture_free(j->capture);
         output_store_unref(j->store);
         unit_state_done(&j->unit_state);
@@ -207,21 +204,20 @@ static void job_finish(jr_job *j) {
         j->usage.memory_current = 0;
         j->usage.tasks_current = 0;
 
-        j->properties_slot = sd_bus_slot_unref(j->properties_slot);
-        (void) unit_release(j->manager->bus, j->unit);
+        (void) unit_release(j->manager->unit_bus, j->unit);
         output_store_set_finished(j->store);
 
         (void) job_store_save(j);
         job_notify(j);
 }
 
-static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *error);
+static void on_get_all(void *userdata, const char *error, UnitUpdate *update);
 
 static int job_collect_step(jr_job *j, const char *interface) {
         int r;
 
-        j->call_slot = sd_bus_slot_unref(j->call_slot);
-        r = unit_get_all(j->manager->bus, j->unit, interface, on_get_all, j, &j->call_slot);
+        j->call = unit_call_free(j->call);
+        r = unit_get_all(j->manager->unit_bus, j->unit, interface, on_get_all, j, &j->call);
         if (r < 0)
                 log_warning_errno(r, "Cannot read the end state of %s", j->unit);
         return r;
@@ -235,31 +231,29 @@ static void job_collect(jr_job *j) {
                 return;
         job_sample_usage(j);
         j->collect_step = COLLECT_SERVICE;
-        if (job_collect_step(j, SD_IFACE_SERVICE) < 0)
+        if (job_collect_step(j, UNIT_IFACE_SERVICE) < 0)
                 job_finish(j);
 }
 
-static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static void on_get_all(void *userdata, const char *error, UnitUpdate *update) {
         jr_job *j = userdata;
         int r;
 
-        (void) error;
-        j->call_slot = sd_bus_slot_unref(j->call_slot);
-        if (sd_bus_message_is_method_error(m, NULL)) {
-                log_warning("Cannot read the end state of %s: %s", j->unit,
-                            sd_bus_message_get_error(m)->message);
+        j->call = NULL;
+        if (error) {
+                log_warning("Cannot read the end state of %s: %s", j->unit, error);
                 job_finish(j);
-                return 0;
+                return;
         }
-        r = unit_state_apply(&j->unit_state, m);
+        r = unit_state_apply(&j->unit_state, update);
         if (r < 0)
                 log_warning_errno(r, "Cannot parse the end state of %s", j->unit);
 
         if (j->collect_step == COLLECT_SERVICE) {
                 j->collect_step = COLLECT_UNIT;
-                if (job_collect_step(j, SD_IFACE_UNIT) < 0)
+                if (job_collect_step(j, UNIT_IFACE_UNIT) < 0)
                         job_finish(j);
-                return 0;
+                return;
         }
 
         j->collect_step = COLLECT_NONE;
@@ -275,22 +269,17 @@ static int on_get_all(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         }
         /* else still running or stopping: the PropertiesChanged to
          * "inactive" collects again. */
-        return 0;
 }
 
-static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        jr_job *j = userdata;
-        const char *interface;
+void job_on_properties_changed(jr_job *j, UnitUpdate *update) {
         int r;
 
-        (void) error;
-        r = sd_bus_message_read(m, "s", &interface);
-        if (r < 0)
-                return 0;
-        r = unit_state_apply(&j->unit_state, m);
+        if (jr_state_is_final(j->state))
+                return;
+        r = unit_state_apply(&j->unit_state, update);
         if (r < 0) {
                 log_warning_errno(r, "Cannot parse a state change of %s", j->unit);
-                return 0;
+                return;
         }
 
         /* The main process has exited but the cgroup may still exist: the
@@ -300,7 +289,6 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
 
         if (j->start_job_done && unit_state_is_inactive(&j->unit_state))
                 job_collect(j);
-        return 0;
 }
 
 void job_on_job_removed(jr_job *j, const char *result) {
@@ -319,30 +307,26 @@ void job_on_job_removed(jr_job *j, const char *result) {
                 job_collect(j);
 }
 
-static int on_start_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static void on_start_reply(void *userdata, const char *error, UnitUpdate *update) {
         jr_job *j = userdata;
-        const sd_bus_error *e;
 
-        (void) error;
-        j->call_slot = sd_bus_slot_unref(j->call_slot);
-        if (!sd_bus_message_is_method_error(m, NULL))
-                return 0;       /* queued; JobRemoved tells the outcome */
+        (void) update;
+        j->call = NULL;
+        if (!error)
+                return;         /* queued; JobRemoved tells the outcome */
 
         /* systemd refused the unit, e.g. a property this systemd does not
          * know: its message names the property. */
-        e = sd_bus_message_get_error(m);
         free(j->failure_reason);
-        if (asprintf(&j->failure_reason, "systemd refused %s: %s", j->unit, e->message ?: e->name) < 0)
+        if (asprintf(&j->failure_reason, "systemd refused %s: %s", j->unit, error) < 0)
                 j->failure_reason = NULL;
         j->start_job_done = true;
         snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
         j->state = JR_STATE_FAILED_TO_START;
         j->end_time_us = now_realtime_us();
-        j->properties_slot = sd_bus_slot_unref(j->properties_slot);
         output_store_set_finished(j->store);
         (void) job_store_save(j);
         job_notify(j);
-        return 0;
 }
 
 /* Both pipes reached EOF: the capture has nothing left to do. */
@@ -404,12 +388,9 @@ int job_start(jr_job *j, jr_error *e) {
         if (r < 0)
                 return r;
 
-        /* Before the call: a short job could otherwise end unseen. */
-        r = unit_match_properties(m->bus, j->unit, on_properties_changed, j, &j->properties_slot);
-        if (r < 0)
-                return jr_error_set(e, r, "cannot watch %s: %s", j->unit, strerror(-r));
-
-        r = unit_start_transient(m->bus, j->unit, &props, on_start_reply, j, &j->call_slot);
+        /* The manager's matches for JobRemoved and PropertiesChanged were
+         * installed before any call, so even a short job cannot end unseen. */
+        r = unit_start_transient(m->unit_bus, j->unit, &props, on_start_reply, j, &j->call);
         if (r < 0)
                 return jr_error_set(e, r, "cannot ask systemd to start %s: %s", j->unit, strerror(-r));
 
@@ -442,11 +423,8 @@ int job_reattach(jr_job *j) {
                 return 0;
         }
 
-        r = unit_match_properties(j->manager->bus, j->unit, on_properties_changed, j, &j->properties_slot);
-        if (r < 0)
-                return r;
         j->collect_step = COLLECT_SERVICE;
-        return job_collect_step(j, SD_IFACE_SERVICE);
+        return job_collect_step(j, UNIT_IFACE_SERVICE);
 }
 
 void job_remove_files(jr_job *j) {
@@ -503,14 +481,13 @@ int jr_job_get_status(jr_job *j, jr_status *ret) {
         return 0;
 }
 
-static int on_stop_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static void on_stop_reply(void *userdata, const char *error, UnitUpdate *update) {
         jr_job *j = userdata;
 
-        (void) error;
-        j->stop_slot = sd_bus_slot_unref(j->stop_slot);
-        if (sd_bus_message_is_method_error(m, NULL))
-                log_warning("Stopping %s failed: %s", j->unit, sd_bus_message_get_error(m)->message);
-        return 0;
+        (void) update;
+        j->stop_call = NULL;
+        if (error)
+                log_warning("Stopping %s failed: %s", j->unit, error);
 }
 
 int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
@@ -533,7 +510,7 @@ int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
         if (!j->stopped_by)
                 return jr_error_set(e, -ENOMEM, "out of memory");
 
-        r = unit_stop(j->manager->bus, j->unit, grace_usec, on_stop_reply, j, &j->stop_slot);
+        r = unit_stop(j->manager->unit_bus, j->unit, grace_usec, on_stop_reply, j, &j->stop_call);
         if (r < 0)
                 return jr_error_set(e, r, "cannot ask systemd to stop %s: %s", j->unit, strerror(-r));
         j->stop_requested = true;

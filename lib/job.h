@@ -3,7 +3,6 @@
 
 /* The library's internal view of managers and jobs. */
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "hashmap.h"
@@ -49,9 +48,8 @@ struct jr_job {
                 COLLECT_SERVICE,        /* GetAll(Service) in flight */
                 COLLECT_UNIT,           /* then GetAll(Unit) */
         } collect_step;
-        sd_bus_slot *properties_slot;
-        sd_bus_slot *call_slot;         /* StartTransientUnit or the final GetAll */
-        sd_bus_slot *stop_slot;
+        UnitCall *call;                 /* StartTransientUnit or a GetAll */
+        UnitCall *stop_call;
 
         OutputStore *store;
         OutputCapture *capture;
@@ -61,7 +59,6 @@ struct jr_job {
 
 struct jr_manager {
         sd_event *event;
-        sd_bus *bus;
         char *state_dir;
         char *init_path;
         char *slice;
@@ -69,7 +66,7 @@ struct jr_manager {
 
         Hashmap *jobs;                  /* id → jr_job */
         jr_job *newest;
-        sd_bus_slot *job_removed_slot;
+        UnitBus *unit_bus;
 };
 
 #define JR_UNIT_PREFIX "jobrunner-"
@@ -80,6 +77,7 @@ int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spe
 jr_job *job_free(jr_job *j);
 int job_start(jr_job *j, jr_error *e);
 void job_on_job_removed(jr_job *j, const char *result);
+void job_on_properties_changed(jr_job *j, UnitUpdate *update);
 /* A job loaded from disk: reopen its output, and if it was running when the
  * daemon went away, watch its unit again and read its state from systemd. */
 int job_reattach(jr_job *j);

@@ -31,25 +31,37 @@ static void manager_unlink_job(jr_manager *m, jr_job *j) {
         j->newer = j->older = NULL;
 }
 
-static int on_job_removed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        jr_manager *m = userdata;
-        const char *path, *unit, *result;
-        char id[JR_ID_STRING_MAX];
-        uint32_t job_id;
+/* "jobrunner-<id>.service" → the job, or NULL for any other unit. */
+static jr_job *manager_job_of_unit(jr_manager *m, const char *unit) {
         size_t plen = strlen(JR_UNIT_PREFIX);
-        jr_job *j;
+        char id[JR_ID_STRING_MAX];
 
-        (void) error;
-        if (sd_bus_message_read(msg, "uoss", &job_id, &path, &unit, &result) < 0)
-                return 0;
-        if (strncmp(unit, JR_UNIT_PREFIX, plen) != 0 || strlen(unit) != plen + JR_ID_STRING_MAX - 1 + strlen(".service"))
-                return 0;
+        if (strncmp(unit, JR_UNIT_PREFIX, plen) != 0 ||
+            strlen(unit) != plen + JR_ID_STRING_MAX - 1 + strlen(".service") ||
+            strcmp(unit + plen + JR_ID_STRING_MAX - 1, ".service") != 0)
+                return NULL;
         snprintf(id, sizeof(id), "%.*s", JR_ID_STRING_MAX - 1, unit + plen);
-        j = hashmap_get(m->jobs, id);
+        return hashmap_get(m->jobs, id);
+}
+
+static void on_job_removed(void *userdata, const char *unit, const char *result) {
+        jr_job *j = manager_job_of_unit(userdata, unit);
+
         if (j)
                 job_on_job_removed(j, result);
-        return 0;
 }
+
+static void on_properties_changed(void *userdata, const char *unit, UnitUpdate *update) {
+        jr_job *j = manager_job_of_unit(userdata, unit);
+
+        if (j)
+                job_on_properties_changed(j, update);
+}
+
+static const UnitBusHandlers unit_bus_handlers = {
+        .job_removed = on_job_removed,
+        .properties_changed = on_properties_changed,
+};
 
 static int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *copy = strdup(path);
@@ -147,7 +159,6 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
         if (!m)
                 return jr_error_set(e, -ENOMEM, "out of memory");
         m->event = sd_event_ref(event);
-        m->bus = sd_bus_ref(bus);
         m->output_cap = config->output_cap ?: JR_OUTPUT_CAP_DEFAULT;
         m->state_dir = strdup(config->state_dir);
         m->init_path = strdup(config->init_path ?: JOBRUNNER_INIT_PATH);
@@ -168,9 +179,7 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
                 return jr_error_set(e, r, "cannot create %s: %s", jobs, strerror(-r));
         }
 
-        r = unit_subscribe(m->bus);
-        if (r >= 0)
-                r = unit_match_job_removed(m->bus, on_job_removed, m, &m->job_removed_slot);
+        r = unit_bus_new(bus, &unit_bus_handlers, m, &m->unit_bus);
         if (r < 0) {
                 jr_manager_free(m);
                 return jr_error_set(e, r, "cannot subscribe to systemd's signals: %s", strerror(-r));
@@ -196,8 +205,7 @@ jr_manager *jr_manager_free(jr_manager *m) {
                 job_free(j);
         }
         hashmap_free(m->jobs);
-        sd_bus_slot_unref(m->job_removed_slot);
-        sd_bus_unref(m->bus);
+        unit_bus_free(m->unit_bus);
         sd_event_unref(m->event);
         free(m->state_dir);
         free(m->init_path);

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <systemd/sd-bus.h>
+
+#include "log.h"
 #include "macro.h"
 #include "systemd-unit.h"
 
@@ -90,37 +93,6 @@ static int append_property(sd_bus_message *m, const UnitProperty *p) {
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);
-}
-
-int unit_start_transient(sd_bus *bus, const char *unit, const UnitProperties *props,
-                         sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "StartTransientUnit");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "ss", unit, "fail");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < props->n; i++) {
-                r = append_property(m, &props->items[i]);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "a(sa(sv))", 0);
-        if (r < 0)
-                return r;
-
-        /* m goes out of scope right after: once the bus has written it,
-         * nothing of ours holds the duplicated fds any more. */
-        return sd_bus_call_async(bus, ret, m, callback, userdata, 0);
 }
 
 /* ---- state ← properties ------------------------------------------------- */
@@ -219,7 +191,8 @@ static int apply_field(UnitState *s, const Field *f, sd_bus_message *m) {
         return -EINVAL;
 }
 
-int unit_state_apply(UnitState *s, sd_bus_message *m) {
+int unit_state_apply(UnitState *s, UnitUpdate *u) {
+        sd_bus_message *m = (sd_bus_message *) u;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -258,122 +231,330 @@ bool unit_state_is_inactive(const UnitState *s) {
         return strcmp(s->active_state, "inactive") == 0 || strcmp(s->active_state, "failed") == 0;
 }
 
-/* ---- calls and matches --------------------------------------------------- */
+/* ---- the queue of calls ------------------------------------------------- */
 
-int unit_subscribe(sd_bus *bus) {
-        return sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe",
-                                        NULL, NULL, NULL);
+/* dbus-daemon's system bus allows 128 pending replies per connection
+ * (max_replies_per_connection); stay well below it. */
+#define UNIT_BUS_MAX_IN_FLIGHT 64
+
+struct UnitCall {
+        UnitBus *bus;
+        UnitCall *prev, *next;          /* the queue, while waiting */
+        sd_bus_message *message;        /* while waiting */
+        sd_bus_slot *slot;              /* while in flight */
+        UnitReplyHandler handler;
+        void *userdata;
+        bool dispatching;
+        bool cancelled;
+};
+
+struct UnitBus {
+        sd_bus *bus;
+        UnitBusHandlers handlers;
+        void *userdata;
+        sd_bus_slot *job_removed_slot;
+        sd_bus_slot *properties_slot;
+        unsigned in_flight;
+        UnitCall *queue_head, *queue_tail;
+};
+
+static void queue_unlink(UnitBus *b, UnitCall *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                b->queue_head = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        else
+                b->queue_tail = c->prev;
+        c->prev = c->next = NULL;
 }
 
-int unit_match_job_removed(sd_bus *bus, sd_bus_message_handler_t handler, void *userdata,
-                           sd_bus_slot **ret) {
-        return sd_bus_match_signal(bus, ret, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", handler, userdata);
+static void call_destroy(UnitCall *c) {
+        sd_bus_message_unref(c->message);
+        sd_bus_slot_unref(c->slot);
+        free(c);
 }
 
-int unit_match_properties(sd_bus *bus, const char *unit, sd_bus_message_handler_t handler,
-                          void *userdata, sd_bus_slot **ret) {
-        _cleanup_free_ char *path = NULL;
+static void queue_pump(UnitBus *b);
+
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        UnitCall *c = userdata;
+        UnitBus *b = c->bus;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        (void) error;
+        b->in_flight--;
+        c->slot = sd_bus_slot_unref(c->slot);
+        if (!c->cancelled) {
+                c->dispatching = true;
+                c->handler(c->userdata, e ? (e->message ?: e->name) : NULL, e ? NULL : (UnitUpdate *) m);
+        }
+        call_destroy(c);
+        queue_pump(b);
+        return 0;
+}
+
+static int call_send(UnitCall *c) {
+        UnitBus *b = c->bus;
         int r;
 
-        r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
+        r = sd_bus_call_async(b->bus, &c->slot, c->message, on_reply, c, 0);
+        /* The message holds duplicates of any fds in it: once sd-bus has it,
+         * ours goes, so a pipe passed to a unit can reach EOF. */
+        c->message = sd_bus_message_unref(c->message);
         if (r < 0)
                 return r;
-        return sd_bus_match_signal(bus, ret, SD_DEST, path, "org.freedesktop.DBus.Properties",
-                                   "PropertiesChanged", handler, userdata);
+        b->in_flight++;
+        return 0;
 }
 
-int unit_stop(sd_bus *bus, const char *unit, uint64_t timeout_usec,
-              sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret) {
+static void queue_pump(UnitBus *b) {
+        while (b->queue_head && b->in_flight < UNIT_BUS_MAX_IN_FLIGHT) {
+                UnitCall *c = b->queue_head;
+                int r;
+
+                queue_unlink(b, c);
+                r = call_send(c);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot send a queued call to systemd");
+                        c->handler(c->userdata, strerror(-r), NULL);
+                        call_destroy(c);
+                }
+        }
+}
+
+/* Takes over m; sends it now or queues it. */
+static int unit_call(UnitBus *b, sd_bus_message *m, UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+        UnitCall *c = calloc(1, sizeof(UnitCall));
+        int r;
+
+        if (!c) {
+                sd_bus_message_unref(m);
+                return -ENOMEM;
+        }
+        *c = (UnitCall) { .bus = b, .message = m, .handler = handler, .userdata = userdata };
+        if (b->in_flight < UNIT_BUS_MAX_IN_FLIGHT && !b->queue_head) {
+                r = call_send(c);
+                if (r < 0) {
+                        call_destroy(c);
+                        return r;
+                }
+        } else {
+                c->prev = b->queue_tail;
+                if (b->queue_tail)
+                        b->queue_tail->next = c;
+                else
+                        b->queue_head = c;
+                b->queue_tail = c;
+        }
+        *ret = c;
+        return 0;
+}
+
+UnitCall *unit_call_free(UnitCall *c) {
+        if (!c)
+                return NULL;
+        if (c->dispatching) {
+                c->cancelled = true;    /* on_reply frees it */
+                return NULL;
+        }
+        if (c->slot) {
+                /* In flight: forget the reply, free the budget. */
+                c->bus->in_flight--;
+                call_destroy(c);
+                return NULL;
+        }
+        queue_unlink(c->bus, c);
+        call_destroy(c);
+        return NULL;
+}
+
+/* ---- calls ---------------------------------------------------------------- */
+
+static int new_manager_call(UnitBus *b, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(b->bus, ret, SD_DEST, SD_PATH, SD_MANAGER, member);
+}
+
+int unit_start_transient(UnitBus *b, const char *unit, const UnitProperties *props,
+                         UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_manager_call(b, "StartTransientUnit", &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "ss", unit, "fail");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < props->n; i++) {
+                r = append_property(m, &props->items[i]);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "a(sa(sv))", 0);
+        if (r < 0)
+                return r;
+        return unit_call(b, TAKE_PTR(m), handler, userdata, ret);
+}
+
+/* Fire and forget: NO_REPLY_EXPECTED costs nothing of the reply budget. */
+static int send_no_reply(sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_set_expect_reply(m, false);
+        if (r >= 0)
+                r = sd_bus_send(NULL, m, NULL);
+        sd_bus_message_unref(m);
+        return r;
+}
+
+int unit_stop(UnitBus *b, const char *unit, uint64_t timeout_usec,
+              UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+        sd_bus_message *m = NULL;
         int r;
 
         /* Runtime only: the grace belongs to this stop.  Messages to one
          * destination are delivered in order, so the timeout is in place
          * before the stop job runs. */
-        r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "SetUnitProperties",
-                                     NULL, NULL, "sba(sv)", unit, 1, 1,
-                                     "TimeoutStopUSec", "t", timeout_usec);
+        r = new_manager_call(b, "SetUnitProperties", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sba(sv)", unit, 1, 1, "TimeoutStopUSec", "t", timeout_usec);
+        if (r >= 0)
+                r = send_no_reply(TAKE_PTR(m));
+        sd_bus_message_unref(m);
         if (r < 0)
                 return r;
-        return sd_bus_call_method_async(bus, ret, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit",
-                                        callback, userdata, "ss", unit, "replace");
+
+        r = new_manager_call(b, "StopUnit", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", unit, "replace");
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                return r;
+        }
+        return unit_call(b, m, handler, userdata, ret);
 }
 
-int unit_get_all(sd_bus *bus, const char *unit, const char *interface,
-                 sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret) {
+int unit_get_all(UnitBus *b, const char *unit, const char *interface,
+                 UnitReplyHandler handler, void *userdata, UnitCall **ret) {
         _cleanup_free_ char *path = NULL;
+        sd_bus_message *m = NULL;
         int r;
 
         r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
         if (r < 0)
                 return r;
-        return sd_bus_call_method_async(bus, ret, SD_DEST, path, "org.freedesktop.DBus.Properties",
-                                        "GetAll", callback, userdata, "s", interface);
+        r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, path, "org.freedesktop.DBus.Properties", "GetAll");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", interface);
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                return r;
+        }
+        return unit_call(b, m, handler, userdata, ret);
 }
 
-int unit_release(sd_bus *bus, const char *unit) {
+int unit_release(UnitBus *b, const char *unit) {
         _cleanup_free_ char *path = NULL;
+        sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
-        if (r < 0)
-                return r;
         /* Failed units are kept (CollectMode=inactive) so that a restarted
          * daemon can still read their result; ours has been read now. */
-        r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit",
-                                     NULL, NULL, "s", unit);
+        r = new_manager_call(b, "ResetFailedUnit", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", unit);
+        if (r >= 0)
+                r = send_no_reply(TAKE_PTR(m));
+        sd_bus_message_unref(m);
         if (r < 0)
                 return r;
-        return sd_bus_call_method_async(bus, NULL, SD_DEST, path, "org.freedesktop.systemd1.Unit",
-                                        "Unref", NULL, NULL, NULL);
+
+        r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, path, "org.freedesktop.systemd1.Unit", "Unref");
+        if (r < 0)
+                return r;
+        return send_no_reply(m);
 }
 
-int unit_list_by_pattern(sd_bus *bus, const char *pattern, char ***ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        char **names = NULL;
-        size_t n = 0;
-        const char *name;
+/* ---- signals ------------------------------------------------------------- */
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        UnitBus *b = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+
+        (void) error;
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0)
+                b->handlers.job_removed(b->userdata, unit, result);
+        return 0;
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        UnitBus *b = userdata;
+        _cleanup_free_ char *unit = NULL;
+        const char *interface;
+
+        (void) error;
+        if (sd_bus_path_decode(sd_bus_message_get_path(m), SD_UNIT_PREFIX, &unit) <= 0)
+                return 0;
+        if (sd_bus_message_read(m, "s", &interface) < 0)
+                return 0;
+        b->handlers.properties_changed(b->userdata, unit, (UnitUpdate *) m);
+        return 0;
+}
+
+int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, UnitBus **ret) {
+        sd_bus_message *m = NULL;
+        UnitBus *b;
         int r;
 
-        r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ListUnitsByPatterns", &error, &reply,
-                               "asas", 0, 1, pattern);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *s1, *s2, *s3, *s4, *s5, *o1, *s6, *o2;
-                uint32_t u;
+        b = calloc(1, sizeof(UnitBus));
+        if (!b)
+                return -ENOMEM;
+        *b = (UnitBus) { .bus = sd_bus_ref(bus), .handlers = *handlers, .userdata = userdata };
 
-                r = sd_bus_message_read(reply, "(ssssssouso)", &name, &s1, &s2, &s3, &s4, &s5, &o1,
-                                        &u, &s6, &o2);
-                if (r <= 0)
-                        break;
-                char **grown = realloc(names, (n + 2) * sizeof(char *));
-
-                if (!grown)
-                        goto oom;
-                names = grown;
-                names[n] = strdup(name);
-                if (!names[n])
-                        goto oom;
-                names[++n] = NULL;
+        /* Without Subscribe() systemd sends no unit or job signals.  One
+         * match each, whatever the number of jobs: the bus daemon also caps
+         * match rules per connection. */
+        r = new_manager_call(b, "Subscribe", &m);
+        if (r >= 0)
+                r = send_no_reply(TAKE_PTR(m));
+        sd_bus_message_unref(m);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, &b->job_removed_slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
+                                        on_job_removed, b);
+        if (r >= 0)
+                r = sd_bus_add_match(bus, &b->properties_slot,
+                                     "type='signal',sender='" SD_DEST "',"
+                                     "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"
+                                     "path_namespace='" SD_UNIT_PREFIX "'",
+                                     on_properties_changed, b);
+        if (r < 0) {
+                unit_bus_free(b);
+                return r;
         }
-        if (r < 0)
-                goto fail;
-        if (!names) {
-                names = calloc(1, sizeof(char *));
-                if (!names)
-                        return -ENOMEM;
-        }
-        *ret = names;
+        *ret = b;
         return 0;
-oom:
-        r = -ENOMEM;
-fail:
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-        return r;
+}
+
+UnitBus *unit_bus_free(UnitBus *b) {
+        if (!b)
+                return NULL;
+        while (b->queue_head)
+                unit_call_free(b->queue_head);
+        sd_bus_slot_unref(b->job_removed_slot);
+        sd_bus_slot_unref(b->properties_slot);
+        sd_bus_unref(b->bus);
+        free(b);
+        return NULL;
 }

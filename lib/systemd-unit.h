@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Everything libjobrunner says to systemd over D-Bus.  This is the only file
- * pair of the library that includes sd-bus. */
+/* Everything libjobrunner says to systemd over D-Bus.  systemd-unit.c is the
+ * only file of the library that includes sd-bus: the rest sees unit names,
+ * parsed states and cancellable calls. */
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include "unit-properties.h"
 
+typedef struct sd_bus sd_bus;
+
 /* What we know of a unit, accumulated from PropertiesChanged signals and
- * GetAll replies (both carry a{sv} of org.freedesktop.systemd1.Unit or
- * .Service properties). */
+ * GetAll replies of org.freedesktop.systemd1.Unit and .Service. */
 typedef struct UnitState {
         char load_state[16];            /* "loaded", "not-found" (collected), ... */
         char active_state[16];          /* "activating", "active", "failed", ... */
@@ -33,41 +34,52 @@ typedef struct UnitState {
 
 void unit_state_init(UnitState *s);
 void unit_state_done(UnitState *s);
-
-/* Applies an a{sv} array (the message positioned at it). */
-int unit_state_apply(UnitState *s, sd_bus_message *m);
-
 bool unit_state_is_inactive(const UnitState *s);
 
-/* Asks systemd to send signals at all; once per connection. */
-int unit_subscribe(sd_bus *bus);
+/* A batch of property values, valid only during the callback that got it. */
+typedef struct UnitUpdate UnitUpdate;
+int unit_state_apply(UnitState *s, UnitUpdate *u);
 
-/* One match for every JobRemoved(id, job, unit, result) of the manager. */
-int unit_match_job_removed(sd_bus *bus, sd_bus_message_handler_t handler, void *userdata,
-                           sd_bus_slot **ret);
+typedef struct UnitBusHandlers {
+        /* The manager's JobRemoved(id, job, unit, result), for every unit. */
+        void (*job_removed)(void *userdata, const char *unit, const char *result);
+        /* PropertiesChanged of a unit. */
+        void (*properties_changed)(void *userdata, const char *unit, UnitUpdate *update);
+} UnitBusHandlers;
 
-/* A match for PropertiesChanged of one unit; handler gets (s iface, a{sv}, as). */
-int unit_match_properties(sd_bus *bus, const char *unit, sd_bus_message_handler_t handler,
-                          void *userdata, sd_bus_slot **ret);
+/* One per manager: subscribes to systemd's signals, installs one match for
+ * JobRemoved and one for the PropertiesChanged of every unit, and keeps the
+ * calls that expect a reply under the bus daemon's per-connection limit of
+ * pending replies by queueing the rest. */
+typedef struct UnitBus UnitBus;
+int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, UnitBus **ret);
+UnitBus *unit_bus_free(UnitBus *b);
 
-/* StartTransientUnit(unit, "fail", props, []), asynchronously.  The message
- * is released as soon as it is queued: it holds duplicates of the pipe fds. */
-int unit_start_transient(sd_bus *bus, const char *unit, const UnitProperties *props,
-                         sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret);
+/* A call in flight or queued.  Free it to cancel: its handler then never
+ * runs.  Once the handler has run the call is gone; handlers must forget
+ * their pointer to it first thing. */
+typedef struct UnitCall UnitCall;
+UnitCall *unit_call_free(UnitCall *c);
+
+/* error: NULL on success, else systemd's message (naming, e.g., a property
+ * it does not know).  update: the properties of a GetAll reply, else NULL. */
+typedef void (*UnitReplyHandler)(void *userdata, const char *error, UnitUpdate *update);
+
+/* StartTransientUnit(unit, "fail", props, []).  The message, and with it its
+ * duplicates of the pipe fds, is released as soon as it has been written. */
+int unit_start_transient(UnitBus *b, const char *unit, const UnitProperties *props,
+                         UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
 /* Sets the stop timeout at runtime, then StopUnit(unit, "replace"). */
-int unit_stop(sd_bus *bus, const char *unit, uint64_t timeout_usec,
-              sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret);
+int unit_stop(UnitBus *b, const char *unit, uint64_t timeout_usec,
+              UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
-/* GetAll of one interface ("org.freedesktop.systemd1.Unit" or ".Service")
- * of the unit; the reply is an a{sv} for unit_state_apply(). */
-int unit_get_all(sd_bus *bus, const char *unit, const char *interface,
-                 sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret);
+/* GetAll of the unit's "org.freedesktop.systemd1.Unit" or ".Service". */
+#define UNIT_IFACE_UNIT "org.freedesktop.systemd1.Unit"
+#define UNIT_IFACE_SERVICE "org.freedesktop.systemd1.Service"
+int unit_get_all(UnitBus *b, const char *unit, const char *interface,
+                 UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
 /* Drops the reference AddRef=yes took and resets a failed unit, so that
- * systemd collects it once its result has been read. */
-int unit_release(sd_bus *bus, const char *unit);
-
-/* Units named prefix*.service that systemd knows, via ListUnitsByPatterns;
- * returns a NULL-terminated strv (synchronous: used once, at start-up). */
-int unit_list_by_pattern(sd_bus *bus, const char *pattern, char ***ret);
+ * systemd collects it once its result has been read.  No reply expected. */
+int unit_release(UnitBus *b, const char *unit);
