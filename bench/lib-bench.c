@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -229,6 +230,14 @@ int main(int argc, char *argv[]) {
         if (argc < 2) {
                 fprintf(stderr, "usage: %s INIT_PATH [JOBS]\n", argv[0]);
                 return 2;
+        }
+        /* Each starting job holds a few fds (pipes, its output file, the
+         * queued message's duplicates): as a daemon would, raise the soft
+         * limit to the hard one. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
         if (!mkdtemp(state))
                 die("mkdtemp", -errno, NULL);

@@ -8,6 +8,7 @@
 #include "output-follower.h"
 
 struct jr_follower {
+        jr_job *job;
         OutputFollower *follower;
         jr_follower_wake_t wake;
         void *userdata;
@@ -23,32 +24,40 @@ static void on_wake(OutputFollower *of, void *userdata) {
 
 int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, unsigned streams,
                     jr_follower_wake_t wake, void *userdata, jr_follower **ret, jr_error *e) {
+        OutputStore *store;
         jr_follower *f;
         int r;
 
-        if (!j->store)
-                return jr_error_set(e, -ENODATA, "job %s has no stored output", j->id);
         if (streams == 0)
                 streams = JR_STREAMS_ALL;
         if (streams & ~JR_STREAMS_ALL)
                 return jr_error_set(e, -EINVAL, "unknown output stream in mask 0x%x", streams);
 
+        r = job_get_store(j, &store);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot open the output of job %s: %s", j->id, strerror(-r));
+
         f = calloc(1, sizeof(jr_follower));
-        if (!f)
+        if (!f) {
+                job_release_store(j);
                 return jr_error_set(e, -ENOMEM, "out of memory");
+        }
+        f->job = j;
         f->wake = wake;
         f->userdata = userdata;
         /* The stream bits are the same in both APIs. */
-        r = output_follower_new(j->store, stdout_offset, stderr_offset, streams, on_wake, f, &f->follower);
+        r = output_follower_new(store, stdout_offset, stderr_offset, streams, on_wake, f, &f->follower);
         if (r < 0) {
                 free(f);
+                job_release_store(j);
                 if (r == -ERANGE)
                         return jr_error_set(e, r, "offset past the end of the output of job %s "
                                             "(stdout has %llu bytes, stderr %llu)", j->id,
-                                            (unsigned long long) output_store_get_end(j->store, OUTPUT_STREAM_STDOUT),
-                                            (unsigned long long) output_store_get_end(j->store, OUTPUT_STREAM_STDERR));
+                                            (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDOUT),
+                                            (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDERR));
                 return jr_error_set(e, r, "cannot follow job %s: %s", j->id, strerror(-r));
         }
+        j->n_followers++;
         *ret = f;
         return 0;
 }
@@ -74,6 +83,8 @@ int jr_follower_next(jr_follower *f, jr_output_event *ev, void *buf, size_t size
 jr_follower *jr_follower_free(jr_follower *f) {
         if (f) {
                 output_follower_free(f->follower);
+                f->job->n_followers--;
+                job_release_store(f->job);
                 free(f);
         }
         return NULL;

@@ -127,6 +127,10 @@ int job_store_save(const jr_job *j) {
         write_u64(f, "memory_peak", j->usage.memory_peak);
         write_u64(f, "io_read_bytes", j->usage.io_read_bytes);
         write_u64(f, "io_write_bytes", j->usage.io_write_bytes);
+        /* For status without reopening a finished job's output. */
+        write_u64(f, "stdout_bytes", j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDOUT) : j->stdout_bytes);
+        write_u64(f, "stderr_bytes", j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : j->stderr_bytes);
+        write_u64(f, "output_truncated", j->store ? output_store_get_truncated(j->store) : j->output_truncated);
 
         if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
                 r = errno > 0 ? -errno : -EIO;
@@ -202,6 +206,9 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         U("memory_peak", j->usage.memory_peak);
         U("io_read_bytes", j->usage.io_read_bytes);
         U("io_write_bytes", j->usage.io_write_bytes);
+        U("stdout_bytes", j->stdout_bytes);
+        U("stderr_bytes", j->stderr_bytes);
+        U("output_truncated", j->output_truncated);
         STR("working_directory", s->working_directory);
         STR("user", s->user);
         STR("stopped_by", j->stopped_by);

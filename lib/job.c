@@ -206,6 +206,7 @@ static void job_finish(jr_job *j) {
 
         (void) unit_release(j->manager->unit_bus, j->unit);
         output_store_set_finished(j->store);
+        job_release_store(j);
 
         (void) job_store_save(j);
         job_notify(j);
@@ -325,6 +326,7 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
         j->state = JR_STATE_FAILED_TO_START;
         j->end_time_us = now_realtime_us();
         output_store_set_finished(j->store);
+        job_release_store(j);
         (void) job_store_save(j);
         job_notify(j);
 }
@@ -335,6 +337,7 @@ static void on_capture_done(OutputCapture *c, void *userdata) {
 
         assert(j->capture == c);
         j->capture = output_capture_free(c);
+        job_release_store(j);
 }
 
 static const OutputCaptureCallbacks capture_callbacks = {
@@ -347,6 +350,32 @@ static int job_open_store(jr_job *j, OutputStoreMode mode) {
         if (asprintf(&path, "%s/" OUTPUT_FILE_NAME, j->dir) < 0)
                 return -ENOMEM;
         return output_store_open(AT_FDCWD, path, mode, j->manager->event, &j->store);
+}
+
+void job_release_store(jr_job *j) {
+        if (!j->store || j->capture || j->n_followers > 0 || !jr_state_is_final(j->state))
+                return;
+        j->stdout_bytes = output_store_get_end(j->store, OUTPUT_STREAM_STDOUT);
+        j->stderr_bytes = output_store_get_end(j->store, OUTPUT_STREAM_STDERR);
+        j->output_truncated = output_store_get_truncated(j->store);
+        j->store = output_store_unref(j->store);
+}
+
+int job_get_store(jr_job *j, OutputStore **ret) {
+        int r;
+
+        if (!j->store) {
+                /* Only a finished job's store is ever closed: nothing will
+                 * be added to it. */
+                r = job_open_store(j, OUTPUT_STORE_APPEND);
+                if (r < 0)
+                        return r;
+                output_store_set_eof(j->store, OUTPUT_STREAM_STDOUT);
+                output_store_set_eof(j->store, OUTPUT_STREAM_STDERR);
+                output_store_set_finished(j->store);
+        }
+        *ret = j->store;
+        return 0;
 }
 
 static int job_open_output(jr_job *j, int out_fd, int err_fd) {
@@ -404,6 +433,9 @@ int job_start(jr_job *j, jr_error *e) {
 int job_reattach(jr_job *j) {
         int r;
 
+        if (jr_state_is_final(j->state))
+                return 0;       /* its store opens when someone follows it */
+
         r = job_open_store(j, OUTPUT_STORE_APPEND);
         if (r == -ENOENT)
                 r = job_open_store(j, OUTPUT_STORE_CREATE);
@@ -414,14 +446,9 @@ int job_reattach(jr_job *j) {
          * writes from now on has nowhere to go, and is reported as a gap. */
         for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++)
                 if (!output_store_get_eof(j->store, s)) {
-                        if (!jr_state_is_final(j->state))
-                                (void) output_store_append_gap(j->store, s, OUTPUT_GAP_DAEMON_DOWN, 0);
+                        (void) output_store_append_gap(j->store, s, OUTPUT_GAP_DAEMON_DOWN, 0);
                         output_store_set_eof(j->store, s);
                 }
-        if (jr_state_is_final(j->state)) {
-                output_store_set_finished(j->store);
-                return 0;
-        }
 
         j->collect_step = COLLECT_SERVICE;
         return job_collect_step(j, UNIT_IFACE_SERVICE);
@@ -472,10 +499,10 @@ int jr_job_get_status(jr_job *j, jr_status *ret) {
                 .start_time_us = j->start_time_us,
                 .end_time_us = j->end_time_us,
                 .usage = j->usage,
-                .stdout_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDOUT) : 0,
-                .stderr_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : 0,
-                .output_truncated = j->store && output_store_get_truncated(j->store),
-                .followers = j->store ? output_store_n_followers(j->store) : 0,
+                .stdout_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDOUT) : j->stdout_bytes,
+                .stderr_bytes = j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : j->stderr_bytes,
+                .output_truncated = j->store ? output_store_get_truncated(j->store) : j->output_truncated,
+                .followers = j->n_followers,
         };
         snprintf(ret->id, sizeof(ret->id), "%s", j->id);
         return 0;

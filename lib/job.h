@@ -51,8 +51,15 @@ struct jr_job {
         UnitCall *call;                 /* StartTransientUnit or a GetAll */
         UnitCall *stop_call;
 
+        /* Open while output may still arrive or someone follows it: a
+         * daemon with thousands of past jobs must not hold their files. */
         OutputStore *store;
         OutputCapture *capture;
+        unsigned n_followers;
+        /* The output's size, kept for when the store is closed. */
+        uint64_t stdout_bytes;
+        uint64_t stderr_bytes;
+        bool output_truncated;
 
         jr_watch *watches;
 };
@@ -81,6 +88,10 @@ void job_on_properties_changed(jr_job *j, UnitUpdate *update);
 /* A job loaded from disk: reopen its output, and if it was running when the
  * daemon went away, watch its unit again and read its state from systemd. */
 int job_reattach(jr_job *j);
+/* The job's output store, reopened if it was closed (a finished job). */
+int job_get_store(jr_job *j, OutputStore **ret);
+/* Closes the store once nothing can be added and nobody follows. */
+void job_release_store(jr_job *j);
 /* Removes the job's directory (a job that never reached systemd). */
 void job_remove_files(jr_job *j);
 void job_notify(jr_job *j);
