@@ -81,6 +81,7 @@ static int cmp_u64(const void *a, const void *b) {
 
 static void row(const char *what, const char *value) {
         printf("%-52s %s\n", what, value);
+        fflush(stdout);
 }
 
 static void rowf(const char *what, int decimals, double v) {

@@ -9,6 +9,7 @@
 
 struct jr_follower {
         jr_job *job;
+        sd_event_source *first_wake;
         OutputFollower *follower;
         jr_follower_wake_t wake;
         void *userdata;
@@ -20,6 +21,18 @@ static void on_wake(OutputFollower *of, void *userdata) {
         (void) of;
         if (f->wake)
                 f->wake(f, f->userdata);
+}
+
+/* The first wake-up comes by itself: a caller that creates a follower and
+ * waits for its wake without reading first must not wait forever. */
+static int on_first_wake(sd_event_source *s, void *userdata) {
+        jr_follower *f = userdata;
+
+        (void) s;
+        f->first_wake = sd_event_source_disable_unref(f->first_wake);
+        if (f->wake)
+                f->wake(f, f->userdata);
+        return 0;
 }
 
 int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, unsigned streams,
@@ -49,15 +62,24 @@ int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, u
         r = output_follower_new(store, stdout_offset, stderr_offset, streams, on_wake, f, &f->follower);
         if (r < 0) {
                 free(f);
-                job_release_store(j);
                 if (r == -ERANGE)
-                        return jr_error_set(e, r, "offset past the end of the output of job %s "
-                                            "(stdout has %llu bytes, stderr %llu)", j->id,
-                                            (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDOUT),
-                                            (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDERR));
-                return jr_error_set(e, r, "cannot follow job %s: %s", j->id, strerror(-r));
+                        jr_error_set(e, r, "offset past the end of the output of job %s "
+                                     "(stdout has %llu bytes, stderr %llu)", j->id,
+                                     (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDOUT),
+                                     (unsigned long long) output_store_get_end(store, OUTPUT_STREAM_STDERR));
+                else
+                        jr_error_set(e, r, "cannot follow job %s: %s", j->id, strerror(-r));
+                job_release_store(j);   /* may close store: after the message */
+                return r;
         }
         j->n_followers++;
+        if (wake) {
+                r = sd_event_add_defer(j->manager->event, &f->first_wake, on_first_wake, f);
+                if (r < 0) {
+                        jr_follower_free(f);
+                        return jr_error_set(e, r, "cannot schedule the follower of job %s: %s", j->id, strerror(-r));
+                }
+        }
         *ret = f;
         return 0;
 }
@@ -82,6 +104,7 @@ int jr_follower_next(jr_follower *f, jr_output_event *ev, void *buf, size_t size
 
 jr_follower *jr_follower_free(jr_follower *f) {
         if (f) {
+                sd_event_source_disable_unref(f->first_wake);
                 output_follower_free(f->follower);
                 f->job->n_followers--;
                 job_release_store(f->job);

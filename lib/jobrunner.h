@@ -258,8 +258,9 @@ typedef struct jr_output_event {
         jr_gap_reason gap_reason;
 } jr_output_event;
 
-/* Called (once, edge-triggered) when jr_follower_next() returned 0 and there
- * is something new; never from inside jr_follower_next(). */
+/* Called once soon after the follower is created, then (once, edge-
+ * triggered) whenever jr_follower_next() returned 0 and there is something
+ * new; never from inside jr_follower_next().  A wake may find nothing new. */
 typedef void (*jr_follower_wake_t)(jr_follower *f, void *userdata);
 
 /* Reads a job's output from the given per-stream offsets, then live; wake
