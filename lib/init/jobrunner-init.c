@@ -85,6 +85,14 @@ _noreturn_ static void fail_start(const InitMessage *m) {
         exit(m->type == INIT_EXEC_FAILED ? EXIT_EXEC : EXIT_FAILURE);
 }
 
+/* The command's exec result decides the start: READY=1 only once it runs. */
+static int started_then_supervise(const InitMessage *m, int sfd, pid_t pid, int *ret_status) {
+        if (m->type != INIT_EXEC_OK)
+                fail_start(m);
+        (void) sd_notify(0, "READY=1");
+        return supervise(sfd, pid, ret_status);
+}
+
 _noreturn_ static void fail_setup(int err, const char *what) {
         InitMessage m;
 
@@ -109,11 +117,7 @@ _noreturn_ static void run_direct(const sigset_t *mask) {
                 fail_setup(sfd, "create a signalfd");
 
         spawn_command(arg_command, mask, &pid, &m);
-        if (m.type != INIT_EXEC_OK)
-                fail_start(&m);
-        (void) sd_notify(0, "READY=1");
-
-        r = supervise(sfd, pid, &status);
+        r = started_then_supervise(&m, sfd, pid, &status);
         if (r < 0)
                 exit(EXIT_FAILURE);
         exit_with_status(status);
@@ -195,11 +199,7 @@ _noreturn_ static void run_in_pid_namespace(const sigset_t *mask) {
         if (r <= 0)
                 /* The init died before it could say anything. */
                 fail_setup(r < 0 ? r : EPROTO, "start the namespace init");
-        if (m.type != INIT_EXEC_OK)
-                fail_start(&m);
-        (void) sd_notify(0, "READY=1");
-
-        r = supervise(sfd, pid, &status);
+        r = started_then_supervise(&m, sfd, pid, &status);
         if (r < 0)
                 exit(EXIT_FAILURE);
         r = init_message_recv(pipefd[0], &m);
