@@ -10,6 +10,25 @@
 
 #include "vm-env.h"
 
+/* The helper programs that units execute live in the build tree, which may
+ * be under /tmp, and units get a private /tmp (DynamicUser=yes implies
+ * PrivateTmp=yes): run them from a copy in /run instead. */
+static int relocate_for_units(const char *variable) {
+        const char *path = getenv(variable), *base;
+        char target[256], command[600];
+
+        if (!path)
+                return 0;
+        base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        snprintf(target, sizeof(target), "/run/jobrunner-test/%s", base);
+        snprintf(command, sizeof(command), "mkdir -p /run/jobrunner-test && install -m 0755 '%s' '%s'", path, target);
+        if (system(command) != 0) {
+                fprintf(stderr, "cannot copy %s to %s\n", path, target);
+                return -1;
+        }
+        return setenv(variable, target, 1);
+}
+
 int main(int argc, char *argv[]) {
         struct criterion_test_set *tests;
         int result = 0;
@@ -20,6 +39,9 @@ int main(int argc, char *argv[]) {
                        vm_env_pid1_name(), vm_env_cgroup_fs_name());
                 return 77;
         }
+
+        if (relocate_for_units("JOBRUNNER_INIT") < 0 || relocate_for_units("JOBRUNNER_MEMHOG") < 0)
+                return 1;
 
         tests = criterion_initialize();
         if (criterion_handle_args(argc, argv, true))
