@@ -26,6 +26,26 @@ static uint64_t now_realtime_us(void) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+/* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
+ * on, as systemd nests slices by their dashes. */
+static int unit_cgroup_path(const char *slice, const char *unit, char **ret) {
+        _cleanup_free_ char *path = strdup("");
+
+        if (!path)
+                return -ENOMEM;
+        for (const char *dash = strchr(slice, '-'); dash; dash = strchr(dash + 1, '-')) {
+                char *longer;
+
+                if (asprintf(&longer, "%s/%.*s.slice", path, (int) (dash - slice), slice) < 0)
+                        return -ENOMEM;
+                free(path);
+                path = longer;
+        }
+        if (asprintf(ret, "%s/%s/%s", path, slice, unit) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spec, jr_job **ret) {
         jr_job *j;
         int r;
@@ -42,6 +62,11 @@ int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spe
                 j->unit = j->dir = NULL;
                 job_free(j);
                 return -ENOMEM;
+        }
+        r = unit_cgroup_path(m->slice, j->unit, &j->cgroup);
+        if (r < 0) {
+                job_free(j);
+                return r;
         }
         j->owner = strdup(owner ?: "");
         if (!j->owner) {
@@ -71,6 +96,7 @@ jr_job *job_free(jr_job *j) {
         unit_state_done(&j->unit_state);
         jr_spec_done(&j->spec);
         free(j->unit);
+        free(j->cgroup);
         free(j->owner);
         free(j->dir);
         free(j->stopped_by);
@@ -95,35 +121,12 @@ static void job_set_state(jr_job *j, jr_state state) {
         job_notify(j);
 }
 
-/* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
- * on, as systemd nests slices by their dashes. */
-static int unit_cgroup_path(const jr_job *j, char **ret) {
-        const char *slice = j->manager->slice;
-        _cleanup_free_ char *path = NULL;
-        size_t len = 0;
-
-        if (j->unit_state.control_group && j->unit_state.control_group[0]) {
-                *ret = strdup(j->unit_state.control_group);
-                return *ret ? 0 : -ENOMEM;
-        }
-        path = malloc(strlen(slice) * strlen(slice) + strlen(j->unit) + 16);
-        if (!path)
-                return -ENOMEM;
-        path[0] = '\0';
-        for (const char *dash = strchr(slice, '-'); dash; dash = strchr(dash + 1, '-'))
-                len += (size_t) sprintf(path + len, "/%.*s.slice", (int) (dash - slice), slice);
-        sprintf(path + len, "/%s/%s", slice, j->unit);
-        *ret = TAKE_PTR(path);
-        return 0;
-}
-
 /* Samples the cgroup while it exists; the peak is the maximum seen. */
 static void job_sample_usage(jr_job *j) {
-        _cleanup_free_ char *cgroup = NULL;
+        const char *cgroup = j->unit_state.control_group && j->unit_state.control_group[0] ?
+                j->unit_state.control_group : j->cgroup;
         jr_usage u;
 
-        if (unit_cgroup_path(j, &cgroup) < 0)
-                return;
         if (cgroup_read_usage("/sys/fs/cgroup", cgroup, &u) < 0)
                 return;
         if (u.memory_peak < j->usage.memory_peak)
@@ -185,6 +188,14 @@ static void job_decide_end(jr_job *j) {
         }
 }
 
+/* The state just became final: what every end has in common. */
+static void job_ended(jr_job *j) {
+        output_store_set_finished(j->store);
+        job_release_store(j);
+        (void) job_store_save(j);
+        job_notify(j);
+}
+
 static void job_finish(jr_job *j) {
         const UnitState *u = &j->unit_state;
 
@@ -205,11 +216,7 @@ static void job_finish(jr_job *j) {
         j->usage.tasks_current = 0;
 
         (void) unit_release(j->manager->unit_bus, j->unit);
-        output_store_set_finished(j->store);
-        job_release_store(j);
-
-        (void) job_store_save(j);
-        job_notify(j);
+        job_ended(j);
 }
 
 static void on_get_all(void *userdata, const char *error, UnitUpdate *update);
@@ -325,10 +332,7 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
         snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
         j->state = JR_STATE_FAILED_TO_START;
         j->end_time_us = now_realtime_us();
-        output_store_set_finished(j->store);
-        job_release_store(j);
-        (void) job_store_save(j);
-        job_notify(j);
+        job_ended(j);
 }
 
 /* Both pipes reached EOF: the capture has nothing left to do. */

@@ -24,6 +24,7 @@ struct jr_job {
 
         char id[JR_ID_STRING_MAX];
         char *unit;                     /* jobrunner-<id>.service */
+        char *cgroup;                   /* its cgroup, below /sys/fs/cgroup */
         char *owner;
         char *dir;                      /* <state>/jobs/<id> */
         jr_spec spec;

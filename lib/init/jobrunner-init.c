@@ -100,6 +100,20 @@ _noreturn_ static void fail_setup(int err, const char *what) {
         fail_start(&m);
 }
 
+/* What every supervising process does before it waits: no capabilities
+ * of its own any more, and signals to forward read from a signalfd. */
+static int become_supervisor(void) {
+        int r, sfd;
+
+        r = drop_capabilities();
+        if (r < 0)
+                fail_setup(r, "drop capabilities");
+        sfd = signals_open_fd();
+        if (sfd < 0)
+                fail_setup(sfd, "create a signalfd");
+        return sfd;
+}
+
 _noreturn_ static void run_direct(const sigset_t *mask) {
         InitMessage m;
         pid_t pid = 0;
@@ -109,12 +123,7 @@ _noreturn_ static void run_direct(const sigset_t *mask) {
          * systemd, so none of them lingers as a zombie of the job. */
         if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
                 fail_setup(errno, "become a child subreaper");
-        r = drop_capabilities();
-        if (r < 0)
-                fail_setup(r, "drop capabilities");
-        sfd = signals_open_fd();
-        if (sfd < 0)
-                fail_setup(sfd, "create a signalfd");
+        sfd = become_supervisor();
 
         spawn_command(arg_command, mask, &pid, &m);
         r = started_then_supervise(&m, sfd, pid, &status);
@@ -188,12 +197,7 @@ _noreturn_ static void run_in_pid_namespace(const sigset_t *mask) {
         }
         pipefd[1] = safe_close(pipefd[1]);
 
-        r = drop_capabilities();
-        if (r < 0)
-                fail_setup(r, "drop capabilities");
-        sfd = signals_open_fd();
-        if (sfd < 0)
-                fail_setup(sfd, "create a signalfd");
+        sfd = become_supervisor();
 
         r = init_message_recv(pipefd[0], &m);
         if (r <= 0)

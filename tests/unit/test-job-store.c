@@ -48,7 +48,7 @@ Test(job_store, a_job_round_trips) {
         jr_spec spec = { .argv = argv, .env = env, .working_directory = (char *) "/srv",
                          .memory_max = 1u << 30, .cpu_quota_percent = 150, .io_limits = &io, .n_io_limits = 1,
                          .tasks_max = JR_UNLIMITED, .network = JR_NETWORK_HOST, .pid_namespace = JR_TOGGLE_OFF };
-        jr_manager m = { .state_dir = state };
+        jr_manager m = { .state_dir = state, .slice = (char *) "jobrunner.slice" };
         jr_job *j, *back;
 
         cr_assert_not_null(mkdtemp(state));
