@@ -7,21 +7,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vm-env.h"
 
 /* The helper programs that units execute live in the build tree, which may
  * be under /tmp, and units get a private /tmp (DynamicUser=yes implies
  * PrivateTmp=yes): run them from a copy in /run instead. */
-static int relocate_for_units(const char *variable) {
+static int relocate_for_units(const char *dir, const char *variable) {
         const char *path = getenv(variable), *base;
         char target[256], command[600];
 
         if (!path)
                 return 0;
         base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        snprintf(target, sizeof(target), "/run/jobrunner-test/%s", base);
-        snprintf(command, sizeof(command), "mkdir -p /run/jobrunner-test && install -m 0755 '%s' '%s'", path, target);
+        snprintf(target, sizeof(target), "%s/%s", dir, base);
+        snprintf(command, sizeof(command), "install -m 0755 '%s' '%s'", path, target);
         if (system(command) != 0) {
                 fprintf(stderr, "cannot copy %s to %s\n", path, target);
                 return -1;
@@ -40,7 +41,10 @@ int main(int argc, char *argv[]) {
                 return 77;
         }
 
-        if (relocate_for_units("JOBRUNNER_INIT") < 0 || relocate_for_units("JOBRUNNER_MEMHOG") < 0)
+        /* One directory per test binary: meson runs them in parallel. */
+        char dir[] = "/run/jobrunner-test.XXXXXX";
+        if (!mkdtemp(dir) || chmod(dir, 0755) < 0 ||
+            relocate_for_units(dir, "JOBRUNNER_INIT") < 0 || relocate_for_units(dir, "JOBRUNNER_MEMHOG") < 0)
                 return 1;
 
         tests = criterion_initialize();
