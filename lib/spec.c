@@ -21,6 +21,7 @@
 
 #include "jobrunner.h"
 #include "macro.h"
+#include "strv.h"
 
 #ifndef MIN
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
@@ -471,30 +472,12 @@ int jr_spec_validate(const jr_spec *spec, const jr_validate_options *options, jr
 
 /* ---- copy and free ------------------------------------------------------ */
 
-static void strv_free(char **l) {
-        for (char **p = l; p && *p; p++)
-                free(*p);
-        free(l);
-}
-
-static int strv_copy(char *const *from, char ***to) {
-        size_t n = 0;
-
+static int strv_copy_to(char *const *from, char ***to) {
         *to = NULL;
         if (!from)
                 return 0;
-        while (from[n])
-                n++;
-        char **l = calloc(n + 1, sizeof *l);
-        if (!l)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                if (!(l[i] = strdup(from[i]))) {
-                        strv_free(l);
-                        return -ENOMEM;
-                }
-        *to = l;
-        return 0;
+        *to = strv_copy(from);
+        return *to ? 0 : -ENOMEM;
 }
 
 static int strdup_or_null(const char *from, char **to) {
@@ -523,7 +506,7 @@ int jr_spec_copy(const jr_spec *from, jr_spec *to) {
         c.io_limits = NULL;
         c.n_io_limits = 0;
 
-        if (strv_copy(from->argv, &c.argv) < 0 || strv_copy(from->env, &c.env) < 0 ||
+        if (strv_copy_to(from->argv, &c.argv) < 0 || strv_copy_to(from->env, &c.env) < 0 ||
             strdup_or_null(from->working_directory, &c.working_directory) < 0 ||
             strdup_or_null(from->user, &c.user) < 0)
                 goto fail;

@@ -11,6 +11,7 @@
 
 #include "unit-properties.h"
 #include "macro.h"
+#include "strv.h"
 
 #define DESCRIPTION_COMMAND_MAX 200     /* bytes of the command line in Description= */
 #define PID_NAMESPACE_FLAG "--pid-namespace"
@@ -36,30 +37,6 @@ typedef struct Builder {
         UnitProperties list;
         bool oom;
 } Builder;
-
-static void strv_free(char **l) {
-        for (char **p = l; p && *p; p++)
-                free(*p);
-        free(l);
-}
-
-/* Copies the NULL-terminated lists a and b into one new list. */
-static char **strv_concat(char *const *a, char *const *b) {
-        size_t na = 0, nb = 0;
-        char **l;
-
-        while (a && a[na])
-                na++;
-        while (b && b[nb])
-                nb++;
-        l = calloc(na + nb + 1, sizeof *l);
-        for (size_t i = 0; l && i < na + nb; i++)
-                if (!(l[i] = strdup(i < na ? a[i] : b[i - na]))) {
-                        strv_free(l);
-                        return NULL;
-                }
-        return l;
-}
 
 static void property_free(UnitProperty *it) {
         if (it->type == UNIT_PROP_STRING)
