@@ -335,6 +335,23 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
         job_ended(j);
 }
 
+static void job_report_pipe(jr_job *j, OutputStream stream, int fd) {
+        jr_manager *m = j->manager;
+
+        if (m->on_pipe)
+                m->on_pipe(j->id, (jr_stream) stream, fd, m->pipe_userdata);
+}
+
+static void on_capture_eof(OutputCapture *c, OutputStream stream, void *userdata) {
+        (void) c;
+        job_report_pipe(userdata, stream, -EBADF);
+}
+
+void job_forget_pipes(jr_job *j) {
+        for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++)
+                job_report_pipe(j, s, -EBADF);
+}
+
 /* Both pipes reached EOF: the capture has nothing left to do. */
 static void on_capture_done(OutputCapture *c, void *userdata) {
         jr_job *j = userdata;
@@ -345,6 +362,7 @@ static void on_capture_done(OutputCapture *c, void *userdata) {
 }
 
 static const OutputCaptureCallbacks capture_callbacks = {
+        .on_eof = on_capture_eof,
         .on_done = on_capture_done,
 };
 
@@ -406,8 +424,10 @@ int job_start(jr_job *j, jr_error *e) {
         r = job_open_output(j, out[0], err[0]);
         if (r < 0)
                 return jr_error_set(e, r, "cannot set up output capture in %s: %s", j->dir, strerror(-r));
-        /* The capture owns the read ends from here on. */
-        out[0] = err[0] = -EBADF;
+        /* The capture owns the read ends from here on; whoever keeps them
+         * across restarts gets them now, before the job can write. */
+        job_report_pipe(j, OUTPUT_STREAM_STDOUT, TAKE_FD(out[0]));
+        job_report_pipe(j, OUTPUT_STREAM_STDERR, TAKE_FD(err[0]));
 
         r = unit_properties_build(&(UnitPropertiesInput) {
                         .spec = &j->spec,
@@ -446,13 +466,28 @@ int job_reattach(jr_job *j) {
         if (r < 0)
                 return r;
 
-        /* The pipes were the previous daemon's: whatever a still-running job
-         * writes from now on has nowhere to go, and is reported as a gap. */
-        for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++)
-                if (!output_store_get_eof(j->store, s)) {
+        /* The previous daemon's pipes, if they were kept: reading goes on
+         * where it stopped.  A stream without its pipe lost whatever the
+         * job wrote from then on: a gap of unknown size. */
+        int fds[] = { [OUTPUT_STREAM_STDOUT] = -EBADF, [OUTPUT_STREAM_STDERR] = -EBADF };
+        for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++) {
+                if (output_store_get_eof(j->store, s))
+                        continue;
+                fds[s] = manager_take_pipe(j->manager, j->id, (jr_stream) s);
+                if (fds[s] < 0) {
                         (void) output_store_append_gap(j->store, s, OUTPUT_GAP_DAEMON_DOWN, 0);
                         output_store_set_eof(j->store, s);
                 }
+        }
+        if (fds[OUTPUT_STREAM_STDOUT] >= 0 || fds[OUTPUT_STREAM_STDERR] >= 0) {
+                r = output_capture_new(j->manager->event, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR],
+                                       j->store, j->manager->output_cap, &capture_callbacks, j, &j->capture);
+                if (r < 0) {
+                        safe_close(fds[OUTPUT_STREAM_STDOUT]);
+                        safe_close(fds[OUTPUT_STREAM_STDERR]);
+                        return r;
+                }
+        }
 
         j->collect_step = COLLECT_SERVICE;
         return job_collect_step(j, UNIT_IFACE_SERVICE);

@@ -72,6 +72,11 @@ struct jr_manager {
         char *slice;
         uint64_t output_cap;
 
+        jr_pipe_handler_t on_pipe;
+        void *pipe_userdata;
+        jr_pipe *pipes;                 /* taken over at start-up, until re-attached */
+        size_t n_pipes;
+
         Hashmap *jobs;                  /* id → jr_job */
         jr_job *newest;
         UnitBus *unit_bus;
@@ -89,6 +94,9 @@ void job_on_properties_changed(jr_job *j, UnitUpdate *update);
 /* A job loaded from disk: reopen its output, and if it was running when the
  * daemon went away, watch its unit again and read its state from systemd. */
 int job_reattach(jr_job *j);
+/* Tells the manager's on_pipe that the job's pipes are gone (a start that
+ * failed before systemd ran anything). */
+void job_forget_pipes(jr_job *j);
 /* The job's output store, reopened if it was closed (a finished job). */
 int job_get_store(jr_job *j, OutputStore **ret);
 /* Closes the store once nothing can be added and nobody follows. */
@@ -98,5 +106,9 @@ void job_remove_files(jr_job *j);
 void job_notify(jr_job *j);
 
 /* id.c */
+/* The read end of a job's stream that the manager was given at start-up,
+ * taken over by the caller; -ENOENT if there is none. */
+int manager_take_pipe(jr_manager *m, const char *id, jr_stream stream);
+
 int job_id_new(char ret[static JR_ID_STRING_MAX]);
 bool job_id_is_valid(const char *id);

@@ -177,11 +177,43 @@ typedef struct jr_follower jr_follower;
 #define JR_GRACE_DEFAULT_USEC (UINT64_C(10) * 1000000)  /* 10 s */
 #define JR_GRACE_MAX_USEC (UINT64_C(300) * 1000000)     /* 5 min */
 
+/* A job's output streams. */
+typedef enum jr_stream {
+        JR_STREAM_STDOUT = 1,
+        JR_STREAM_STDERR = 2,
+} jr_stream;
+
+#define JR_STREAMS_ALL ((1u << JR_STREAM_STDOUT) | (1u << JR_STREAM_STDERR))
+
+/* Output pipes across restarts.  A job writes into pipes whose read ends
+ * the manager holds; if they closed with the manager, the job's next write
+ * would fail (EPIPE, SIGPIPE).  So the manager reports each read end as it
+ * creates it, for the caller to keep somewhere that outlives the process
+ * (the daemon uses systemd's file descriptor store), and when it is done
+ * with it; a new manager takes them back and goes on reading where the old
+ * one stopped: nothing is lost. */
+typedef struct jr_pipe {
+        char job_id[JR_ID_STRING_MAX];
+        jr_stream stream;
+        int fd;
+} jr_pipe;
+
+/* fd >= 0: a new read end (borrowed: dup it or pass it on now); fd < 0: the
+ * stream reached EOF, forget it. */
+typedef void (*jr_pipe_handler_t)(const char *job_id, jr_stream stream, int fd, void *userdata);
+
 typedef struct jr_manager_config {
         const char *state_dir;          /* required; jobs/<id>/ live below it */
         const char *init_path;          /* jobrunner-init; NULL = the installed one */
         const char *slice;              /* NULL = "jobrunner.slice" */
         uint64_t output_cap;            /* bytes per job, stdout+stderr; 0 = JR_OUTPUT_CAP_DEFAULT */
+
+        jr_pipe_handler_t on_pipe;      /* may be NULL */
+        void *pipe_userdata;
+        /* Read ends a previous manager reported; jr_manager_new() takes
+         * them over (closes those of no running job), even on failure. */
+        const jr_pipe *pipes;
+        size_t n_pipes;
 } jr_manager_config;
 
 /* Binds a manager to an sd-event loop and a connection to the system bus
@@ -230,13 +262,6 @@ int jr_job_add_watch(jr_job *j, jr_job_handler_t handler, void *userdata, jr_wat
 jr_watch *jr_watch_free(jr_watch *w);
 
 /* ---- output ------------------------------------------------------------ */
-
-typedef enum jr_stream {
-        JR_STREAM_STDOUT = 1,
-        JR_STREAM_STDERR = 2,
-} jr_stream;
-
-#define JR_STREAMS_ALL ((1u << JR_STREAM_STDOUT) | (1u << JR_STREAM_STDERR))
 
 typedef enum jr_output_event_type {
         JR_OUTPUT_DATA = 1,             /* `length` bytes of `stream` at `offset` are in the buffer */

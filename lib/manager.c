@@ -146,19 +146,65 @@ static int manager_load_jobs(jr_manager *m) {
         return 0;
 }
 
+int manager_take_pipe(jr_manager *m, const char *id, jr_stream stream) {
+        for (size_t i = 0; i < m->n_pipes; i++)
+                if (m->pipes[i].fd >= 0 && m->pipes[i].stream == stream && strcmp(m->pipes[i].job_id, id) == 0)
+                        return TAKE_FD(m->pipes[i].fd);
+        return -ENOENT;
+}
+
+/* What no re-attached job took: pipes of jobs that ended meanwhile, or
+ * that we no longer know. */
+static void manager_close_pipes(jr_manager *m) {
+        for (size_t i = 0; i < m->n_pipes; i++)
+                if (m->pipes[i].fd >= 0) {
+                        log_debug("Closing the kept %s pipe of job %s: no running job takes it",
+                                  m->pipes[i].stream == JR_STREAM_STDOUT ? "stdout" : "stderr", m->pipes[i].job_id);
+                        if (m->on_pipe)
+                                m->on_pipe(m->pipes[i].job_id, m->pipes[i].stream, -EBADF, m->pipe_userdata);
+                        m->pipes[i].fd = safe_close(m->pipes[i].fd);
+                }
+        free(m->pipes);
+        m->pipes = NULL;
+        m->n_pipes = 0;
+}
+
+/* Takes over config's pipes, closing them if it cannot. */
+static int manager_take_config_pipes(jr_manager *m, const jr_manager_config *config) {
+        if (config->n_pipes == 0)
+                return 0;
+        m->pipes = malloc(config->n_pipes * sizeof(jr_pipe));
+        if (!m->pipes) {
+                for (size_t i = 0; i < config->n_pipes; i++)
+                        safe_close(config->pipes[i].fd);
+                return -ENOMEM;
+        }
+        memcpy(m->pipes, config->pipes, config->n_pipes * sizeof(jr_pipe));
+        m->n_pipes = config->n_pipes;
+        return 0;
+}
+
 int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config,
                    jr_manager **ret, jr_error *e) {
         jr_manager *m;
         _cleanup_free_ char *jobs = NULL;
         int r;
 
-        if (!config || !config->state_dir || config->state_dir[0] != '/')
-                return jr_error_set(e, -EINVAL, "the state directory must be an absolute path");
-
+        if (!config)
+                return jr_error_set(e, -EINVAL, "no configuration");
         m = calloc(1, sizeof(jr_manager));
-        if (!m)
-                return jr_error_set(e, -ENOMEM, "out of memory");
+        r = m ? manager_take_config_pipes(m, config) : -ENOMEM;
+        if (r < 0) {
+                free(m);
+                return jr_error_set(e, r, "out of memory");
+        }
+        if (!config->state_dir || config->state_dir[0] != '/') {
+                jr_manager_free(m);
+                return jr_error_set(e, -EINVAL, "the state directory must be an absolute path");
+        }
         m->event = sd_event_ref(event);
+        m->on_pipe = config->on_pipe;
+        m->pipe_userdata = config->pipe_userdata;
         m->output_cap = config->output_cap ?: JR_OUTPUT_CAP_DEFAULT;
         m->state_dir = strdup(config->state_dir);
         m->init_path = strdup(config->init_path ?: JOBRUNNER_INIT_PATH);
@@ -186,6 +232,7 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
         }
 
         r = manager_load_jobs(m);
+        manager_close_pipes(m);
         if (r < 0) {
                 jr_manager_free(m);
                 return jr_error_set(e, r, "cannot load the jobs in %s: %s", jobs, strerror(-r));
@@ -204,6 +251,11 @@ jr_manager *jr_manager_free(jr_manager *m) {
                 manager_unlink_job(m, j);
                 job_free(j);
         }
+        /* Only left if set-up failed: kept where they were for the next
+         * try, so the caller is not told to forget them. */
+        for (size_t i = 0; i < m->n_pipes; i++)
+                safe_close(m->pipes[i].fd);
+        free(m->pipes);
         hashmap_free(m->jobs);
         unit_bus_free(m->unit_bus);
         sd_event_unref(m->event);
@@ -239,6 +291,7 @@ int jr_manager_start(jr_manager *m, const jr_spec *spec, const char *owner,
         r = job_start(j, e);
         if (r < 0) {
                 /* Nothing reached systemd: the job never existed. */
+                job_forget_pipes(j);
                 hashmap_remove(m->jobs, j->id);
                 manager_unlink_job(m, j);
                 job_remove_files(j);
