@@ -8,12 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "macro.h"
 #include "socket-activation.h"
+#include "strv.h"
 
 /* An IP socket address reduced to what decides a match: a v4-mapped IPv6
  * address is folded into AF_INET, because gRPC binds IPv4 addresses as
@@ -28,6 +30,8 @@ typedef struct IpAddress {
 typedef struct Inherited {
         int fd;                 /* -EBADF once claimed: gRPC owns the socket then */
         IpAddress address;
+        dev_t dev;              /* the socket's identity, whichever fd refers to it */
+        ino_t ino;
         bool claimed;
 } Inherited;
 
@@ -36,6 +40,11 @@ static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
 static Inherited *table;
 static size_t n_table;
 static bool initialized;
+
+/* What else systemd passed: the service's file descriptor store. */
+static char **stored_names;
+static int *stored_fds;
+static size_t n_stored;
 
 static pthread_mutex_t *lock_table(void) {
         (void) pthread_mutex_lock(&table_mutex);
@@ -166,7 +175,9 @@ static int inherited_socket_address(int fd, IpAddress *ret) {
 int socket_activation_init(void) {
         _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
         _cleanup_free_ Inherited *t = NULL;
-        size_t n = 0;
+        _cleanup_free_ int *sfds = NULL;
+        _cleanup_(strv_freep) char **names = NULL, **snames = NULL;
+        size_t n = 0, ns = 0;
         int n_fds, r;
 
         if (initialized)
@@ -174,21 +185,31 @@ int socket_activation_init(void) {
 
         /* unset_environment: a process we might start must not believe the
          * sockets are its own.  sd_listen_fds() also sets FD_CLOEXEC. */
-        n_fds = sd_listen_fds(true);
+        n_fds = sd_listen_fds_with_names(true, &names);
         if (n_fds < 0)
                 return log_error_errno(n_fds, "Failed to read the sockets passed by systemd");
 
         if (n_fds > 0) {
                 t = calloc((size_t) n_fds, sizeof(Inherited));
-                if (!t)
+                sfds = calloc((size_t) n_fds, sizeof(int));
+                snames = calloc((size_t) n_fds + 1, sizeof(char *));
+                if (!t || !sfds || !snames)
                         return log_error_errno(ENOMEM, "Failed to take over the sockets passed by systemd");
         }
 
         for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n_fds; fd++) {
+                const char *name = names ? names[fd - SD_LISTEN_FDS_START] : NULL;
+                struct stat st;
                 IpAddress a;
                 _cleanup_free_ char *s = NULL;
 
                 r = inherited_socket_address(fd, &a);
+                if (r == 0 && name && strcmp(name, "unknown") != 0 && (snames[ns] = strdup(name))) {
+                        /* Not a socket of ours: something the service put
+                         * into systemd's fd store, for its owner to take. */
+                        sfds[ns++] = fd;
+                        continue;
+                }
                 if (r <= 0) {
                         /* Closed rather than kept: nothing here would ever
                          * accept on it, and it must not leak into anything we
@@ -201,14 +222,32 @@ int socket_activation_init(void) {
                         continue;
                 }
 
+                if (fstat(fd, &st) < 0) {
+                        log_warning_errno(errno, "Closing fd %d passed by systemd, cannot inspect it", fd);
+                        safe_close(fd);
+                        continue;
+                }
                 s = ip_address_format(&a);
                 log_debug("Socket %s (fd %d) passed by systemd", s ?: "?", fd);
-                t[n++] = (Inherited) { .fd = fd, .address = a };
+                t[n++] = (Inherited) { .fd = fd, .address = a, .dev = st.st_dev, .ino = st.st_ino };
         }
 
         table = TAKE_PTR(t);
         n_table = n;
+        stored_names = TAKE_PTR(snames);
+        stored_fds = TAKE_PTR(sfds);
+        n_stored = ns;
         initialized = true;
+        return (int) n;
+}
+
+int socket_activation_take_stored(char ***ret_names, int **ret_fds) {
+        _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
+        size_t n = n_stored;
+
+        *ret_names = TAKE_PTR(stored_names);
+        *ret_fds = TAKE_PTR(stored_fds);
+        n_stored = 0;
         return (int) n;
 }
 
@@ -381,4 +420,33 @@ int bind(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len) {
         }
 
         return (int) syscall(SYS_bind, fd, addr, len);
+}
+
+/* Is fd one of the inherited sockets, under whatever number? */
+static bool is_inherited(int fd) {
+        _cleanup_unlock_ pthread_mutex_t *lock = NULL;
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return false;
+        lock = lock_table();
+        for (size_t i = 0; i < n_table; i++)
+                if (table[i].claimed && table[i].dev == st.st_dev && table[i].ino == st.st_ino)
+                        return true;
+        return false;
+}
+
+/* Interposes libc's shutdown() too.  gRPC shuts its listening sockets down
+ * when the server stops, and on Linux that stops the socket listening, for
+ * every holder: systemd's copy would then refuse connections instead of
+ * queueing them and starting the next jobrunnerd.  So a shutdown of an
+ * inherited socket is skipped; gRPC's own bookkeeping does not need it (its
+ * pollers learn of the shutdown from gRPC, not from the kernel), and the
+ * connections queued meanwhile wait for the next daemon. */
+int shutdown(int fd, int how) {
+        if (is_inherited(fd)) {
+                log_debug("shutdown(%d): left alone, systemd's socket must keep listening", fd);
+                return 0;
+        }
+        return (int) syscall(SYS_shutdown, fd, how);
 }

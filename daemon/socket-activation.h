@@ -16,7 +16,9 @@
  * requested address is one systemd passed, the inherited listening socket is
  * dup3()ed over gRPC's fresh one: gRPC then listens on, accepts on and later
  * closes the very socket systemd holds, with its own TLS stack, and nothing
- * is proxied.
+ * is proxied.  shutdown() is interposed as well: gRPC shuts its listening
+ * sockets down when it stops, which would stop systemd's socket listening;
+ * for the inherited sockets it is skipped.
  *
  * Use: socket_activation_init() early in main, before grpc_init(); then
  * grpc_server_add_http2_port() with each of socket_activation_addresses(),
@@ -24,10 +26,17 @@
  * grpc_server_start(), socket_activation_check_claimed() must return 0. */
 
 /* Takes over the sockets systemd passed ($LISTEN_FDS, which are unset).
- * Keeps the listening TCP sockets; anything else passed is logged and
+ * Keeps the listening TCP sockets and the named descriptors of the fd
+ * store (socket_activation_take_stored()); anything else is logged and
  * closed.  Returns how many were kept (0 when not socket activated), or a
  * negative errno.  Once per process. */
 int socket_activation_init(void);
+
+/* The other descriptors systemd passed, those of the service's file
+ * descriptor store, each with its FDNAME=: *ret_names is NULL-terminated
+ * (free each and the array), *ret_fds the descriptors, both NULL when there
+ * are none.  Returns their number; the caller owns them.  Once. */
+int socket_activation_take_stored(char ***ret_names, int **ret_fds);
 
 /* -EADDRNOTAVAIL, with each unclaimed address logged, if any inherited
  * socket was not taken by a bind() yet; else 0.  The daemon must exit with

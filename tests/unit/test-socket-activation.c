@@ -454,6 +454,46 @@ Test(grpc, loopback, .timeout = 90) {
         run_in_child(scenario_loopback);
 }
 
+/* systemd keeps its copy of the socket while the daemon stops: gRPC's
+ * shutdown of its listener must not stop that copy listening, or the next
+ * connection would be refused instead of starting the next daemon. */
+static int scenario_stop_keeps_listening(void) {
+        Server srv = {};
+        char **addresses;
+        int fd, systemd_copy, ports[1], accepting = 0, client;
+        socklen_t len = sizeof(accepting);
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        uint16_t port;
+
+        fd = listener("127.0.0.1", 0, -1, &port);
+        CHECK(fd >= 0);
+        systemd_copy = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+        CHECK(systemd_copy >= 0);
+        pass_fds(&fd, 1);
+
+        addresses = addresses_of_init(1);
+        server_start(&srv, addresses, ports);
+        CHECK(grpc_answers("127.0.0.1", port));
+        server_stop(&srv);
+
+        CHECK(getsockopt(systemd_copy, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0);
+        CHECK(accepting == 1);
+        /* And it still queues connections, for the next daemon. */
+        client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(client >= 0);
+        sa.sin_port = htons(port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        CHECK(connect(client, (struct sockaddr *) &sa, sizeof(sa)) == 0);
+        close(client);
+        close(systemd_copy);
+        socket_activation_addresses_free(addresses);
+        return 0;
+}
+
+Test(grpc, stop_keeps_systemd_socket_listening, .timeout = 90) {
+        run_in_child(scenario_stop_keeps_listening);
+}
+
 /* systemd's default for ListenStream=PORT with BindIPv6Only=both. */
 static int scenario_dual_stack(void) {
         Server srv = {};
