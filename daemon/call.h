@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "authz.h"
+#include "status.h"
+
+/* One rpc call as the handlers see it: no gRPC here.  The gRPC layer
+ * (grpc-server.c, grpc-call.c) accepts the call, authenticates the peer,
+ * unpacks the request and hands it to the method's handler on the sd-event
+ * thread; the handler answers with call_send() (streaming only) and
+ * call_finish().
+ *
+ * Ownership: a handler holds the call from handle() until it calls
+ * call_finish() or its on_abort() runs, whichever comes first; after that
+ * it must not touch the call again.  on_abort() runs when the client
+ * cancelled, the deadline passed or the server is shutting down; the client
+ * has then been answered already (CANCELLED, DEADLINE_EXCEEDED or
+ * UNAVAILABLE) and the handler only releases what it holds. */
+
+typedef struct Call Call;
+
+typedef struct RpcMethod {
+        const char *name;                               /* "Start": "/jobrunner.v1.JobRunner/Start" */
+        AuthzMethod authz;
+        const ProtobufCMessageDescriptor *request_type;
+        bool server_streaming;
+        /* request is the call's; it lives as long as the call. */
+        void (*handle)(Call *call, const ProtobufCMessage *request, void *userdata);
+} RpcMethod;
+
+typedef void (*call_callback_t)(Call *call, void *userdata);
+
+/* Who is calling: set before handle() runs. */
+const AuthzIdentity *call_identity(const Call *call);
+/* "ipv4:192.0.2.1:40000" as gRPC spells it. */
+const char *call_peer(const Call *call);
+
+/* What the audit record of this call names besides who, method and code. */
+void call_set_audit_job(Call *call, const char *job_id);
+void call_set_audit_argv(Call *call, char *const *argv);
+
+/* on_sent: the message of the last call_send() left (the next may go);
+ * on_abort: see above.  Either may be NULL. */
+void call_set_handlers(Call *call, call_callback_t on_sent, call_callback_t on_abort, void *userdata);
+
+/* Streaming calls only: sends one message; at most one may be in flight,
+ * the next only after on_sent.  Returns 0 or a negative errno (the message
+ * could not be packed or sent; finish the call then). */
+int call_send(Call *call, const ProtobufCMessage *message);
+bool call_send_in_flight(const Call *call);
+
+/* Ends the call: for a unary call the response (NULL when code is not OK),
+ * for a streaming one NULL; then the status with its message (may be NULL).
+ * May be called while a call_send() is in flight: the status then follows
+ * the message. */
+void call_finish(Call *call, const ProtobufCMessage *response, JrCode code, const char *message);
+
+/* call_finish() with the code for a negative errno and message, or
+ * strerror() if message is NULL or empty. */
+void call_finish_errno(Call *call, int error, const char *message);

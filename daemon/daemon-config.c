@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon-config.h"
+#include "log.h"
+#include "macro.h"
+#include "strv.h"
+
+static void help(void) {
+        printf("Usage: jobrunnerd [OPTIONS]\n"
+               "\n"
+               "Runs jobs as transient systemd units and serves the jobrunner v1 gRPC API\n"
+               "over mutual TLS 1.3.  Normally started by jobrunner.socket, whose sockets it\n"
+               "serves; --listen is for running it by hand.\n"
+               "\n"
+               "  --listen ADDRESS         serve on ADDRESS (host:port, [v6]:port) instead of\n"
+               "                           the sockets systemd passes; repeatable\n"
+               "  --tls-dir DIR            server.crt, server.key and the client CA ca.crt\n"
+               "                           (default: $CREDENTIALS_DIRECTORY, which\n"
+               "                           jobrunner.service fills, else " DAEMON_TLS_DIR_DEFAULT ")\n"
+               "  --cert FILE, --key FILE, --client-ca FILE\n"
+               "                           override one file of --tls-dir\n"
+               "  --state-dir DIR          jobs' metadata and output (default: $STATE_DIRECTORY,\n"
+               "                           else " DAEMON_STATE_DIR_DEFAULT ")\n"
+               "  --init PATH              the jobrunner-init to run jobs under\n"
+               "  --slice NAME             the slice of the jobs' units (default: jobrunner.slice)\n"
+               "  --output-cap BYTES       stored output per job, stdout+stderr (default: 1 GiB)\n"
+               "  --max-jobs N             running jobs of all users (default: %u)\n"
+               "  --max-jobs-per-user N    running jobs of one user (default: %u)\n"
+               "  --max-followers N        open Logs calls on one job (default: %u)\n"
+               "  --log-level LEVEL        err, warning, notice, info or debug (default: info)\n"
+               "  -h, --help               show this help\n"
+               "      --version            show the version\n",
+               DAEMON_MAX_ACTIVE_JOBS_DEFAULT, DAEMON_MAX_ACTIVE_JOBS_PER_OWNER_DEFAULT,
+               DAEMON_MAX_FOLLOWERS_PER_JOB_DEFAULT);
+}
+
+int daemon_parse_unsigned(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        if (!s || s[0] < '0' || s[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+static int parse_log_level(const char *s) {
+        static const struct { const char *name; int level; } levels[] = {
+                { "err", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+                { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+                if (strcmp(s, levels[i].name) == 0)
+                        return levels[i].level;
+        return -EINVAL;
+}
+
+static int set_string(char **field, const char *value) {
+        char *copy = strdup(value);
+
+        if (!copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
+static int tls_path(char **field, const char *dir, const char *name) {
+        if (*field)
+                return 0;
+        return asprintf(field, "%s/%s", dir, name) < 0 ? -ENOMEM : 0;
+}
+
+enum {
+        ARG_LISTEN = 0x100, ARG_TLS_DIR, ARG_CERT, ARG_KEY, ARG_CLIENT_CA, ARG_STATE_DIR, ARG_INIT,
+        ARG_SLICE, ARG_OUTPUT_CAP, ARG_MAX_JOBS, ARG_MAX_JOBS_PER_USER, ARG_MAX_FOLLOWERS,
+        ARG_LOG_LEVEL, ARG_VERSION,
+};
+
+int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
+        static const struct option options[] = {
+                { "listen", required_argument, NULL, ARG_LISTEN },
+                { "tls-dir", required_argument, NULL, ARG_TLS_DIR },
+                { "cert", required_argument, NULL, ARG_CERT },
+                { "key", required_argument, NULL, ARG_KEY },
+                { "client-ca", required_argument, NULL, ARG_CLIENT_CA },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "init", required_argument, NULL, ARG_INIT },
+                { "slice", required_argument, NULL, ARG_SLICE },
+                { "output-cap", required_argument, NULL, ARG_OUTPUT_CAP },
+                { "max-jobs", required_argument, NULL, ARG_MAX_JOBS },
+                { "max-jobs-per-user", required_argument, NULL, ARG_MAX_JOBS_PER_USER },
+                { "max-followers", required_argument, NULL, ARG_MAX_FOLLOWERS },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {}
+        };
+        const char *tls_dir = getenv("CREDENTIALS_DIRECTORY") ?: DAEMON_TLS_DIR_DEFAULT;
+        const char *state = getenv("STATE_DIRECTORY");
+        uint64_t v;
+        int opt, r = 0;
+
+        *c = (DaemonConfig) {
+                .max_request_bytes = DAEMON_MAX_REQUEST_BYTES_DEFAULT,
+                .limits = {
+                        .max_active_jobs = DAEMON_MAX_ACTIVE_JOBS_DEFAULT,
+                        .max_active_jobs_per_owner = DAEMON_MAX_ACTIVE_JOBS_PER_OWNER_DEFAULT,
+                        .max_followers_per_job = DAEMON_MAX_FOLLOWERS_PER_JOB_DEFAULT,
+                },
+        };
+
+        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (opt) {
+                case ARG_LISTEN: {
+                        char *a = strdup(optarg);
+
+                        r = a ? strv_push(&c->listen, a) : -ENOMEM;
+                        break;
+                }
+                case ARG_TLS_DIR:
+                        tls_dir = optarg;
+                        break;
+                case ARG_CERT:
+                        r = set_string(&c->certificate_path, optarg);
+                        break;
+                case ARG_KEY:
+                        r = set_string(&c->key_path, optarg);
+                        break;
+                case ARG_CLIENT_CA:
+                        r = set_string(&c->client_ca_path, optarg);
+                        break;
+                case ARG_STATE_DIR:
+                        state = optarg;
+                        break;
+                case ARG_INIT:
+                        r = set_string(&c->init_path, optarg);
+                        break;
+                case ARG_SLICE:
+                        r = set_string(&c->slice, optarg);
+                        break;
+                case ARG_OUTPUT_CAP:
+                        r = daemon_parse_unsigned(optarg, 1, UINT64_MAX, &c->output_cap);
+                        break;
+                case ARG_MAX_JOBS:
+                case ARG_MAX_JOBS_PER_USER:
+                case ARG_MAX_FOLLOWERS:
+                        r = daemon_parse_unsigned(optarg, 1, 1000000, &v);
+                        if (r >= 0)
+                                *(opt == ARG_MAX_JOBS ? &c->limits.max_active_jobs :
+                                  opt == ARG_MAX_JOBS_PER_USER ? &c->limits.max_active_jobs_per_owner :
+                                  &c->limits.max_followers_per_job) = (unsigned) v;
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = parse_log_level(optarg);
+                        if (r >= 0)
+                                log_set_max_level(r);
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("jobrunnerd %s\n", JOBRUNNER_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;         /* getopt said why */
+                }
+                if (r == -ENOMEM)
+                        return log_error_errno(r, "out of memory");
+                if (r < 0)
+                        return log_error_errno(r, "invalid value for %s: '%s'", argv[optind - 1], optarg);
+        }
+        if (optind < argc) {
+                log_error("unexpected argument '%s'; see --help", argv[optind]);
+                return -EINVAL;
+        }
+
+        /* $STATE_DIRECTORY may list several, separated by ':'; ours is one. */
+        r = set_string(&c->state_dir, state ? state : DAEMON_STATE_DIR_DEFAULT);
+        if (r >= 0)
+                r = tls_path(&c->certificate_path, tls_dir, "server.crt");
+        if (r >= 0)
+                r = tls_path(&c->key_path, tls_dir, "server.key");
+        if (r >= 0)
+                r = tls_path(&c->client_ca_path, tls_dir, "ca.crt");
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        return 1;
+}
+
+void daemon_config_done(DaemonConfig *c) {
+        strv_free(c->listen);
+        free(c->certificate_path);
+        free(c->key_path);
+        free(c->client_ca_path);
+        free(c->state_dir);
+        free(c->init_path);
+        free(c->slice);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "fd-store.h"
+#include "log.h"
+#include "macro.h"
+
+static const char *stream_name(jr_stream s) {
+        return s == JR_STREAM_STDOUT ? "stdout" : "stderr";
+}
+
+void fd_store_on_pipe(const char *job_id, jr_stream stream, int fd, void *userdata) {
+        char message[128];
+        int r;
+
+        (void) userdata;
+        if (!getenv("NOTIFY_SOCKET"))
+                return;
+
+        if (fd >= 0) {
+                snprintf(message, sizeof(message), "FDSTORE=1\nFDNAME=job-%s-%s", job_id, stream_name(stream));
+                r = sd_pid_notify_with_fds(0, false, message, &fd, 1);
+        } else {
+                snprintf(message, sizeof(message), "FDSTOREREMOVE=1\nFDNAME=job-%s-%s", job_id, stream_name(stream));
+                r = sd_notify(false, message);
+        }
+        if (r < 0)
+                /* The job runs regardless; only a restart would now lose
+                 * this stream's output. */
+                log_warning_errno(r, "cannot %s the %s pipe of job %s in systemd's fd store",
+                                  fd >= 0 ? "keep" : "drop", stream_name(stream), job_id);
+}
+
+static int parse_name(const char *name, jr_pipe *ret) {
+        char id[JR_ID_STRING_MAX], stream[8];
+        int n = 0;
+
+        if (sscanf(name, "job-%32[0-9a-f]-%6[a-z]%n", id, stream, &n) != 2 || name[n] != '\0' ||
+            strlen(id) != JR_ID_STRING_MAX - 1)
+                return -EINVAL;
+        if (strcmp(stream, "stdout") == 0)
+                ret->stream = JR_STREAM_STDOUT;
+        else if (strcmp(stream, "stderr") == 0)
+                ret->stream = JR_STREAM_STDERR;
+        else
+                return -EINVAL;
+        memcpy(ret->job_id, id, sizeof(id));
+        return 0;
+}
+
+int fd_store_pipes_from(char **names, int *fds, size_t n, jr_pipe **ret) {
+        _cleanup_free_ jr_pipe *pipes = NULL;
+        size_t k = 0;
+
+        pipes = calloc(n ? n : 1, sizeof(jr_pipe));
+        if (!pipes) {
+                for (size_t i = 0; i < n; i++)
+                        safe_close(fds[i]);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (parse_name(names[i], &pipes[k]) < 0) {
+                        log_warning("closing \"%s\" from systemd's fd store: not a pipe of ours", names[i]);
+                        safe_close(fds[i]);
+                        continue;
+                }
+                pipes[k++].fd = fds[i];
+        }
+        *ret = TAKE_PTR(pipes);
+        return (int) k;
+}
