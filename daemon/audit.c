@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "log.h"
 #include "macro.h"
+#include "strv.h"
 
 /* What of the client's strings goes into MESSAGE: enough to recognize it. */
 #define MESSAGE_NAME_MAX 256u         /* the CN (at most 64) and the method */
@@ -178,15 +179,6 @@ int audit_format_argv(char *const *argv, size_t max, char **ret) {
 
 /* ---- the record ------------------------------------------------------------- */
 
-static void strv_free(char **l) {
-        for (char **p = l; p && *p; p++)
-                free(*p);
-        free(l);
-}
-
-static void strv_freep(char ***l) {
-        strv_free(*l);
-}
 
 static int audit_priority(JrCode code) {
         /* Denials are what an auditor looks for; other failures are as

@@ -8,18 +8,10 @@
 
 #include "convert.h"
 #include "macro.h"
+#include "strv.h"
 
 /* ---- requests: proto -> jr_spec ----------------------------------------- */
 
-static void strv_free(char **l) {
-        for (char **p = l; p && *p; p++)
-                free(*p);
-        free(l);
-}
-
-static void strv_freep(char ***l) {
-        strv_free(*l);
-}
 
 /* protobuf-c hands us C strings: whatever followed an embedded NUL on the
  * wire is already gone, so what we can still check starts at strlen(). */

@@ -13,19 +13,7 @@
 
 #define S(x) ((char *) (x))
 
-/* Criterion does not count what LeakSanitizer reports when a test's process
- * exits, so check after every test, and make a leak fail the run: an
- * assertion in .fini would not count either, a crash does. */
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-static void abort_on_leaks(void) {
-        if (__lsan_do_recoverable_leak_check() != 0)
-                abort();
-}
-#else
-static void abort_on_leaks(void) {
-}
-#endif
+#include "leak-check.h"
 TestSuite(convert, .fini = abort_on_leaks);
 
 /* ---- convert_spec_from_proto ------------------------------------------------ */
