@@ -2,6 +2,7 @@
 /* Start: validate, check the caller's right and the limits, start the
  * job, answer once its main process ran or its start failed. */
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,16 @@ static int check_active_limits(Daemon *d, const char *owner, char *message, size
         return 0;
 }
 
+/* A spec the library refuses is the request's fault, its size caps (-E2BIG)
+ * included: INVALID_ARGUMENT, as the API says, not RESOURCE_EXHAUSTED. */
+static JrCode spec_error_code(int r) {
+        if (r == -ENOMEM)
+                return JR_CODE_RESOURCE_EXHAUSTED;
+        if (r == -EPERM)
+                return JR_CODE_PERMISSION_DENIED;
+        return JR_CODE_INVALID_ARGUMENT;
+}
+
 void rpc_start(Call *call, const ProtobufCMessage *request, void *userdata) {
         const Jobrunner__V1__StartRequest *req = (const Jobrunner__V1__StartRequest *) request;
         const AuthzIdentity *who = call_identity(call);
@@ -62,9 +73,12 @@ void rpc_start(Call *call, const ProtobufCMessage *request, void *userdata) {
                 call_finish(call, NULL, JR_CODE_INVALID_ARGUMENT, "spec is missing");
                 return;
         }
+        options.allow_named_user = named_user;  /* authz_check() allowed it */
         r = convert_spec_from_proto(req->spec, &spec, &e);
+        if (r >= 0)
+                r = jr_spec_validate(&spec, &options, &e);
         if (r < 0) {
-                call_finish_errno(call, r, e.message);
+                call_finish(call, NULL, spec_error_code(r), e.message);
                 return;
         }
         call_set_audit_argv(call, spec.argv);
@@ -75,7 +89,6 @@ void rpc_start(Call *call, const ProtobufCMessage *request, void *userdata) {
                 return;
         }
 
-        options.allow_named_user = named_user;  /* authz_check() allowed it */
         r = jr_manager_start(d->manager, &spec, who->name, &options, &j, &e);
         if (r < 0) {
                 call_finish_errno(call, r, e.message);

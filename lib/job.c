@@ -186,6 +186,11 @@ static void job_decide_end(jr_job *j) {
                 j->state = JR_STATE_FAILED_TO_START;
                 j->failure_reason = failure_reason(j);
         }
+
+        /* The program never ran: jobrunner-init's 203 (or whatever ended
+         * it) is no exit status of the job's, as the API defines them. */
+        if (j->state == JR_STATE_FAILED_TO_START)
+                j->exit_code = j->signal = 0;
 }
 
 /* The state just became final: what every end has in common. */
