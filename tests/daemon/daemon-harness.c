@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon-harness.h"
+#include "macro.h"
+
+void dh_install(void) {
+        const char *script = getenv("JOBRUNNER_INSTALL_DAEMON"), *build = getenv("JOBRUNNER_BUILD_ROOT");
+        char command[1024];
+
+        cr_assert(script && build, "JOBRUNNER_INSTALL_DAEMON and JOBRUNNER_BUILD_ROOT must be set (meson does)");
+        snprintf(command, sizeof(command), "'%s' '%s'", script, build);
+        dh_shell(command);
+}
+
+void dh_shell(const char *command) {
+        int r = system(command);
+
+        cr_assert(r == 0, "'%s' failed with status %d", command, r);
+}
+
+TcConn *dh_connect_from(const char *dir, const char *user) {
+        char cert[512], key[512], ca[512];
+        TcConn *c = NULL;
+        int r;
+
+        snprintf(cert, sizeof(cert), "%s/users/%s/client.crt", dir, user ? user : "");
+        snprintf(key, sizeof(key), "%s/users/%s/client.key", dir, user ? user : "");
+        /* The server is always verified against our CA. */
+        snprintf(ca, sizeof(ca), "%s/ca.crt", DH_TLS_DIR);
+        r = tc_connect(DH_TARGET, user ? cert : NULL, user ? key : NULL, ca, &c);
+        cr_assert(r >= 0, "cannot connect as %s: %s", user ? user : "(no certificate)", strerror(-r));
+        return c;
+}
+
+TcConn *dh_connect(const char *user) {
+        return dh_connect_from(DH_TLS_DIR, user);
+}
+
+Jobrunner__V1__JobStatus *dh_start(TcConn *c, const char *const *argv) {
+        Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
+        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
+        Jobrunner__V1__StartResponse *resp = NULL;
+        Jobrunner__V1__JobStatus *job;
+        _cleanup_free_ char *details = NULL;
+        int status, r;
+
+        while (argv[spec.n_argv])
+                spec.n_argv++;
+        spec.argv = (char **) argv;
+        req.spec = &spec;
+        r = tc_call(c, "Start", &req.base, &jobrunner__v1__start_response__descriptor, 0, &status, &details,
+                    (ProtobufCMessage **) &resp);
+        cr_assert(r >= 0 && status == 0, "Start %s: %s: %s", argv[0], tc_status_name(status),
+                  details ? details : strerror(-r));
+        job = TAKE_PTR(resp->job);
+        jobrunner__v1__start_response__free_unpacked(resp, NULL);
+        return job;
+}
+
+int dh_call_on_job(TcConn *c, const char *method, const char *id) {
+        /* GetStatus, Wait, Stop and Logs requests all start with "string id
+         * = 1": one GetStatusRequest encodes the id for each of them. */
+        Jobrunner__V1__GetStatusRequest req = JOBRUNNER__V1__GET_STATUS_REQUEST__INIT;
+        uint8_t buf[64];
+        TcResult result;
+        size_t n;
+        int r, status;
+
+        req.id = (char *) id;
+        n = jobrunner__v1__get_status_request__pack(&req, buf);
+        r = tc_unary(c, method, buf, n, 0, &result);
+        cr_assert(r >= 0, "%s %s: %s", method, id, strerror(-r));
+        status = result.status;
+        tc_result_done(&result);
+        return status;
+}
