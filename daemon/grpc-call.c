@@ -403,6 +403,11 @@ void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char
                 call_finish(c, NULL, JR_CODE_UNIMPLEMENTED, "unknown method");
                 goto done;
         }
+        if (server_is_shutting_down(s)) {
+                /* Taken from gRPC's queue after the shutdown began. */
+                call_finish(c, NULL, JR_CODE_UNAVAILABLE, "jobrunnerd is shutting down; retry later");
+                goto done;
+        }
         r = call_unpack_request(c, &error);
         if (r < 0) {
                 call_finish_errno(c, r, error);

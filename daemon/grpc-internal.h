@@ -20,6 +20,7 @@ typedef struct Tag {
 grpc_server *server_get_grpc(Server *s);
 grpc_completion_queue *server_get_cq(Server *s);
 void *server_get_userdata(Server *s);
+bool server_is_shutting_down(Server *s);
 /* The head of the server's list of live calls, which grpc-call.c keeps. */
 Call **server_get_calls(Server *s);
 

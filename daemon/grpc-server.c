@@ -93,6 +93,10 @@ void *server_get_userdata(Server *s) {
         return s->userdata;
 }
 
+bool server_is_shutting_down(Server *s) {
+        return s->shutting_down;
+}
+
 Call **server_get_calls(Server *s) {
         return &s->calls;
 }
