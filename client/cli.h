@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What every command shares: the connection options (accepted before and
+ * after the command name), the connection itself, opened on first use, and
+ * usage errors that point at the command's help. */
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "conn.h"
+#include "error.h"
+#include "format.h"
+
+typedef struct Cli {
+        const char *verb;               /* the command, for messages; NULL before it is known */
+        CliFlags flags;
+        bool json;
+        uint64_t timeout_usec;          /* --timeout; 0: not given */
+        CliSettings settings;
+        Conn *conn;
+} Cli;
+
+enum {
+        ARG_SERVER = 0x1000,
+        ARG_CERT,
+        ARG_KEY,
+        ARG_CA,
+        ARG_TIMEOUT,
+        ARG_JSON,
+        ARG_VERSION,
+        ARG_HELP = 'h',
+};
+
+#define COMMON_LONG_OPTIONS                                                     \
+        { "server",  required_argument, NULL, ARG_SERVER },                     \
+        { "cert",    required_argument, NULL, ARG_CERT },                       \
+        { "key",     required_argument, NULL, ARG_KEY },                        \
+        { "ca",      required_argument, NULL, ARG_CA },                         \
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
+        { "json",    no_argument,       NULL, ARG_JSON },                       \
+        { "help",    no_argument,       NULL, ARG_HELP }
+
+/* The common options' help, for every command's --help. */
+extern const char common_options_help[];
+
+void cli_done(Cli *cli);
+
+/* 1 if opt is a common option other than --help (handled), 0 if not, or a
+ * negative errno. */
+int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e);
+
+/* For getopt_long()'s '?' and ':' (with opterr = 0 and a ':' in front of
+ * the short options). */
+int cli_getopt_error(Cli *cli, int opt, char *const *argv, CliError *e);
+
+/* A usage error: the message, then "; see 'jobrunner VERB --help'". */
+int cli_usage(Cli *cli, CliError *e, const char *format, ...) _printf_(3, 4);
+
+/* Resolves the settings and opens the connection, once. */
+int cli_connect(Cli *cli, CliError *e);
+
+/* For _cleanup_: frees an unpacked protobuf-c message of any type. */
+static inline void message_freep(void *p) {
+        ProtobufCMessage **m = p;
+
+        if (*m)
+                protobuf_c_message_free_unpacked(*m, NULL);
+}
+#define _cleanup_message_ _cleanup_(message_freep)
+
+/* Prints j as one line of JSON on stdout. */
+void cli_print_json_job(const JobStatus *j);
+
+/* The commands; each returns the exit status, or a negative errno with e
+ * set.  argv[0] is the command's name. */
+int verb_start(Cli *cli, int argc, char **argv, CliError *e);
+int verb_run(Cli *cli, int argc, char **argv, CliError *e);
+int verb_stop(Cli *cli, int argc, char **argv, CliError *e);
+int verb_status(Cli *cli, int argc, char **argv, CliError *e);
+int verb_logs(Cli *cli, int argc, char **argv, CliError *e);
+int verb_list(Cli *cli, int argc, char **argv, CliError *e);
+int verb_wait(Cli *cli, int argc, char **argv, CliError *e);

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "macro.h"
+
+static const char *const setting_names[_SETTING_MAX] = {
+        [SETTING_SERVER] = "server",
+        [SETTING_CERT] = "cert",
+        [SETTING_KEY] = "key",
+        [SETTING_CA] = "ca",
+};
+
+static const char *const env_names[_SETTING_MAX] = {
+        [SETTING_SERVER] = "JOBRUNNER_SERVER",
+        [SETTING_CERT] = "JOBRUNNER_CERT",
+        [SETTING_KEY] = "JOBRUNNER_KEY",
+        [SETTING_CA] = "JOBRUNNER_CA",
+};
+
+static const char *const default_files[_SETTING_MAX] = {
+        [SETTING_CERT] = "client.crt",
+        [SETTING_KEY] = "client.key",
+        [SETTING_CA] = "ca.crt",
+};
+
+const char *setting_name(SettingKey k) {
+        return k < _SETTING_MAX ? setting_names[k] : NULL;
+}
+
+static void setting_done(Setting *s) {
+        free(s->value);
+        free(s->origin);
+        *s = (Setting) {};
+}
+
+void settings_done(CliSettings *s) {
+        for (size_t i = 0; i < _SETTING_MAX; i++)
+                setting_done(&s->s[i]);
+}
+
+static int setting_set(Setting *s, const char *value, const char *origin_format, ...) _printf_(3, 4);
+static int setting_set(Setting *s, const char *value, const char *origin_format, ...) {
+        char *v = strdup(value), *o = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, origin_format);
+        r = vasprintf(&o, origin_format, ap);
+        va_end(ap);
+        if (!v || r < 0) {
+                free(v);
+                return -ENOMEM;
+        }
+        setting_done(s);
+        s->value = v;
+        s->origin = o;
+        return 0;
+}
+
+static const char *home_dir(void) {
+        const char *h = getenv("HOME");
+        struct passwd *pw;
+
+        if (h && h[0] == '/')
+                return h;
+        pw = getpwuid(getuid());
+        return pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+}
+
+int user_config_dir(char **ret, CliError *e) {
+        const char *x = getenv("XDG_CONFIG_HOME"), *h;
+
+        /* The XDG spec says to ignore a relative XDG_CONFIG_HOME. */
+        if (x && x[0] == '/')
+                return asprintf(ret, "%s/jobrunner", x) < 0 ? cli_error_oom(e) : 0;
+        h = home_dir();
+        if (!h)
+                return cli_error(e, CLI_EXIT_CONFIG, -ENOENT,
+                                 "cannot find your home directory ($HOME is not set): give --cert, --key and --ca");
+        return asprintf(ret, "%s/.config/jobrunner", h) < 0 ? cli_error_oom(e) : 0;
+}
+
+int normalize_server(const char *s, char **ret, CliError *e) {
+        const char *colon, *port = NULL;
+        size_t host_len;
+        int r;
+
+        if (!s || !*s)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "the server address is empty: expected HOST[:PORT]");
+
+        if (s[0] == '[') {
+                const char *close = strchr(s, ']');
+
+                if (!close || close == s + 1 || (close[1] != '\0' && close[1] != ':'))
+                        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                         "invalid server address '%s': expected [IPV6-ADDRESS]:PORT", s);
+                host_len = (size_t) (close + 1 - s);
+                if (close[1] == ':')
+                        port = close + 2;
+        } else {
+                colon = strchr(s, ':');
+                if (colon && strchr(colon + 1, ':')) {
+                        /* Several colons: a bare IPv6 address, without
+                         * port (there is no telling where one would
+                         * start). */
+                        struct in6_addr a;
+                        char addr[INET6_ADDRSTRLEN];
+
+                        if ((size_t) snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(s, "%"), s) >= sizeof(addr) ||
+                            inet_pton(AF_INET6, addr, &a) != 1)
+                                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                                 "invalid server address '%s': expected HOST[:PORT], with an IPv6 "
+                                                 "address as [ADDRESS]:PORT", s);
+                        r = asprintf(ret, "[%s]:" DEFAULT_PORT, s);
+                        return r < 0 ? cli_error_oom(e) : 0;
+                }
+                host_len = colon ? (size_t) (colon - s) : strlen(s);
+                if (host_len == 0)
+                        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                         "invalid server address '%s': the host name is empty", s);
+                if (colon)
+                        port = colon + 1;
+        }
+        for (const char *p = s; p < s + host_len; p++)
+                if ((unsigned char) *p <= ' ' || *p == '/')
+                        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                         "invalid server address '%s': expected HOST[:PORT]", s);
+
+        if (port) {
+                char *end;
+                unsigned long p;
+
+                errno = 0;
+                p = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 0;
+                if (p == 0 || p > 65535 || errno != 0 || *end != '\0')
+                        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                         "invalid server address '%s': the port must be a number from 1 to 65535", s);
+                r = asprintf(ret, "%.*s:%lu", (int) host_len, s, p);
+        } else
+                r = asprintf(ret, "%.*s:" DEFAULT_PORT, (int) host_len, s);
+        return r < 0 ? cli_error_oom(e) : 0;
+}
+
+static char *strip(char *s) {
+        char *end;
+
+        while (*s == ' ' || *s == '\t')
+                s++;
+        end = s + strlen(s);
+        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+                *--end = '\0';
+        return s;
+}
+
+/* A path value of a file: "~/x" in the home directory, "x" next to the
+ * file. */
+static int file_path_value(const char *file, const char *value, char **ret, CliError *e) {
+        const char *slash;
+
+        if (value[0] == '/')
+                *ret = strdup(value);
+        else if (value[0] == '~' && value[1] == '/') {
+                const char *h = home_dir();
+
+                if (!h)
+                        return cli_error(e, CLI_EXIT_CONFIG, -ENOENT,
+                                         "%s: cannot expand '%s': no home directory", file, value);
+                if (asprintf(ret, "%s%s", h, value + 1) < 0)
+                        *ret = NULL;
+        } else if ((slash = strrchr(file, '/'))) {
+                if (asprintf(ret, "%.*s/%s", (int) (slash - file), file, value) < 0)
+                        *ret = NULL;
+        } else
+                *ret = strdup(value);
+        return *ret ? 0 : cli_error_oom(e);
+}
+
+/* Reads one file into out (values it does not set stay NULL).  A missing
+ * file is not an error. */
+static int config_parse(const char *path, CliSettings *out, CliError *e) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t size = 0;
+        unsigned n = 0;
+
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read the configuration file %s: %m", path);
+        }
+
+        for (;;) {
+                _cleanup_free_ char *value = NULL;
+                char *l, *eq, *key, *v;
+                SettingKey k;
+                ssize_t len;
+                int r;
+
+                errno = 0;
+                len = getline(&line, &size, f);
+                if (len < 0) {
+                        if (errno != 0)
+                                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read %s: %m", path);
+                        break;
+                }
+                n++;
+                if (memchr(line, '\0', (size_t) len))
+                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: a NUL byte", path, n);
+                l = strip(line);
+                if (*l == '\0' || *l == '#')
+                        continue;
+
+                eq = strchr(l, '=');
+                if (!eq)
+                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
+                                         "%s:%u: expected 'key = value', got '%s'", path, n, l);
+                *eq = '\0';
+                key = strip(l);
+                v = strip(eq + 1);
+
+                for (k = 0; k < _SETTING_MAX; k++)
+                        if (strcmp(key, setting_names[k]) == 0)
+                                break;
+                if (k == _SETTING_MAX)
+                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
+                                         "%s:%u: unknown key '%s' (known: server, cert, key, ca)", path, n, key);
+                if (*v == '\0')
+                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: empty value for '%s'", path, n, key);
+                if (out->s[k].value)
+                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: '%s' is set a second time",
+                                         path, n, key);
+
+                if (k == SETTING_SERVER) {
+                        value = strdup(v);
+                        if (!value)
+                                return cli_error_oom(e);
+                } else {
+                        r = file_path_value(path, v, &value, e);
+                        if (r < 0)
+                                return r;
+                }
+                out->s[k].value = TAKE_PTR(value);
+                if (asprintf(&out->s[k].origin, "%s:%u", path, n) < 0) {
+                        out->s[k].origin = NULL;
+                        return cli_error_oom(e);
+                }
+        }
+        return 0;
+}
+
+int settings_resolve(const CliFlags *flags, const char *system_config, CliSettings *ret, CliError *e) {
+        _cleanup_(settings_done) CliSettings user = {}, sys = {}, result = {};
+        _cleanup_free_ char *dir = NULL, *user_path = NULL;
+        const char *flag_values[_SETTING_MAX] = {
+                [SETTING_SERVER] = flags ? flags->server : NULL,
+                [SETTING_CERT] = flags ? flags->cert : NULL,
+                [SETTING_KEY] = flags ? flags->key : NULL,
+                [SETTING_CA] = flags ? flags->ca : NULL,
+        };
+        int r;
+
+        r = user_config_dir(&dir, e);
+        if (r < 0)
+                return r;
+        if (asprintf(&user_path, "%s/config", dir) < 0)
+                return cli_error_oom(e);
+        r = config_parse(user_path, &user, e);
+        if (r < 0)
+                return r;
+        r = config_parse(system_config ?: SYSTEM_CONFIG_PATH, &sys, e);
+        if (r < 0)
+                return r;
+
+        for (SettingKey k = 0; k < _SETTING_MAX; k++) {
+                const char *env = getenv(env_names[k]);
+                Setting *s = &result.s[k];
+
+                if (flag_values[k])
+                        r = setting_set(s, flag_values[k], "--%s", setting_names[k]);
+                else if (env && *env)
+                        r = setting_set(s, env, "$%s", env_names[k]);
+                else if (user.s[k].value) {
+                        *s = user.s[k];
+                        user.s[k] = (Setting) {};
+                } else if (sys.s[k].value) {
+                        *s = sys.s[k];
+                        sys.s[k] = (Setting) {};
+                } else if (k == SETTING_SERVER)
+                        r = setting_set(s, DEFAULT_SERVER, "%s", "default");
+                else {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (asprintf(&path, "%s/tls/%s", dir, default_files[k]) < 0)
+                                return cli_error_oom(e);
+                        r = setting_set(s, path, "%s", "default");
+                }
+                if (r < 0)
+                        return cli_error_oom(e);
+        }
+
+        {
+                char *server;
+
+                r = normalize_server(result.s[SETTING_SERVER].value, &server, e);
+                if (r < 0) {
+                        /* Say where the bad value came from. */
+                        if (strcmp(result.s[SETTING_SERVER].origin, "--server") != 0)
+                                cli_error_amend(e, CLI_EXIT_CONFIG, " (from %s)", result.s[SETTING_SERVER].origin);
+                        return r;
+                }
+                free(result.s[SETTING_SERVER].value);
+                result.s[SETTING_SERVER].value = server;
+        }
+
+        *ret = result;
+        result = (CliSettings) {};
+        return 0;
+}

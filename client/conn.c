@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/log.h>
+#include <grpc/support/time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conn.h"
+#include "identity.h"
+#include "interrupt.h"
+#include "log.h"
+#include "macro.h"
+#include "rpc-error.h"
+#include "status.h"
+#include "tls.h"
+
+#define METHOD_PREFIX "/jobrunner.v1.JobRunner/"
+
+/* How long after a call's deadline we still wait for gRPC to complete its
+ * batch before cancelling the call ourselves: gRPC completes every batch
+ * once the deadline has passed, so this is a safety net only. */
+#define PLUCK_SLACK_MS 10000
+/* How often an interruptible wait looks at the Ctrl-C flag. */
+#define INTERRUPT_POLL_MS 100
+
+struct Conn {
+        grpc_channel *channel;
+        grpc_completion_queue *cq;
+        unsigned n_streams;
+
+        char *server, *cert, *ca;
+        uint64_t timeout_usec;          /* 0: none given */
+        bool reached_server;
+
+        bool identity_loaded;
+        Identity identity;
+        char *who;
+};
+
+struct ConnStream {
+        Conn *conn;
+        grpc_call *call;
+        bool has_deadline;
+        gpr_timespec deadline;
+        uint64_t timeout_usec;
+        const ProtobufCMessageDescriptor *resp_type;
+
+        /* The addresses are the batch tags. */
+        char tag_start, tag_message, tag_status;
+        bool start_pending, message_pending, status_pending, ended;
+
+        grpc_byte_buffer *send_message, *recv_message;
+        grpc_metadata_array initial_metadata, trailing_metadata;
+        grpc_status_code code;
+        grpc_slice status_details;
+        const char *error_string;
+        RpcStatus status;
+};
+
+void rpc_status_done(RpcStatus *s) {
+        free(s->details);
+        *s = (RpcStatus) {};
+}
+
+static bool tls13_restricted = false;
+
+/* gRPC writes its own errors to stderr ("Handshake failed with fatal
+ * error ..."); ours say the same with the cause, once.  Its messages are
+ * still there for debugging, with $JOBRUNNER_DEBUG. */
+static void grpc_log(gpr_log_func_args *args) {
+        log_debug("gRPC: %s:%d: %s", args->file, args->line, args->message);
+}
+
+static void erase_and_free(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+
+static int read_pem(const Setting *s, const char *what, char **ret, CliError *e) {
+        bool by_default = strcmp(s->origin, "default") == 0;
+        int r = tls_read_pem(s->value, ret);
+
+        if (r >= 0)
+                return 0;
+        if (r == -EBADMSG)
+                cli_error(e, CLI_EXIT_CONFIG, r, "the %s %s (from %s) is not a PEM file", what, s->value, s->origin);
+        else if (by_default)
+                cli_error(e, CLI_EXIT_CONFIG, r, "cannot read the %s %s: %s", what, s->value, strerror(-r));
+        else
+                cli_error(e, CLI_EXIT_CONFIG, r, "cannot read the %s %s (from %s): %s", what, s->value, s->origin,
+                          strerror(-r));
+        if (by_default && r == -ENOENT) {
+                const char *slash = strrchr(s->value, '/');
+
+                cli_error_amend(e, -1, ". Copy the files jobrunner-keys made for you (client.crt, client.key and "
+                                "ca.crt of its users/NAME/ directory) to %.*s/, or give --cert, --key and --ca",
+                                slash ? (int) (slash - s->value) : 0, s->value);
+        }
+        return r;
+}
+
+int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, CliError *e) {
+        _cleanup_free_ char *cert = NULL, *ca = NULL;
+        _cleanup_(erase_and_free) char *key = NULL;
+        const Setting *s = settings->s;
+        grpc_ssl_pem_key_cert_pair pair;
+        grpc_channel_credentials *creds;
+        grpc_arg args[3];
+        Conn *c;
+        int r;
+
+        /* The server speaks TLS 1.3 only; so do we, which also keeps a
+         * downgrade from being tried.  It must come before anything
+         * initialises OpenSSL, and failing it costs nothing but that. */
+        if (!tls13_restricted) {
+                r = tls_restrict_to_tls13();
+                if (r < 0)
+                        log_debug_errno(r, "cannot restrict OpenSSL to TLS 1.3, going on");
+                tls13_restricted = true;
+        }
+
+        r = read_pem(&s[SETTING_CERT], "client certificate", &cert, e);
+        if (r >= 0)
+                r = read_pem(&s[SETTING_KEY], "client key", &key, e);
+        if (r >= 0)
+                r = read_pem(&s[SETTING_CA], "CA certificate", &ca, e);
+        if (r < 0)
+                return r;
+        r = identity_check_key_pair(s[SETTING_CERT].value, s[SETTING_KEY].value, e);
+        if (r < 0)
+                return r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return cli_error_oom(e);
+        c->server = strdup(s[SETTING_SERVER].value);
+        c->cert = strdup(s[SETTING_CERT].value);
+        c->ca = strdup(s[SETTING_CA].value);
+        c->timeout_usec = timeout_usec;
+        if (!c->server || !c->cert || !c->ca) {
+                free(c->server);
+                free(c->cert);
+                free(c->ca);
+                free(c);
+                return cli_error_oom(e);
+        }
+
+        if (!getenv("GRPC_VERBOSITY"))
+                gpr_set_log_function(grpc_log);
+        grpc_init();
+
+        pair = (grpc_ssl_pem_key_cert_pair) { .private_key = key, .cert_chain = cert };
+        /* Copies the PEM strings. */
+        creds = grpc_ssl_credentials_create_ex(ca, &pair, NULL, NULL);
+        if (!creds) {
+                conn_close(c);
+                return cli_error(e, CLI_EXIT_CONFIG, -EINVAL, "gRPC refused the TLS credentials of %s and %s",
+                                 s[SETTING_CERT].value, s[SETTING_KEY].value);
+        }
+
+        /* A List page or a status with a large spec may exceed gRPC's
+         * default of 4 MiB. */
+        args[0] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                .value.integer = -1,
+        };
+        /* After a failed connection attempt the channel fails calls at once
+         * until its backoff has passed (1 s, growing to 2 min, by default):
+         * keep it short so that following a job's output resumes soon
+         * after the daemon restarts. */
+        args[1] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+                .value.integer = 200,
+        };
+        /* Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: that is also how long a
+         * connection attempt may take (20 s), and the first one waits for a
+         * socket-activated daemon to start. */
+        args[2] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                .value.integer = 2000,
+        };
+        c->channel = grpc_channel_create(c->server, creds,
+                                         &(grpc_channel_args) { .num_args = ELEMENTSOF(args), .args = args });
+        grpc_channel_credentials_release(creds);
+        c->cq = grpc_completion_queue_create_for_pluck(NULL);
+
+        *ret = c;
+        return 0;
+}
+
+void conn_close(Conn *c) {
+        grpc_event ev;
+
+        if (!c)
+                return;
+        assert(c->n_streams == 0);
+
+        if (c->channel)
+                grpc_channel_destroy(c->channel);
+        if (c->cq) {
+                /* Every batch was collected: the shutdown completes at once. */
+                grpc_completion_queue_shutdown(c->cq);
+                do
+                        ev = grpc_completion_queue_pluck(c->cq, NULL, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                while (ev.type != GRPC_QUEUE_SHUTDOWN);
+                grpc_completion_queue_destroy(c->cq);
+        }
+        grpc_shutdown();
+
+        identity_done(&c->identity);
+        free(c->who);
+        free(c->server);
+        free(c->cert);
+        free(c->ca);
+        free(c);
+}
+
+bool conn_reached_server(const Conn *c) {
+        return c->reached_server;
+}
+
+static void load_identity(Conn *c) {
+        if (c->identity_loaded)
+                return;
+        c->identity_loaded = true;
+        if (identity_load(c->cert, &c->identity, NULL) >= 0)
+                c->who = identity_describe(&c->identity);
+}
+
+const char *conn_who(Conn *c) {
+        load_identity(c);
+        return c->who;
+}
+
+int conn_user_name(Conn *c, const char **ret, CliError *e) {
+        load_identity(c);
+        if (!c->identity.cn || !c->identity.cn[0])
+                return cli_error(e, CLI_EXIT_CONFIG, -ENOKEY,
+                                 "the certificate %s has no subject CN, the user name the server knows you by",
+                                 c->cert);
+        *ret = c->identity.cn;
+        return 0;
+}
+
+/* Whether a call that ended with this code had an answer of the server;
+ * the others can also come from our side of the channel. */
+static bool answered_by_server(int code) {
+        return code != JR_CODE_UNAVAILABLE && code != JR_CODE_DEADLINE_EXCEEDED && code != JR_CODE_CANCELLED &&
+               code != JR_CODE_UNKNOWN;
+}
+
+static uint64_t timeout_for(const Conn *c, ConnDeadline d) {
+        if (c->timeout_usec > 0)
+                return c->timeout_usec;
+        return d == CONN_DEADLINE_SHORT ? CONN_TIMEOUT_DEFAULT_USEC : 0;
+}
+
+static gpr_timespec deadline_in(uint64_t usec) {
+        if (usec == 0)
+                return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros((int64_t) usec, GPR_TIMESPAN));
+}
+
+/* Waits for the batch with this tag of call: 1 if it succeeded, 0 if not;
+ * -EINTR (interruptible only) once Ctrl-C was pressed, the batch still
+ * pending.  Never gives up otherwise: a batch left behind would complete
+ * into a queue that may be gone by then. */
+static int pluck(Conn *c, grpc_call *call, void *tag, bool has_deadline, gpr_timespec deadline,
+                 bool interruptible) {
+        gpr_timespec limit = has_deadline ?
+                gpr_time_add(deadline, gpr_time_from_millis(PLUCK_SLACK_MS, GPR_TIMESPAN)) :
+                gpr_inf_future(GPR_CLOCK_MONOTONIC);
+        grpc_event ev;
+
+        for (;;) {
+                gpr_timespec until = limit;
+
+                /* Also before waiting: with output streaming in, the wait
+                 * below may never time out. */
+                if (interruptible && interrupt_requested())
+                        return -EINTR;
+                if (interruptible) {
+                        gpr_timespec poll = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+                                                         gpr_time_from_millis(INTERRUPT_POLL_MS, GPR_TIMESPAN));
+
+                        if (gpr_time_cmp(poll, until) < 0)
+                                until = poll;
+                }
+                ev = grpc_completion_queue_pluck(c->cq, tag, until, NULL);
+                if (ev.type == GRPC_OP_COMPLETE) {
+                        assert(ev.tag == tag);
+                        return ev.success ? 1 : 0;
+                }
+                if (interruptible && interrupt_requested())
+                        return -EINTR;
+                if (has_deadline && gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), limit) >= 0) {
+                        (void) grpc_call_cancel(call, NULL);
+                        ev = grpc_completion_queue_pluck(c->cq, tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                        assert(ev.type == GRPC_OP_COMPLETE);
+                        return ev.success ? 1 : 0;
+                }
+        }
+}
+
+static grpc_call *call_create(Conn *c, const char *method, gpr_timespec deadline) {
+        char path[128];
+        grpc_slice method_slice;
+        grpc_call *call;
+
+        if ((size_t) snprintf(path, sizeof(path), METHOD_PREFIX "%s", method) >= sizeof(path))
+                return NULL;
+        method_slice = grpc_slice_from_copied_string(path);
+        /* Not GRPC_INITIAL_METADATA_WAIT_FOR_READY: a server that cannot be
+         * reached fails the call with UNAVAILABLE at once, with the reason. */
+        call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq, method_slice, NULL,
+                                        deadline, NULL);
+        grpc_slice_unref(method_slice);
+        return call;
+}
+
+static grpc_byte_buffer *pack(const ProtobufCMessage *m) {
+        size_t len = protobuf_c_message_get_packed_size(m);
+        grpc_slice slice = grpc_slice_malloc(len);
+        grpc_byte_buffer *bb;
+
+        protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(slice));
+        bb = grpc_raw_byte_buffer_create(&slice, 1);
+        grpc_slice_unref(slice);
+        return bb;
+}
+
+/* The message in bb, unpacked; NULL if it does not unpack. */
+static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *type) {
+        grpc_byte_buffer_reader reader;
+        ProtobufCMessage *m;
+        grpc_slice all;
+
+        /* The reader also undoes compression. */
+        if (!grpc_byte_buffer_reader_init(&reader, bb))
+                return NULL;
+        all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        m = protobuf_c_message_unpack(type, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+        grpc_slice_unref(all);
+        return m;
+}
+
+static int bad_response(const char *method, CliError *e) {
+        return cli_error(e, CLI_EXIT_API, -EBADMSG,
+                         "the server's answer to %s is not a valid message (is it a jobrunner v1 server?)", method);
+}
+
+static int status_from(grpc_status_code code, grpc_slice details, RpcStatus *ret, CliError *e) {
+        char *d = strndup((const char *) GRPC_SLICE_START_PTR(details), GRPC_SLICE_LENGTH(details));
+
+        if (!d)
+                return cli_error_oom(e);
+        *ret = (RpcStatus) { .code = (int) code, .details = d };
+        return 0;
+}
+
+int conn_call(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+              ConnDeadline deadline, RpcStatus *ret_status, ProtobufCMessage **ret_resp, CliError *e) {
+        grpc_metadata_array initial_metadata, trailing_metadata;
+        grpc_byte_buffer *send_message, *recv_message = NULL;
+        grpc_status_code code = GRPC_STATUS_UNKNOWN;
+        grpc_slice status_details = grpc_empty_slice();
+        const char *error_string = NULL;
+        uint64_t timeout = timeout_for(c, deadline);
+        gpr_timespec when = deadline_in(timeout);
+        ProtobufCMessage *resp = NULL;
+        RpcStatus status = {};
+        grpc_call *call;
+        grpc_op ops[6];
+        int r = 0;
+
+        call = call_create(c, method, when);
+        if (!call)
+                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot create a gRPC call of %s", method);
+
+        grpc_metadata_array_init(&initial_metadata);
+        grpc_metadata_array_init(&trailing_metadata);
+        send_message = pack(req);
+
+        /* A unary call in one batch: its completion means the call is over. */
+        memset(ops, 0, sizeof(ops));
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[1].op = GRPC_OP_SEND_MESSAGE;
+        ops[1].data.send_message.send_message = send_message;
+        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
+        ops[4].op = GRPC_OP_RECV_MESSAGE;
+        ops[4].data.recv_message.recv_message = &recv_message;
+        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        ops[5].data.recv_status_on_client.trailing_metadata = &trailing_metadata;
+        ops[5].data.recv_status_on_client.status = &code;
+        ops[5].data.recv_status_on_client.status_details = &status_details;
+        ops[5].data.recv_status_on_client.error_string = &error_string;
+
+        if (grpc_call_start_batch(call, ops, ELEMENTSOF(ops), &ops[0], NULL) != GRPC_CALL_OK)
+                r = cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
+        else
+                (void) pluck(c, call, &ops[0], timeout > 0, when, false);
+
+        if (r >= 0)
+                r = status_from(code, status_details, &status, e);
+        if (r >= 0 && code == GRPC_STATUS_OK) {
+                resp = recv_message ? unpack(recv_message, resp_type) : NULL;
+                if (!resp)
+                        r = bad_response(method, e);
+        }
+        if (r >= 0 && answered_by_server(status.code))
+                c->reached_server = true;
+
+        grpc_byte_buffer_destroy(send_message);
+        if (recv_message)
+                grpc_byte_buffer_destroy(recv_message);
+        grpc_metadata_array_destroy(&initial_metadata);
+        grpc_metadata_array_destroy(&trailing_metadata);
+        grpc_slice_unref(status_details);
+        gpr_free((void *) error_string);
+        grpc_call_unref(call);
+
+        if (r < 0) {
+                rpc_status_done(&status);
+                return r;
+        }
+        *ret_status = status;
+        *ret_resp = resp;
+        return 0;
+}
+
+static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t timeout_usec, CliError *e) {
+        _cleanup_free_ char *diagnosis = NULL;
+        RpcErrorContext ctx = {
+                .server = c->server,
+                .cert = c->cert,
+                .ca = c->ca,
+                .who = conn_who(c),
+                .reached_server = c->reached_server,
+                .timeout_usec = timeout_usec,
+        };
+
+        /* A refused client certificate looks like a closed connection:
+         * find out locally what may be wrong with it. */
+        if (status->code == JR_CODE_UNAVAILABLE && !c->reached_server &&
+            classify_unavailable(status->details) == UNAVAILABLE_CLOSED &&
+            identity_diagnose(c->cert, c->ca, (int64_t) time(NULL), &diagnosis) >= 0)
+                ctx.cert_diagnosis = diagnosis;
+
+        return rpc_error(&ctx, status->code, status->details, what, e);
+}
+
+int conn_fail(Conn *c, const RpcStatus *status, const char *what, CliError *e) {
+        return fail(c, status, what, c->timeout_usec > 0 ? c->timeout_usec : CONN_TIMEOUT_DEFAULT_USEC, e);
+}
+
+int conn_call_ok(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+                 ConnDeadline deadline, const char *what, ProtobufCMessage **ret_resp, CliError *e) {
+        _cleanup_(rpc_status_done) RpcStatus status = {};
+        int r;
+
+        r = conn_call(c, method, req, resp_type, deadline, &status, ret_resp, e);
+        if (r < 0)
+                return r;
+        if (status.code != JR_CODE_OK)
+                return fail(c, &status, what, timeout_for(c, deadline), e);
+        return 0;
+}
+
+/* ---- streams ----------------------------------------------------------- */
+
+int conn_stream_open(Conn *c, const char *method, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_type, ConnDeadline deadline, ConnStream **ret,
+                     CliError *e) {
+        grpc_op ops[4], status_op;
+        ConnStream *s;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return cli_error_oom(e);
+        s->conn = c;
+        s->resp_type = resp_type;
+        s->timeout_usec = timeout_for(c, deadline);
+        s->has_deadline = s->timeout_usec > 0;
+        s->deadline = deadline_in(s->timeout_usec);
+        s->code = GRPC_STATUS_UNKNOWN;
+        s->status_details = grpc_empty_slice();
+        grpc_metadata_array_init(&s->initial_metadata);
+        grpc_metadata_array_init(&s->trailing_metadata);
+
+        s->call = call_create(c, method, s->deadline);
+        if (!s->call) {
+                grpc_metadata_array_destroy(&s->initial_metadata);
+                grpc_metadata_array_destroy(&s->trailing_metadata);
+                free(s);
+                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot create a gRPC call of %s", method);
+        }
+        c->n_streams++;
+
+        /* The status first: whatever happens to the rest, it is what the
+         * call ends with, and collecting it is what conn_stream_free()
+         * waits for. */
+        status_op = (grpc_op) { .op = GRPC_OP_RECV_STATUS_ON_CLIENT };
+        status_op.data.recv_status_on_client.trailing_metadata = &s->trailing_metadata;
+        status_op.data.recv_status_on_client.status = &s->code;
+        status_op.data.recv_status_on_client.status_details = &s->status_details;
+        status_op.data.recv_status_on_client.error_string = &s->error_string;
+        if (grpc_call_start_batch(s->call, &status_op, 1, &s->tag_status, NULL) != GRPC_CALL_OK) {
+                conn_stream_free(s);
+                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
+        }
+        s->status_pending = true;
+
+        s->send_message = pack(req);
+        memset(ops, 0, sizeof(ops));
+        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ops[1].op = GRPC_OP_SEND_MESSAGE;
+        ops[1].data.send_message.send_message = s->send_message;
+        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[3].data.recv_initial_metadata.recv_initial_metadata = &s->initial_metadata;
+        if (grpc_call_start_batch(s->call, ops, ELEMENTSOF(ops), &s->tag_start, NULL) != GRPC_CALL_OK) {
+                conn_stream_free(s);
+                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
+        }
+        s->start_pending = true;
+
+        *ret = s;
+        return 0;
+}
+
+static int stream_finish(ConnStream *s, CliError *e) {
+        if (s->start_pending) {
+                (void) pluck(s->conn, s->call, &s->tag_start, s->has_deadline, s->deadline, false);
+                s->start_pending = false;
+        }
+        if (s->status_pending) {
+                (void) pluck(s->conn, s->call, &s->tag_status, s->has_deadline, s->deadline, false);
+                s->status_pending = false;
+        }
+        s->ended = true;
+        if (!s->status.details) {
+                int r = status_from(s->code, s->status_details, &s->status, e);
+
+                if (r < 0)
+                        return r;
+                if (answered_by_server(s->status.code))
+                        s->conn->reached_server = true;
+        }
+        return 0;
+}
+
+int conn_stream_next(ConnStream *s, bool interruptible, ProtobufCMessage **ret, CliError *e) {
+        ProtobufCMessage *m;
+        int r;
+
+        if (s->ended)
+                return 0;
+
+        if (!s->message_pending) {
+                grpc_op op = { .op = GRPC_OP_RECV_MESSAGE };
+
+                s->recv_message = NULL;
+                op.data.recv_message.recv_message = &s->recv_message;
+                if (grpc_call_start_batch(s->call, &op, 1, &s->tag_message, NULL) != GRPC_CALL_OK) {
+                        (void) grpc_call_cancel(s->call, NULL);
+                        (void) stream_finish(s, NULL);
+                        return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot receive from the gRPC call");
+                }
+                s->message_pending = true;
+        }
+        r = pluck(s->conn, s->call, &s->tag_message, s->has_deadline, s->deadline, interruptible);
+        if (r == -EINTR)
+                return r;
+        s->message_pending = false;
+
+        /* The initial metadata came before any message, or the call is
+         * over: either way that batch is done now. */
+        if (s->start_pending) {
+                (void) pluck(s->conn, s->call, &s->tag_start, s->has_deadline, s->deadline, false);
+                s->start_pending = false;
+        }
+
+        if (!s->recv_message) {
+                r = stream_finish(s, e);
+                return r < 0 ? r : 0;
+        }
+
+        m = unpack(s->recv_message, s->resp_type);
+        grpc_byte_buffer_destroy(s->recv_message);
+        s->recv_message = NULL;
+        if (!m) {
+                (void) grpc_call_cancel(s->call, NULL);
+                return bad_response("a stream", e);
+        }
+        s->conn->reached_server = true;
+        *ret = m;
+        return 1;
+}
+
+const RpcStatus *conn_stream_status(ConnStream *s) {
+        return s->ended ? &s->status : NULL;
+}
+
+void conn_stream_cancel(ConnStream *s) {
+        if (s && !s->ended)
+                (void) grpc_call_cancel(s->call, NULL);
+}
+
+void conn_stream_free(ConnStream *s) {
+        if (!s)
+                return;
+
+        if (s->message_pending || s->start_pending || s->status_pending) {
+                (void) grpc_call_cancel(s->call, NULL);
+                if (s->message_pending) {
+                        (void) pluck(s->conn, s->call, &s->tag_message, s->has_deadline, s->deadline, false);
+                        s->message_pending = false;
+                        if (s->recv_message)
+                                grpc_byte_buffer_destroy(s->recv_message);
+                }
+                (void) stream_finish(s, NULL);
+        }
+
+        if (s->send_message)
+                grpc_byte_buffer_destroy(s->send_message);
+        grpc_metadata_array_destroy(&s->initial_metadata);
+        grpc_metadata_array_destroy(&s->trailing_metadata);
+        grpc_slice_unref(s->status_details);
+        gpr_free((void *) s->error_string);
+        grpc_call_unref(s->call);
+        s->conn->n_streams--;
+        rpc_status_done(&s->status);
+        free(s);
+}
+
+int conn_stream_fail(ConnStream *s, const char *what, CliError *e) {
+        return fail(s->conn, &s->status, what, s->timeout_usec, e);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The connection to jobrunnerd: a gRPC channel over mutual TLS, on the
+ * gRPC C core, used synchronously from one thread.  The only file that
+ * includes gRPC headers.
+ *
+ * Every call waits on a PLUCK completion queue for exactly its own batch,
+ * so a Logs stream can stay open while a unary call (Stop) runs beside it
+ * on the same thread. */
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "error.h"
+
+typedef struct Conn Conn;
+typedef struct ConnStream ConnStream;
+
+/* Deadlines.  Short calls (GetStatus, List, Start) get --timeout, by
+ * default 30 s; long ones (Wait, Stop, Logs) none unless --timeout was
+ * given. */
+typedef enum ConnDeadline {
+        CONN_DEADLINE_SHORT,
+        CONN_DEADLINE_LONG,
+} ConnDeadline;
+
+#define CONN_TIMEOUT_DEFAULT_USEC (UINT64_C(30) * 1000000)
+
+typedef struct RpcStatus {
+        int code;                       /* grpc_status_code, alias JrCode */
+        char *details;                  /* never NULL after a call */
+} RpcStatus;
+
+void rpc_status_done(RpcStatus *s);
+
+/* Reads the certificate, key and CA (CLI_EXIT_CONFIG errors naming the
+ * file and where its path came from), checks that key and certificate
+ * match, and creates the channel; nothing is sent yet.  timeout_usec: 0 =
+ * the default for short calls, none for long ones. */
+int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, CliError *e);
+void conn_close(Conn *c);
+static inline void conn_closep(Conn **c) {
+        conn_close(*c);
+}
+
+/* Whether a call on this connection has had an answer from the server:
+ * after that, UNAVAILABLE means the daemon went away (a restart), not that
+ * we could never talk to it. */
+bool conn_reached_server(const Conn *c);
+
+/* "alice (role operator)" from the certificate, for messages; NULL if it
+ * cannot be read. */
+const char *conn_who(Conn *c);
+/* The CN of the certificate: the user name the server knows us by. */
+int conn_user_name(Conn *c, const char **ret, CliError *e);
+
+/* One unary call.  Returns 0 when the call completed with a status, in
+ * *ret_status (free with rpc_status_done()); *ret_resp is the unpacked
+ * response iff the status is OK.  A negative errno (e set) when the call
+ * failed here: out of memory, a response that does not unpack. */
+int conn_call(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+              ConnDeadline deadline, RpcStatus *ret_status, ProtobufCMessage **ret_resp, CliError *e);
+
+/* Sets e for a non-OK status (see rpc-error.h); what names the job or
+ * object of the call, or NULL.  Returns a negative errno. */
+int conn_fail(Conn *c, const RpcStatus *status, const char *what, CliError *e);
+
+/* conn_call(), and conn_fail() unless the status is OK. */
+int conn_call_ok(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+                 ConnDeadline deadline, const char *what, ProtobufCMessage **ret_resp, CliError *e);
+
+/* A server-streaming call: starts it and returns at once. */
+int conn_stream_open(Conn *c, const char *method, const ProtobufCMessage *req,
+                     const ProtobufCMessageDescriptor *resp_type, ConnDeadline deadline, ConnStream **ret,
+                     CliError *e);
+/* 1 and *ret (free with protobuf_c_message_free_unpacked()); 0 at the end
+ * of the call (conn_stream_status() has the status).  interruptible: also
+ * returns -EINTR once interrupt_requested() is true, with the receive still
+ * pending: call again to go on, or cancel. */
+int conn_stream_next(ConnStream *s, bool interruptible, ProtobufCMessage **ret, CliError *e);
+/* After conn_stream_next() returned 0; the status is the stream's. */
+const RpcStatus *conn_stream_status(ConnStream *s);
+/* conn_fail() for the stream's non-OK status. */
+int conn_stream_fail(ConnStream *s, const char *what, CliError *e);
+void conn_stream_cancel(ConnStream *s);
+void conn_stream_free(ConnStream *s);
+static inline void conn_stream_freep(ConnStream **s) {
+        conn_stream_free(*s);
+}

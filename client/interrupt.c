@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "interrupt.h"
+
+static volatile sig_atomic_t interrupts = 0, pending = 0;
+static const char *last_words = NULL;
+
+static void on_signal(int sig) {
+        (void) sig;
+
+        /* The handler runs on whichever thread, gRPC's included: it only
+         * touches the flag, or ends the process with async-signal-safe
+         * calls. */
+        if (interrupts++ == 0) {
+                pending = 1;
+                return;
+        }
+        if (last_words)
+                (void) !write(STDERR_FILENO, last_words, strlen(last_words));
+        _exit(CLI_EXIT_INTERRUPTED);
+}
+
+int interrupt_install(const char *words) {
+        struct sigaction sa = { .sa_handler = on_signal };
+
+        last_words = words;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+bool interrupt_requested(void) {
+        return pending;
+}
+
+void interrupt_acknowledge(void) {
+        pending = 0;
+}

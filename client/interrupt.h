@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Ctrl-C for commands that must react to it (run): the first SIGINT (or
+ * SIGTERM) is only recorded, for the blocking loops to notice; the second
+ * ends the process at once with CLI_EXIT_INTERRUPTED, after writing
+ * last_words (may be NULL; kept by pointer, so it may be filled in later)
+ * to stderr.  Without interrupt_install() the signals keep their default
+ * action: the process ends. */
+int interrupt_install(const char *last_words);
+
+/* Whether a first Ctrl-C came and was not acknowledged yet. */
+bool interrupt_requested(void);
+/* The first Ctrl-C was handled: interrupt_requested() is false again (and
+ * the next Ctrl-C still ends the process). */
+void interrupt_acknowledge(void);

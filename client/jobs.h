@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Calls that several commands share: all pages of List, a job id argument
+ * to an id, GetStatus. */
+
+#include "conn.h"
+#include "format.h"
+#include "parse.h"
+
+typedef struct JobList {
+        Jobrunner__V1__ListResponse **pages;
+        size_t n_pages;
+        JobStatus **jobs;               /* borrowed from the pages, in list order */
+        size_t n_jobs;
+} JobList;
+
+void job_list_done(JobList *l);
+
+/* Every page of List with these filters (page_token is ignored). */
+int job_list_fetch(Conn *c, const Jobrunner__V1__ListRequest *filter, JobList *ret, CliError *e);
+
+/* A job id argument (see parse_job_id()) to the whole id: a prefix is
+ * looked up among every job the caller can see. */
+int resolve_job_id(Conn *c, const char *arg, char ret[static JOB_ID_LEN + 1], CliError *e);
+
+/* GetStatus; *ret is the response, whose job is never NULL (free with
+ * protobuf_c_message_free_unpacked()). */
+int get_status(Conn *c, const char *id, Jobrunner__V1__GetStatusResponse **ret, CliError *e);
+
+/* "job <id>" for messages, in a caller's buffer. */
+#define JOB_WHAT_MAX (JOB_ID_LEN + 8)
+const char *job_what(const char *id, char buf[static JOB_WHAT_MAX]);

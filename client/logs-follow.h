@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Reading a job's output with Logs, for logs and run: resumes after the
+ * daemon went away (UNAVAILABLE once the server had answered) from the
+ * offsets delivered so far, so that nothing is lost or written twice; and
+ * --tail, which the API has no notion of. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "format.h"
+#include "logs-cursor.h"
+#include "logs-output.h"
+
+typedef struct LogsFollowOptions {
+        int stream;                     /* OutputStream; 0 (UNSPECIFIED): both */
+        bool follow;
+        /* Ctrl-C (see interrupt.h) while waiting for output calls
+         * on_interrupt: 0 to go on reading, 1 to stop (logs_follow() then
+         * returns -EINTR), or a negative errno with e set. */
+        bool interruptible;
+        int (*on_interrupt)(void *userdata, CliError *e);
+        void *userdata;
+} LogsFollowOptions;
+
+/* Streams output from cursor's offsets on into out.  Returns 1 and
+ * *ret_end (free with jobrunner__v1__job_status__free_unpacked()) when the
+ * output is complete and the job has ended; 0 when the call ended without
+ * that (not following a job that still runs); -EINTR (see on_interrupt);
+ * or a negative errno with e set. */
+int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor *cursor, LogsOutput *out,
+                JobStatus **ret_end, CliError *e);
+
+/* Writes the last n lines stored of one stream (STDOUT or STDERR) into
+ * out and moves cursor past them.  end: the stream's end offset from a
+ * recent GetStatus.  *ret_end as above if the job had ended (may be
+ * NULL). */
+int logs_tail(Conn *c, const char *id, int stream, uint64_t end, uint64_t n, LogsCursor *cursor, LogsOutput *out,
+              JobStatus **ret_end, CliError *e);
+
+/* An error for a failed write of the output: quiet for EPIPE (the reader
+ * went away, e.g. "| head"). */
+int output_error(int r, CliError *e);

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "logs-cursor.h"
+#include "logs-output.h"
+#include "macro.h"
+#include "print.h"
+
+void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json) {
+        *o = (LogsOutput) { .out_fd = out_fd, .err_fd = err_fd, .json = json, .err_at_line_start = true };
+}
+
+int write_all(int fd, const void *data, size_t len) {
+        const uint8_t *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* A JSON line built in memory, written in one piece. */
+static int write_json_line(int fd, void (*build)(JsonWriter *w, const void *arg), const void *arg) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        JsonWriter w;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        json_init(&w, f);
+        build(&w, arg);
+        fputc('\n', f);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        return write_all(fd, buf, size);
+}
+
+typedef struct Event {
+        const char *type;
+        int stream;
+        uint64_t offset, length;
+        int reason;
+        const uint8_t *data;
+        const JobStatus *job;
+} Event;
+
+static void build_event(JsonWriter *w, const void *arg) {
+        const Event *ev = arg;
+
+        json_begin_object(w);
+        json_kv_string(w, "type", ev->type);
+        if (ev->job) {
+                json_key(w, "job");
+                json_job_status(w, ev->job);
+        } else {
+                json_kv_string(w, "stream", stream_name(ev->stream));
+                json_kv_uint(w, "offset", ev->offset);
+                if (ev->data) {
+                        json_key(w, "data");
+                        json_base64(w, ev->data, (size_t) ev->length);
+                } else {
+                        json_kv_uint(w, "length", ev->length);
+                        json_kv_string(w, "reason", gap_reason_name(ev->reason));
+                }
+        }
+        json_end_object(w);
+}
+
+int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t *data, size_t len) {
+        int r;
+
+        if (len == 0)
+                return 0;
+        if (o->json)
+                return write_json_line(o->out_fd, build_event,
+                                       &(Event) { .type = "chunk", .stream = stream, .offset = offset,
+                                                  .length = len, .data = data });
+
+        if (stream == JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR) {
+                r = write_all(o->err_fd, data, len);
+                if (r >= 0)
+                        o->err_at_line_start = data[len - 1] == '\n';
+                return r;
+        }
+        return write_all(o->out_fd, data, len);
+}
+
+static int notice(LogsOutput *o, const char *text) {
+        _cleanup_free_ char *line = NULL;
+        int n;
+
+        n = asprintf(&line, "%sjobrunner: %s\n", o->err_at_line_start ? "" : "\n", text);
+        if (n < 0)
+                return -ENOMEM;
+        o->err_at_line_start = true;
+        return write_all(o->err_fd, line, (size_t) n);
+}
+
+int logs_output_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason) {
+        _cleanup_free_ char *text = NULL;
+
+        if (o->json)
+                return write_json_line(o->out_fd, build_event,
+                                       &(Event) { .type = "gap", .stream = stream, .offset = offset,
+                                                  .length = length, .reason = reason });
+        text = format_gap_notice(stream, offset, length, reason);
+        if (!text)
+                return -ENOMEM;
+        return notice(o, text);
+}
+
+int logs_output_end(LogsOutput *o, const JobStatus *j) {
+        if (!o->json)
+                return 0;
+        return write_json_line(o->out_fd, build_event, &(Event) { .type = "end", .job = j });
+}
+
+int logs_output_notice(LogsOutput *o, const char *format, ...) {
+        _cleanup_free_ char *text = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&text, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return notice(o, text);
+}

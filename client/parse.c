@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "jobrunner.pb-c.h"
+#include "parse.h"
+
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC UINT64_C(1000000)
+
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+/* Reads digits into *v; -ERANGE on overflow.  Returns the number of
+ * digits read. */
+static int read_digits(const char **p, uint64_t *v) {
+        int n = 0;
+
+        *v = 0;
+        for (; is_digit(**p); (*p)++, n++) {
+                unsigned d = (unsigned) (**p - '0');
+
+                if (*v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                *v = *v * 10 + d;
+        }
+        return n;
+}
+
+/* A fraction ".ddd": *num / *den, digits beyond the 18th ignored (they
+ * cannot matter for a 64-bit result of any factor used here). */
+static void read_fraction(const char **p, uint64_t *num, uint64_t *den) {
+        *num = 0;
+        *den = 1;
+        if (**p != '.')
+                return;
+        for ((*p)++; is_digit(**p); (*p)++)
+                if (*den < UINT64_C(1000000000000000000)) {
+                        *num = *num * 10 + (uint64_t) (**p - '0');
+                        *den *= 10;
+                }
+}
+
+/* value + num/den, times factor, without overflow; -ERANGE. */
+static int scale(uint64_t value, uint64_t num, uint64_t den, uint64_t factor, uint64_t *ret) {
+        uint64_t whole, part;
+
+        if (factor != 0 && value > UINT64_MAX / factor)
+                return -ERANGE;
+        whole = value * factor;
+        /* num < den, so this is below factor: no overflow in 128 bits. */
+        part = (uint64_t) ((unsigned __int128) num * factor / den);
+        if (whole > UINT64_MAX - part)
+                return -ERANGE;
+        *ret = whole + part;
+        return 0;
+}
+
+int parse_scaled(const char *s, uint64_t base, uint64_t *ret) {
+        static const char suffixes[] = "KMGT";
+        uint64_t value, num, den, factor = 1;
+        const char *p = s, *q;
+        int r;
+
+        if (!s || !is_digit(s[0]))
+                return -EINVAL;
+        r = read_digits(&p, &value);
+        if (r < 0)
+                return r;
+        read_fraction(&p, &num, &den);
+        if (p[-1] == '.')               /* "1." */
+                return -EINVAL;
+
+        if (*p == '\0' || (p[0] == 'B' && p[1] == '\0')) {
+                if (num != 0)           /* no fractions of a byte */
+                        return -EINVAL;
+        } else if (p[1] == '\0' && (q = strchr(suffixes, *p))) {
+                for (const char *i = suffixes; i <= q; i++)
+                        factor *= base;
+        } else
+                return -EINVAL;
+
+        return scale(value, num, den, factor, ret);
+}
+
+int parse_memory(const char *s, uint64_t *ret, CliError *e) {
+        uint64_t v;
+        int r;
+
+        if (s && strcmp(s, "infinity") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        r = parse_scaled(s, 1024, &v);
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid memory size '%s': too large", s);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r,
+                                 "invalid memory size '%s': expected a number with an optional K, M, G or T suffix "
+                                 "(base 1024), or 'infinity'", s);
+        if (v < MEMORY_MIN)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
+                                 "invalid memory size '%s': at least 1M is needed for anything to run", s);
+        *ret = v;
+        return 0;
+}
+
+int parse_rate(const char *s, uint64_t *ret, CliError *e) {
+        uint64_t v;
+        int r;
+
+        r = parse_scaled(s, 1000, &v);
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid bandwidth '%s': too large", s);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r,
+                                 "invalid bandwidth '%s': expected bytes per second, a number with an optional "
+                                 "K, M, G or T suffix (base 1000)", s);
+        if (v == 0)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE, "invalid bandwidth '%s': must be positive", s);
+        *ret = v;
+        return 0;
+}
+
+int parse_cpu_quota(const char *s, uint32_t *ret, CliError *e) {
+        const char *p = s;
+        uint64_t v;
+        int r;
+
+        r = s && is_digit(s[0]) ? read_digits(&p, &v) : -EINVAL;
+        if (r == -ERANGE || (r >= 0 && strcmp(p, "%") == 0 && v > CPU_QUOTA_PERCENT_MAX))
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
+                                 "invalid CPU quota '%s': at most %u%% (%u CPUs)", s,
+                                 CPU_QUOTA_PERCENT_MAX, CPU_QUOTA_PERCENT_MAX / 100);
+        if (r < 0 || strcmp(p, "%") != 0)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid CPU quota '%s': expected a percentage of one CPU, such as 50%% "
+                                 "or 200%% (two CPUs)", s ?: "");
+        if (v == 0)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE, "invalid CPU quota '%s': at least 1%%", s);
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+/* Digits only, in [min, max]. */
+static int parse_ranged(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        const char *p = s;
+        uint64_t v;
+        int r;
+
+        if (!s || !is_digit(s[0]))
+                return -EINVAL;
+        r = read_digits(&p, &v);
+        if (r >= 0 && *p != '\0')
+                return -EINVAL;
+        if (r < 0 || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int parse_weight(const char *what, const char *s, uint32_t *ret, CliError *e) {
+        uint64_t v;
+        int r;
+
+        r = parse_ranged(s, WEIGHT_MIN, WEIGHT_MAX, &v);
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid %s '%s': must be between %u and %u (default 100)",
+                                 what, s, WEIGHT_MIN, WEIGHT_MAX);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid %s '%s': expected a number from %u to %u",
+                                 what, s ?: "", WEIGHT_MIN, WEIGHT_MAX);
+        *ret = (uint32_t) v;
+        return 0;
+}
+
+int parse_tasks(const char *s, uint64_t *ret, CliError *e) {
+        uint64_t v;
+        int r;
+
+        if (s && strcmp(s, "infinity") == 0) {
+                *ret = TASKS_INFINITY;
+                return 0;
+        }
+        r = parse_ranged(s, 1, TASKS_MAX, &v);
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid tasks limit '%s': must be between 1 and %u",
+                                 s, TASKS_MAX);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r,
+                                 "invalid tasks limit '%s': expected a number of processes and threads, "
+                                 "or 'infinity'", s ?: "");
+        *ret = v;
+        return 0;
+}
+
+int parse_uint64(const char *what, const char *s, uint64_t *ret, CliError *e) {
+        int r = parse_ranged(s, 0, UINT64_MAX, ret);
+
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid %s '%s': too large", what, s);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid %s '%s': expected a non-negative integer",
+                                 what, s ?: "");
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        uint64_t usec;
+} time_units[] = {
+        { "us", 1 }, { "usec", 1 },
+        { "ms", USEC_PER_MSEC }, { "msec", USEC_PER_MSEC },
+        { "s", USEC_PER_SEC }, { "sec", USEC_PER_SEC }, { "second", USEC_PER_SEC }, { "seconds", USEC_PER_SEC },
+        { "m", 60 * USEC_PER_SEC }, { "min", 60 * USEC_PER_SEC }, { "minute", 60 * USEC_PER_SEC },
+        { "minutes", 60 * USEC_PER_SEC },
+        { "h", 3600 * USEC_PER_SEC }, { "hr", 3600 * USEC_PER_SEC }, { "hour", 3600 * USEC_PER_SEC },
+        { "hours", 3600 * USEC_PER_SEC },
+        { "d", 86400 * USEC_PER_SEC }, { "day", 86400 * USEC_PER_SEC }, { "days", 86400 * USEC_PER_SEC },
+};
+
+/* -EINVAL or -ERANGE, no message. */
+static int parse_timespan(const char *s, uint64_t *ret) {
+        const char *p = s;
+        uint64_t total = 0;
+        int components = 0;
+
+        if (!s)
+                return -EINVAL;
+        for (;;) {
+                uint64_t value, num, den, unit = 0, v;
+                const char *start;
+                size_t len;
+                int r;
+
+                while (*p == ' ')
+                        p++;
+                if (*p == '\0')
+                        break;
+                if (!is_digit(*p))
+                        return -EINVAL;
+                r = read_digits(&p, &value);
+                if (r < 0)
+                        return r;
+                read_fraction(&p, &num, &den);
+                if (p[-1] == '.')
+                        return -EINVAL;
+
+                start = p;
+                while (*p >= 'a' && *p <= 'z')
+                        p++;
+                len = (size_t) (p - start);
+                if (len == 0) {
+                        /* A bare number is seconds, but only on its own:
+                         * "1min 30" is more likely a mistake. */
+                        if (components > 0 || *p != '\0')
+                                return -EINVAL;
+                        unit = USEC_PER_SEC;
+                } else
+                        for (size_t i = 0; i < ELEMENTSOF(time_units); i++)
+                                if (strlen(time_units[i].name) == len && strncmp(time_units[i].name, start, len) == 0)
+                                        unit = time_units[i].usec;
+                if (unit == 0)
+                        return -EINVAL;
+
+                r = scale(value, num, den, unit, &v);
+                if (r < 0 || total > UINT64_MAX - v)
+                        return -ERANGE;
+                total += v;
+                components++;
+        }
+        if (components == 0)
+                return -EINVAL;
+        *ret = total;
+        return 0;
+}
+
+int parse_duration(const char *what, const char *s, uint64_t *ret_usec, CliError *e) {
+        int r = parse_timespan(s, ret_usec);
+
+        if (r == -ERANGE)
+                return cli_error(e, CLI_EXIT_USAGE, r, "invalid %s '%s': too large", what, s);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_USAGE, r,
+                                 "invalid %s '%s': expected a time span such as 10s, 500ms, 2min or 1h 30min "
+                                 "(a plain number is seconds)", what, s ?: "");
+        return 0;
+}
+
+int parse_grace(const char *s, uint32_t *ret_ms, CliError *e) {
+        uint64_t usec;
+        int r;
+
+        r = parse_duration("grace period", s, &usec, e);
+        if (r < 0)
+                return r;
+        if (usec < USEC_PER_MSEC || usec > GRACE_MAX_MS * USEC_PER_MSEC)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
+                                 "invalid grace period '%s': must be between 1ms and 5min", s);
+        *ret_ms = (uint32_t) (usec / USEC_PER_MSEC);
+        return 0;
+}
+
+int parse_timeout(const char *s, uint64_t *ret_usec, CliError *e) {
+        uint64_t usec;
+        int r;
+
+        r = parse_duration("timeout", s, &usec, e);
+        if (r < 0)
+                return r;
+        /* gRPC counts in signed nanoseconds; a year is plenty. */
+        if (usec < USEC_PER_MSEC || usec > 366 * 86400 * USEC_PER_SEC)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
+                                 "invalid timeout '%s': must be between 1ms and a year", s);
+        *ret_usec = usec;
+        return 0;
+}
+
+int parse_io_limit(const char *option, const char *s, const char **ret_device, size_t *ret_device_len,
+                   uint64_t *ret_rate, CliError *e) {
+        const char *eq = s ? strrchr(s, '=') : NULL;
+        uint64_t rate;
+        int r;
+
+        if (!eq || eq == s)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid %s '%s': expected DEVICE=BYTES_PER_SECOND, e.g. /dev/vda=10M",
+                                 option, s ?: "");
+        if (s[0] != '/')
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid %s '%s': the device must be an absolute path, e.g. /dev/vda",
+                                 option, s);
+        r = parse_rate(eq + 1, &rate, e);
+        if (r < 0)
+                return r;
+        *ret_device = s;
+        *ret_device_len = (size_t) (eq - s);
+        *ret_rate = rate;
+        return 0;
+}
+
+int parse_env(const char *s, CliError *e) {
+        const char *eq = s ? strchr(s, '=') : NULL;
+
+        if (!eq)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid environment entry '%s': expected KEY=VALUE", s ?: "");
+        if (eq == s)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid environment entry '%s': the name before '=' is empty", s);
+        return 0;
+}
+
+int parse_network(const char *s, int *ret, CliError *e) {
+        if (s && strcmp(s, "none") == 0)
+                *ret = JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_NONE;
+        else if (s && strcmp(s, "host") == 0)
+                *ret = JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_HOST;
+        else
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid network mode '%s': expected 'none' (loopback only, the default) "
+                                 "or 'host'", s ?: "");
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int state;
+} state_names[] = {
+        { "starting",        JOBRUNNER__V1__JOB_STATE__JOB_STATE_STARTING },
+        { "running",         JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING },
+        { "exited",          JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED },
+        { "killed",          JOBRUNNER__V1__JOB_STATE__JOB_STATE_KILLED },
+        { "oom-killed",      JOBRUNNER__V1__JOB_STATE__JOB_STATE_OOM_KILLED },
+        { "stopped",         JOBRUNNER__V1__JOB_STATE__JOB_STATE_STOPPED },
+        { "failed-to-start", JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START },
+};
+
+int parse_job_state(const char *s, int *ret, CliError *e) {
+        char buf[64];
+        const char *name;
+        size_t n;
+
+        n = s ? strlen(s) : 0;
+        if (n == 0 || n >= sizeof(buf))
+                goto invalid;
+        for (size_t i = 0; i <= n; i++)
+                buf[i] = s[i] == '_' ? '-' : (char) tolower((unsigned char) s[i]);
+        name = buf;
+        if (strncmp(name, "job-state-", 10) == 0)
+                name += 10;
+        if (strcmp(name, "failed") == 0)
+                name = "failed-to-start";
+
+        for (size_t i = 0; i < ELEMENTSOF(state_names); i++)
+                if (strcmp(state_names[i].name, name) == 0) {
+                        *ret = state_names[i].state;
+                        return 0;
+                }
+invalid:
+        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                         "invalid job state '%s': expected starting, running, exited, killed, oom-killed, "
+                         "stopped or failed-to-start", s ?: "");
+}
+
+int parse_job_id(const char *s, char ret[static JOB_ID_LEN + 1], bool *ret_whole, CliError *e) {
+        size_t n = s ? strlen(s) : 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (!isxdigit((unsigned char) s[i]))
+                        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                         "invalid job id '%s': expected %d hexadecimal characters, or a unique "
+                                         "prefix of at least %d", s, JOB_ID_LEN, JOB_ID_PREFIX_MIN);
+        if (n < JOB_ID_PREFIX_MIN)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "job id '%s' is too short: give at least %d of its %d hexadecimal characters",
+                                 s ?: "", JOB_ID_PREFIX_MIN, JOB_ID_LEN);
+        if (n > JOB_ID_LEN)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid job id '%s': longer than %d characters", s, JOB_ID_LEN);
+        for (size_t i = 0; i <= n; i++)
+                ret[i] = (char) tolower((unsigned char) s[i]);
+        *ret_whole = n == JOB_ID_LEN;
+        return 0;
+}
+
+/* The first executable name in $PATH, for the hint only. */
+static char *find_in_path(const char *name) {
+        const char *path = getenv("PATH");
+
+        for (const char *p = path; p && *p;) {
+                size_t n = strcspn(p, ":");
+                char *candidate;
+
+                if (n > 0 && p[0] == '/' && asprintf(&candidate, "%.*s/%s", (int) n, p, name) >= 0) {
+                        if (access(candidate, X_OK) == 0)
+                                return candidate;
+                        free(candidate);
+                }
+                p += n;
+                if (*p == ':')
+                        p++;
+        }
+        return NULL;
+}
+
+int check_argv0(const char *argv0, CliError *e) {
+        _cleanup_free_ char *local = NULL;
+
+        if (!argv0 || argv0[0] == '\0')
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "the program to run is an empty string");
+        if (argv0[0] == '/')
+                return 0;
+        if (strchr(argv0, '/'))
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "'%s' is a relative path: the server does not know your working directory; "
+                                 "give the program's absolute path on the server (and --cwd DIR for the "
+                                 "job's working directory)", argv0);
+
+        local = find_in_path(argv0);
+        if (local)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "'%s' is not an absolute path: the server runs the program directly, without "
+                                 "a shell or a PATH search; give its full path on the server, e.g. %s (where "
+                                 "it is on this machine)", argv0, local);
+        return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                         "'%s' is not an absolute path: the server runs the program directly, without a shell "
+                         "or a PATH search; give its full path on the server, e.g. /usr/bin/%s", argv0, argv0);
+}
+
+int check_working_directory(const char *s, CliError *e) {
+        if (!s || s[0] != '/')
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
+                                 "invalid working directory '%s': must be an absolute path on the server",
+                                 s ?: "");
+        return 0;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* jobrunner run: starts a job, shows its output as it comes, and exits with
+ * the job's exit status. */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "interrupt.h"
+#include "jobs.h"
+#include "logs-follow.h"
+#include "print.h"
+#include "spec-command.h"
+#include "status.h"
+
+enum {
+        ARG_STOP_ON_INTERRUPT = 0x3000,
+};
+
+typedef struct Run {
+        Cli *cli;
+        bool stop_on_interrupt;
+        bool stopping;
+        const char *id;
+        LogsOutput *out;
+        const LogsCursor *cursor;
+} Run;
+
+static void help(void) {
+        printf("Usage: jobrunner run [OPTIONS] [--] PROGRAM [ARGUMENTS...]\n"
+               "\n"
+               "Starts PROGRAM on the server as a job, writes its output as it comes (its stdout\n"
+               "to stdout, its stderr to stderr) and exits with its exit status.  PROGRAM must\n"
+               "be an absolute path on the server (no shell, no PATH search).  If the server\n"
+               "restarts meanwhile, the output resumes where it was, without loss or repeats.\n"
+               "\n"
+               "Ctrl-C detaches: the job keeps running, and the commands to follow it again\n"
+               "(from where this left off) or to stop it are printed (exit status 130).  With\n"
+               "--stop-on-interrupt, Ctrl-C stops the job instead and waits for its end.  A\n"
+               "second Ctrl-C always exits at once, leaving the job as it is.\n"
+               "\n"
+               "  --stop-on-interrupt    stop the job on Ctrl-C instead of detaching\n"
+               "\n"
+               "%s\n%s"
+               "\n"
+               "With --json, one JSON object per line: {\"type\":\"start\",\"job\":...} first, then\n"
+               "the events of 'jobrunner logs --json'.\n"
+               "\n"
+               "Exit status: the job's exit code; 128+N if signal N ended it (also when stopped;\n"
+               "137 if the OOM killer did); 127 if it failed to start; 130 after detaching; see\n"
+               "'jobrunner --help' for the others.\n",
+               spec_options_help, common_options_help);
+}
+
+static int run_option(Cli *cli, int opt, const char *arg, void *userdata, CliError *e) {
+        Run *run = userdata;
+
+        (void) cli;
+        (void) arg;
+        (void) e;
+        if (opt != ARG_STOP_ON_INTERRUPT)
+                return 0;
+        run->stop_on_interrupt = true;
+        return 1;
+}
+
+static int on_interrupt(void *userdata, CliError *e) {
+        Run *run = userdata;
+        Jobrunner__V1__StopRequest req = JOBRUNNER__V1__STOP_REQUEST__INIT;
+        _cleanup_(rpc_status_done) RpcStatus st = {};
+        ProtobufCMessage *resp = NULL;
+        char what[JOB_WHAT_MAX];
+        int r;
+
+        if (!run->stop_on_interrupt) {
+                uint64_t o = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT],
+                         x = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR];
+                char offsets[64] = "";
+
+                /* Where this left off: following again from there neither
+                 * repeats nor skips anything. */
+                if (o > 0 || x > 0)
+                        snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ",
+                                 o, x);
+                (void) logs_output_notice(run->out,
+                                          "detached from job %s, which keeps running.\n"
+                                          "jobrunner: follow it again: jobrunner logs -f %s%s\n"
+                                          "jobrunner: stop it:         jobrunner stop %s",
+                                          run->id, offsets, run->id, run->id);
+                return 1;
+        }
+        if (run->stopping)
+                return 0;
+        run->stopping = true;
+
+        (void) logs_output_notice(run->out, "stopping job %s (Ctrl-C again to leave without waiting)", run->id);
+        req.id = (char *) run->id;
+        r = conn_call(run->cli->conn, "Stop", &req.base, &jobrunner__v1__stop_response__descriptor,
+                      CONN_DEADLINE_LONG, &st, &resp, e);
+        if (r < 0)
+                return r;
+        if (resp)
+                protobuf_c_message_free_unpacked(resp, NULL);
+        /* Already ended (FAILED_PRECONDITION) is as good: the end of the
+         * output comes all the same. */
+        if (st.code != 0 && st.code != JR_CODE_FAILED_PRECONDITION)
+                return conn_fail(run->cli->conn, &st, job_what(run->id, what), e);
+        return 0;
+}
+
+static void print_json_start(const JobStatus *j) {
+        JsonWriter w;
+
+        json_init(&w, stdout);
+        json_begin_object(&w);
+        json_kv_string(&w, "type", "start");
+        json_key(&w, "job");
+        json_job_status(&w, j);
+        json_end_object(&w);
+        fputc('\n', stdout);
+        fflush(stdout);
+}
+
+static void job_status_freep(JobStatus **j) {
+        if (*j)
+                jobrunner__v1__job_status__free_unpacked(*j, NULL);
+}
+
+static void start_response_freep(Jobrunner__V1__StartResponse **r) {
+        if (*r)
+                jobrunner__v1__start_response__free_unpacked(*r, NULL);
+}
+
+/* Without the end of the output (which should not happen when following):
+ * the final status from Wait. */
+static int wait_for_end(Conn *c, const char *id, JobStatus **ret, CliError *e) {
+        Jobrunner__V1__WaitRequest req = JOBRUNNER__V1__WAIT_REQUEST__INIT;
+        Jobrunner__V1__WaitResponse *resp = NULL;
+        char what[JOB_WHAT_MAX];
+        int r;
+
+        req.id = (char *) id;
+        r = conn_call_ok(c, "Wait", &req.base, &jobrunner__v1__wait_response__descriptor, CONN_DEADLINE_LONG,
+                         job_what(id, what), (ProtobufCMessage **) &resp, e);
+        if (r < 0)
+                return r;
+        *ret = resp->job;
+        resp->job = NULL;
+        jobrunner__v1__wait_response__free_unpacked(resp, NULL);
+        if (!*ret)
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Wait holds no job");
+        return 0;
+}
+
+int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
+        static const struct option options[] = {
+                { "stop-on-interrupt", no_argument, NULL, ARG_STOP_ON_INTERRUPT },
+                {}
+        };
+        /* Written by the signal handler on a second Ctrl-C. */
+        static char last_words[256];
+        _cleanup_(spec_args_done) SpecArgs a;
+        _cleanup_(start_response_freep) Jobrunner__V1__StartResponse *resp = NULL;
+        _cleanup_(job_status_freep) JobStatus *end = NULL;
+        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
+        char id[JOB_ID_LEN + 1];
+        const JobStatus *j;
+        LogsFollowOptions o;
+        LogsCursor cursor;
+        LogsOutput out;
+        Run run = { .cli = cli, .out = &out, .id = id, .cursor = &cursor };
+        int r;
+
+        spec_args_init(&a);
+        r = spec_command_parse(cli, argc, argv, options, run_option, &run, help, &a, e);
+        if (r != 0)
+                return r < 0 ? r : 0;
+
+        r = cli_connect(cli, e);
+        if (r < 0)
+                return r;
+        req.spec = &a.spec;
+        r = conn_call_ok(cli->conn, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
+                         CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
+        if (r < 0)
+                return r;
+        j = resp->job;
+        if (!j || !j->id)
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
+        snprintf(id, sizeof(id), "%s", j->id);
+
+        if (cli->json)
+                print_json_start(j);
+        if (j->state == JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START) {
+                _cleanup_free_ char *result = format_job_result(j);
+
+                return cli_error(e, CLI_EXIT_FAILED_TO_START, -ENOEXEC, "job %s %s", id, result ?: "failed to start");
+        }
+
+        snprintf(last_words, sizeof(last_words),
+                 "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
+        r = interrupt_install(last_words);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+
+        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
+        logs_cursor_init(&cursor, 0, 0);
+        o = (LogsFollowOptions) {
+                .follow = true,
+                .interruptible = true,
+                .on_interrupt = on_interrupt,
+                .userdata = &run,
+        };
+        r = logs_follow(cli->conn, id, &o, &cursor, &out, &end, e);
+        if (r == -EINTR)
+                return CLI_EXIT_INTERRUPTED;
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = wait_for_end(cli->conn, id, &end, e);
+                if (r < 0)
+                        return r;
+        }
+
+        r = job_exit_status(end);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
+                                 job_state_name(end->state));
+        return r;
+}

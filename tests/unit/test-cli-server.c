@@ -1,0 +1,1434 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The jobrunner CLI ($JOBRUNNER_CLI) end to end against a fake of the API:
+ * a real gRPC server over mutual TLS on a thread of the test process, with
+ * keys from keys/jobrunner-keys ($JOBRUNNER_KEYS), whose answers are made
+ * up per job id (see the table of jobs below).  It checks what only a
+ * server can show: the requests the CLI builds, its output byte for byte,
+ * id prefixes, paging, resuming Logs after UNAVAILABLE without loss or
+ * repeats, Ctrl-C in run, exit statuses, and the messages for refused TLS
+ * handshakes.  The real daemon is tested in the VM. */
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/time.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jobrunner.pb-c.h"
+#include "macro.h"
+#include "tls.h"
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* In the server's threads, where Criterion's asserts cannot be used. */
+#define SRV_CHECK(expr)                                                                         \
+        do {                                                                                    \
+                if (!(expr)) {                                                                  \
+                        fprintf(stderr, "%s:%d: server: CHECK(%s) failed\n", __FILE__, __LINE__, #expr); \
+                        abort();                                                                \
+                }                                                                               \
+        } while (0)
+
+extern char **environ;
+
+/* ---- keys --------------------------------------------------------------------- *
+ * Made once, in the runner, before the tests are spawned: a CA, a server
+ * certificate for 127.0.0.1 and localhost, alice (operator), old (an
+ * operator whose certificate expired), and a second CA with mallory
+ * (admin). */
+
+static char keys_dir[PATH_MAX];
+
+static int keys(const char *dir, const char *const *args) {
+        const char *tool = getenv("JOBRUNNER_KEYS");
+        char *argv[16] = { (char *) tool, (char *) "--dir", (char *) dir };
+        posix_spawn_file_actions_t fa;
+        size_t n = 3;
+        pid_t pid;
+        int status;
+
+        if (!tool)
+                return -1;
+        for (; *args && n < ELEMENTSOF(argv) - 1; args++)
+                argv[n++] = (char *) *args;
+        argv[n] = NULL;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        if (posix_spawn(&pid, tool, &fa, NULL, argv, environ) != 0)
+                return -1;
+        posix_spawn_file_actions_destroy(&fa);
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                return -1;
+        return WEXITSTATUS(status);
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set) {
+        char other[PATH_MAX + 16];
+
+        (void) set;
+        snprintf(keys_dir, sizeof(keys_dir), "/tmp/jr-test-cli.XXXXXX");
+        if (!mkdtemp(keys_dir)) {
+                fprintf(stderr, "mkdtemp: %m\n");
+                return;
+        }
+        snprintf(other, sizeof(other), "%s/other", keys_dir);
+        if (keys(keys_dir, (const char *[]) { "init", NULL }) != 0 ||
+            keys(keys_dir, (const char *[]) { "server", "127.0.0.1", "localhost", NULL }) != 0 ||
+            keys(keys_dir, (const char *[]) { "user", "alice", "operator", NULL }) != 0 ||
+            keys(keys_dir, (const char *[]) { "user", "--not-before", "20200101000000Z", "--not-after",
+                                               "20201231235959Z", "old", "operator", NULL }) != 0 ||
+            keys(other, (const char *[]) { "init", NULL }) != 0 ||
+            keys(other, (const char *[]) { "user", "mallory", "admin", NULL }) != 0) {
+                fprintf(stderr, "jobrunner-keys ($JOBRUNNER_KEYS) failed\n");
+                return;
+        }
+        setenv("JR_CLI_KEYS_DIR", keys_dir, 1);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
+        char *argv[] = { (char *) "/bin/rm", (char *) "-rf", keys_dir, NULL };
+        pid_t pid;
+
+        (void) stats;
+        if (keys_dir[0] && posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) == 0)
+                (void) waitpid(pid, NULL, 0);
+}
+
+static void keys_path(char *buf, size_t size, const char *file) {
+        const char *d = getenv("JR_CLI_KEYS_DIR");
+
+        cr_assert_not_null(d, "the keys were not made");
+        snprintf(buf, size, "%s/%s", d, file);
+}
+
+/* ---- the fake jobs ------------------------------------------------------------- */
+
+#define OUT JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT
+#define ERR JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR
+
+#define ID_EXITED    "aaaaaaaa00000000000000000000000a"  /* exited 3; stdout with all 256 byte values */
+#define ID_KILLED    "bbbbbbbb00000000000000000000000b"  /* killed by SIGKILL */
+#define ID_AMBIG_1   "abcdef0100000000000000000000000c"  /* "abcdef01" matches both */
+#define ID_AMBIG_2   "abcdef0100000000000000000000000d"
+#define ID_RUNNING   "cccccccc00000000000000000000000e"  /* running: Logs follow waits for Stop */
+#define ID_FLAKY     "dddddddd00000000000000000000000f"  /* Logs: UNAVAILABLE in the middle, once */
+#define ID_FAILED    "eeeeeeee000000000000000000000001"  /* failed to start */
+#define ID_BOB       "f0f0f0f0000000000000000000000002"  /* bob's, exited 0 */
+#define ID_FOREVER   "99999999000000000000000000000003"  /* Wait never answers */
+#define ID_TAIL      "77777777000000000000000000000004"  /* stdout: 10 numbered lines; stderr: 3 lines */
+#define ID_STARTED   "00112233445566778899aabbccddeeff"  /* what Start creates */
+
+typedef struct FakeJob {
+        const char *id;
+        const char *owner;
+        Jobrunner__V1__JobState state;
+        int exit_code, signal;
+        const char *signal_name;
+        int64_t start_time_us;
+} FakeJob;
+
+static const FakeJob fake_jobs[] = {
+        { ID_EXITED,  "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 3, 0, "", 1700000000000000 },
+        { ID_KILLED,  "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_KILLED, 0, 9, "SIGKILL", 1700000001000000 },
+        { ID_AMBIG_1, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000002000000 },
+        { ID_AMBIG_2, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000003000000 },
+        { ID_RUNNING, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING, 0, 0, "", 1700000004000000 },
+        { ID_FLAKY,   "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000005000000 },
+        { ID_FAILED,  "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START, 0, 0, "", 1700000006000000 },
+        { ID_BOB,     "bob",   JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000007000000 },
+        { ID_FOREVER, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING, 0, 0, "", 1700000008000000 },
+        { ID_TAIL,    "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000009000000 },
+};
+
+/* What Start creates; not listed. */
+static const FakeJob started_job = {
+        ID_STARTED, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING, 0, 0, "", 1700000000000000,
+};
+
+static const FakeJob *find_job(const char *id) {
+        for (size_t i = 0; i < ELEMENTSOF(fake_jobs); i++)
+                if (streq(fake_jobs[i].id, id))
+                        return &fake_jobs[i];
+        return streq(id, ID_STARTED) ? &started_job : NULL;
+}
+
+/* The output of ID_EXITED: "hello\n" then the 256 byte values on stdout,
+ * "warning\n" then a gap of 1000 truncated bytes on stderr. */
+static uint8_t exited_stdout[6 + 256];
+static const char exited_stderr[] = "warning\n";
+#define EXITED_GAP_LEN 1000
+
+/* The output of ID_FLAKY, each stream 64 bytes of text. */
+static const char flaky_stdout[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n";
+static const char flaky_stderr[] = "the quick brown fox jumps over the lazy dog, again and again..\n";
+
+static const char tail_stdout[] = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
+static const char tail_stderr[] = "e1\ne2\ne3";
+
+/* ---- the fake server ------------------------------------------------------------- */
+
+typedef enum Method {
+        M_START,
+        M_STOP,
+        M_GET_STATUS,
+        M_LIST,
+        M_WAIT,
+        M_LOGS,
+        _M_MAX,
+} Method;
+
+static const char *const method_paths[_M_MAX] = {
+        [M_START]      = "/jobrunner.v1.JobRunner/Start",
+        [M_STOP]       = "/jobrunner.v1.JobRunner/Stop",
+        [M_GET_STATUS] = "/jobrunner.v1.JobRunner/GetStatus",
+        [M_LIST]       = "/jobrunner.v1.JobRunner/List",
+        [M_WAIT]       = "/jobrunner.v1.JobRunner/Wait",
+        [M_LOGS]       = "/jobrunner.v1.JobRunner/Logs",
+};
+
+typedef struct Request {
+        Method method;
+        grpc_call *call;
+        gpr_timespec deadline;
+        grpc_metadata_array metadata;
+        grpc_byte_buffer *payload;
+} Request;
+
+/* What the server saw, for the tests to check. */
+typedef struct Seen {
+        char start_request[4096];       /* the last StartRequest, packed */
+        size_t start_request_len;
+        char list_owner[64];            /* of the last List */
+        unsigned list_states;           /* bit per state of the last List */
+        bool list_active;
+        int list_pages;                 /* List calls */
+        uint64_t logs_offsets[8][3];    /* stdout/stderr offsets of each Logs call */
+        int logs_calls;
+        int stop_calls;
+        uint32_t stop_grace_ms;
+} Seen;
+
+typedef struct Server {
+        grpc_server *server;
+        grpc_completion_queue *cq;              /* new calls; NEXT */
+        grpc_completion_queue *call_cq;         /* the calls being served; PLUCK, by several threads */
+        void *registered[_M_MAX];
+        Request *pending[_M_MAX];
+        pthread_t thread;
+        char target[64];
+        atomic_int workers;
+        atomic_int running_chunk_sent;          /* ID_RUNNING's first chunk is out */
+        atomic_int stopped;                     /* a Stop of ID_RUNNING came */
+        atomic_int flaky_failed;                /* ID_FLAKY's first Logs call ended UNAVAILABLE */
+        pthread_mutex_t lock;
+        Seen seen;
+} Server;
+
+static Server srv;
+static int shutdown_tag;
+
+static gpr_timespec in_ms(int64_t ms) {
+        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+static bool srv_batch(grpc_call *call, const grpc_op *ops, size_t n) {
+        grpc_event ev;
+        int tag;
+
+        SRV_CHECK(grpc_call_start_batch(call, ops, n, &tag, NULL) == GRPC_CALL_OK);
+        ev = grpc_completion_queue_pluck(srv.call_cq, &tag, in_ms(60000), NULL);
+        SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
+        return ev.success;
+}
+
+static ProtobufCMessage *unpack_payload(Request *r, const ProtobufCMessageDescriptor *type) {
+        grpc_byte_buffer_reader reader;
+        ProtobufCMessage *m;
+        grpc_slice all;
+
+        if (!r->payload)
+                return NULL;
+        SRV_CHECK(grpc_byte_buffer_reader_init(&reader, r->payload));
+        all = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        m = protobuf_c_message_unpack(type, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
+        grpc_slice_unref(all);
+        return m;
+}
+
+static grpc_byte_buffer *pack_message(const ProtobufCMessage *m) {
+        size_t len = protobuf_c_message_get_packed_size(m);
+        grpc_slice s = grpc_slice_malloc(len);
+        grpc_byte_buffer *bb;
+
+        protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(s));
+        bb = grpc_raw_byte_buffer_create(&s, 1);
+        grpc_slice_unref(s);
+        return bb;
+}
+
+/* Initial metadata (unless sent already), the message if any, the status. */
+static void finish_call_full(grpc_call *call, bool send_metadata, grpc_byte_buffer *message,
+                             grpc_status_code code, const char *details, bool recv_close) {
+        grpc_slice details_slice = grpc_slice_from_copied_string(details ?: "");
+        grpc_op ops[4] = {};
+        size_t n = 0;
+        int cancelled;
+
+        if (send_metadata)
+                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (message) {
+                ops[n].op = GRPC_OP_SEND_MESSAGE;
+                ops[n++].data.send_message.send_message = message;
+        }
+        ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+        ops[n].data.send_status_from_server.status = code;
+        ops[n++].data.send_status_from_server.status_details = &details_slice;
+        if (recv_close) {
+                ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+                ops[n++].data.recv_close_on_server.cancelled = &cancelled;
+        }
+        (void) srv_batch(call, ops, n);
+        grpc_slice_unref(details_slice);
+        if (message)
+                grpc_byte_buffer_destroy(message);
+}
+
+static void finish_call(grpc_call *call, bool send_metadata, grpc_byte_buffer *message, grpc_status_code code,
+                        const char *details) {
+        finish_call_full(call, send_metadata, message, code, details, true);
+}
+
+static void fill_status(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spec, const FakeJob *j) {
+        static char *argv[] = { (char *) "/bin/sh", (char *) "-c", (char *) "echo 'hi there'" };
+
+        *spec = (Jobrunner__V1__JobSpec) JOBRUNNER__V1__JOB_SPEC__INIT;
+        spec->argv = argv;
+        spec->n_argv = ELEMENTSOF(argv);
+
+        *s = (Jobrunner__V1__JobStatus) JOBRUNNER__V1__JOB_STATUS__INIT;
+        s->id = (char *) j->id;
+        s->owner = (char *) j->owner;
+        s->spec = spec;
+        s->unit_name = (char *) "jobrunner-x.service";
+        s->state = j->state;
+        s->exit_code = j->exit_code;
+        s->signal = j->signal;
+        s->signal_name = (char *) j->signal_name;
+        s->start_time_us = j->start_time_us;
+        if (j->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING)
+                s->end_time_us = j->start_time_us + 1500000;
+        if (j->state == JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START)
+                s->failure_reason = (char *) "cannot execute /nonexistent: No such file or directory";
+        if (streq(j->id, ID_EXITED)) {
+                s->stdout_bytes = sizeof(exited_stdout);
+                s->stderr_bytes = strlen(exited_stderr) + EXITED_GAP_LEN;
+                s->output_truncated = true;
+        } else if (streq(j->id, ID_TAIL)) {
+                s->stdout_bytes = strlen(tail_stdout);
+                s->stderr_bytes = strlen(tail_stderr);
+        }
+}
+
+static void reply_job(Request *r, const ProtobufCMessageDescriptor *resp_type, const FakeJob *j,
+                      const Jobrunner__V1__JobStatus *override) {
+        Jobrunner__V1__JobStatus s;
+        Jobrunner__V1__JobSpec spec;
+        /* GetStatusResponse, WaitResponse, StopResponse, StartResponse:
+         * all { JobStatus job = 1; }. */
+        uint8_t storage[256] __attribute__((aligned(16)));
+        ProtobufCMessage *resp = (ProtobufCMessage *) storage;
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp_type, 1);
+
+        SRV_CHECK(resp_type->sizeof_message <= sizeof(storage));
+        protobuf_c_message_init(resp_type, resp);
+        if (override)
+                s = *override;
+        else
+                fill_status(&s, &spec, j);
+        *(Jobrunner__V1__JobStatus **) (storage + f->offset) = &s;
+        finish_call(r->call, true, pack_message(resp), GRPC_STATUS_OK, NULL);
+}
+
+static const char *request_id(Request *r, const ProtobufCMessageDescriptor *type, ProtobufCMessage **ret) {
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(type, 1);
+
+        *ret = unpack_payload(r, type);
+        SRV_CHECK(*ret);
+        return *(const char **) ((const char *) *ret + f->offset);
+}
+
+static void serve_get_status(Request *r) {
+        ProtobufCMessage *req;
+        const char *id = request_id(r, &jobrunner__v1__get_status_request__descriptor, &req);
+        const FakeJob *j = find_job(id);
+
+        if (!j)
+                finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job");
+        else
+                reply_job(r, &jobrunner__v1__get_status_response__descriptor, j, NULL);
+        protobuf_c_message_free_unpacked(req, NULL);
+}
+
+static void serve_wait(Request *r) {
+        ProtobufCMessage *req;
+        const char *id = request_id(r, &jobrunner__v1__wait_request__descriptor, &req);
+        const FakeJob *j = find_job(id);
+
+        if (!j)
+                finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job");
+        else if (streq(id, ID_FOREVER)) {
+                grpc_op op = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER };
+                int cancelled = 0;
+
+                /* Completes when the client's deadline ends the call. */
+                op.data.recv_close_on_server.cancelled = &cancelled;
+                (void) srv_batch(r->call, &op, 1);
+        } else
+                reply_job(r, &jobrunner__v1__wait_response__descriptor, j, NULL);
+        protobuf_c_message_free_unpacked(req, NULL);
+}
+
+static void serve_stop(Request *r) {
+        Jobrunner__V1__StopRequest *req;
+        const FakeJob *j;
+
+        req = (Jobrunner__V1__StopRequest *) unpack_payload(r, &jobrunner__v1__stop_request__descriptor);
+        SRV_CHECK(req);
+        pthread_mutex_lock(&srv.lock);
+        srv.seen.stop_calls++;
+        srv.seen.stop_grace_ms = req->grace_period_ms;
+        pthread_mutex_unlock(&srv.lock);
+
+        j = find_job(req->id);
+        if (!j)
+                finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job");
+        else if (j->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING)
+                finish_call(r->call, true, NULL, GRPC_STATUS_FAILED_PRECONDITION, "the job has already ended");
+        else {
+                Jobrunner__V1__JobStatus s;
+                Jobrunner__V1__JobSpec spec;
+
+                fill_status(&s, &spec, j);
+                s.state = JOBRUNNER__V1__JOB_STATE__JOB_STATE_STOPPED;
+                s.signal = 15;
+                s.signal_name = (char *) "SIGTERM";
+                s.stopped_by = (char *) "alice";
+                s.end_time_us = s.start_time_us + 2000000;
+                atomic_store(&srv.stopped, 1);
+                reply_job(r, &jobrunner__v1__stop_response__descriptor, j, &s);
+        }
+        jobrunner__v1__stop_request__free_unpacked(req, NULL);
+}
+
+static void serve_start(Request *r) {
+        Jobrunner__V1__StartRequest *req;
+        Jobrunner__V1__JobStatus s = JOBRUNNER__V1__JOB_STATUS__INIT;
+
+        req = (Jobrunner__V1__StartRequest *) unpack_payload(r, &jobrunner__v1__start_request__descriptor);
+        SRV_CHECK(req && req->spec && req->spec->n_argv > 0);
+        SRV_CHECK(protobuf_c_message_get_packed_size(&req->base) <= sizeof(srv.seen.start_request));
+        pthread_mutex_lock(&srv.lock);
+        srv.seen.start_request_len = protobuf_c_message_pack(&req->base, (uint8_t *) srv.seen.start_request);
+        pthread_mutex_unlock(&srv.lock);
+
+        if (streq(req->spec->argv[0], "/forbidden")) {
+                finish_call(r->call, true, NULL, GRPC_STATUS_PERMISSION_DENIED,
+                            "permission denied: your role may not do this");
+                jobrunner__v1__start_request__free_unpacked(req, NULL);
+                return;
+        }
+        s.id = (char *) ID_STARTED;
+        s.owner = (char *) "alice";
+        s.spec = req->spec;
+        s.state = JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING;
+        s.start_time_us = 1700000000000000;
+        if (streq(req->spec->argv[0], "/bin/sleep"))
+                s.id = (char *) ID_RUNNING;
+        if (streq(req->spec->argv[0], "/nonexistent")) {
+                s.state = JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START;
+                s.failure_reason = (char *) "cannot execute /nonexistent: No such file or directory";
+        }
+        reply_job(r, &jobrunner__v1__start_response__descriptor, NULL, &s);
+        jobrunner__v1__start_request__free_unpacked(req, NULL);
+}
+
+/* Pages of 3 jobs; tokens "p3", "p6", ... */
+static void serve_list(Request *r) {
+        Jobrunner__V1__ListRequest *req;
+        Jobrunner__V1__ListResponse resp = JOBRUNNER__V1__LIST_RESPONSE__INIT;
+        Jobrunner__V1__JobStatus statuses[ELEMENTSOF(fake_jobs)], *page[3];
+        Jobrunner__V1__JobSpec specs[ELEMENTSOF(fake_jobs)];
+        const FakeJob *matching[ELEMENTSOF(fake_jobs)];
+        size_t n = 0, first = 0;
+        char token[16];
+        unsigned states = 0;
+
+        req = (Jobrunner__V1__ListRequest *) unpack_payload(r, &jobrunner__v1__list_request__descriptor);
+        SRV_CHECK(req);
+        for (size_t i = 0; i < req->n_states; i++)
+                states |= 1u << req->states[i];
+        pthread_mutex_lock(&srv.lock);
+        snprintf(srv.seen.list_owner, sizeof(srv.seen.list_owner), "%s", req->owner);
+        srv.seen.list_states = states;
+        srv.seen.list_active = req->active_only;
+        srv.seen.list_pages++;
+        pthread_mutex_unlock(&srv.lock);
+
+        if (req->page_token[0] && sscanf(req->page_token, "p%zu", &first) != 1) {
+                finish_call(r->call, true, NULL, GRPC_STATUS_INVALID_ARGUMENT, "bad page_token");
+                jobrunner__v1__list_request__free_unpacked(req, NULL);
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(fake_jobs); i++) {
+                const FakeJob *j = &fake_jobs[i];
+
+                if ((req->owner[0] && !streq(req->owner, j->owner)) || (states && !(states & (1u << j->state))) ||
+                    (req->active_only && j->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING))
+                        continue;
+                matching[n++] = j;
+        }
+        for (size_t i = first; i < n && resp.n_jobs < 3; i++) {
+                fill_status(&statuses[i], &specs[i], matching[i]);
+                page[resp.n_jobs++] = &statuses[i];
+        }
+        resp.jobs = page;
+        snprintf(token, sizeof(token), "p%zu", first + 3);
+        resp.next_page_token = first + 3 < n ? token : (char *) "";
+        finish_call(r->call, true, pack_message(&resp.base), GRPC_STATUS_OK, NULL);
+        jobrunner__v1__list_request__free_unpacked(req, NULL);
+}
+
+static bool send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *m, bool *first) {
+        grpc_op ops[2] = {};
+        size_t n = 0;
+        grpc_byte_buffer *bb = pack_message(&m->base);
+        bool ok;
+
+        if (*first)
+                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        *first = false;
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = bb;
+        ok = srv_batch(call, ops, n);
+        grpc_byte_buffer_destroy(bb);
+        return ok;
+}
+
+static bool send_chunk(grpc_call *call, int stream, uint64_t offset, const void *data, size_t len, bool *first) {
+        Jobrunner__V1__LogsResponse m = JOBRUNNER__V1__LOGS_RESPONSE__INIT;
+        Jobrunner__V1__LogChunk chunk = JOBRUNNER__V1__LOG_CHUNK__INIT;
+
+        chunk.stream = stream;
+        chunk.offset = offset;
+        chunk.data = (ProtobufCBinaryData) { .len = len, .data = (uint8_t *) data };
+        m.event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT_CHUNK;
+        m.chunk = &chunk;
+        return send_logs_message(call, &m, first);
+}
+
+static bool send_gap(grpc_call *call, int stream, uint64_t offset, uint64_t length, int reason, bool *first) {
+        Jobrunner__V1__LogsResponse m = JOBRUNNER__V1__LOGS_RESPONSE__INIT;
+        Jobrunner__V1__LogGap gap = JOBRUNNER__V1__LOG_GAP__INIT;
+
+        gap.stream = stream;
+        gap.offset = offset;
+        gap.length = length;
+        gap.reason = reason;
+        m.event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP;
+        m.gap = &gap;
+        return send_logs_message(call, &m, first);
+}
+
+static bool send_end(grpc_call *call, const Jobrunner__V1__JobStatus *s, bool *first) {
+        Jobrunner__V1__LogsResponse m = JOBRUNNER__V1__LOGS_RESPONSE__INIT;
+
+        m.event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT_END;
+        m.end = (Jobrunner__V1__JobStatus *) s;
+        return send_logs_message(call, &m, first);
+}
+
+/* Sends data[from..to) of a stream in chunks of at most size bytes. */
+static bool send_range(grpc_call *call, int stream, const void *data, uint64_t from, uint64_t to, size_t size,
+                       bool *first) {
+        for (uint64_t o = from; o < to; o += size) {
+                size_t n = to - o < size ? (size_t) (to - o) : size;
+
+                if (!send_chunk(call, stream, o, (const uint8_t *) data + o, n, first))
+                        return false;
+        }
+        return true;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) {
+        return a < b ? a : b;
+}
+
+static void serve_logs(Request *r) {
+        Jobrunner__V1__LogsRequest *req;
+        Jobrunner__V1__JobStatus end;
+        Jobrunner__V1__JobSpec spec;
+        grpc_op close_op = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER };
+        bool want_out, want_err, first = true, ok = true, closed = false;
+        grpc_status_code code = GRPC_STATUS_OK;
+        const char *details = NULL;
+        int call_no, cancelled = 0, close_tag;
+        const FakeJob *j;
+
+        req = (Jobrunner__V1__LogsRequest *) unpack_payload(r, &jobrunner__v1__logs_request__descriptor);
+        SRV_CHECK(req);
+        pthread_mutex_lock(&srv.lock);
+        call_no = srv.seen.logs_calls++;
+        if (call_no < 8) {
+                srv.seen.logs_offsets[call_no][OUT] = req->stdout_offset;
+                srv.seen.logs_offsets[call_no][ERR] = req->stderr_offset;
+        }
+        pthread_mutex_unlock(&srv.lock);
+
+        j = find_job(req->id);
+        if (!j) {
+                finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job");
+                jobrunner__v1__logs_request__free_unpacked(req, NULL);
+                return;
+        }
+
+        /* Completes when the call is over, also when the client cancels. */
+        close_op.data.recv_close_on_server.cancelled = &cancelled;
+        SRV_CHECK(grpc_call_start_batch(r->call, &close_op, 1, &close_tag, NULL) == GRPC_CALL_OK);
+
+        fill_status(&end, &spec, j);
+        want_out = req->stream != ERR;
+        want_err = req->stream != OUT;
+
+        if (streq(j->id, ID_EXITED)) {
+                if (want_out)
+                        ok = send_range(r->call, OUT, exited_stdout, req->stdout_offset, sizeof(exited_stdout), 100,
+                                        &first);
+                if (ok && want_err && req->stderr_offset < strlen(exited_stderr))
+                        ok = send_range(r->call, ERR, exited_stderr, req->stderr_offset, strlen(exited_stderr), 100,
+                                        &first);
+                if (ok && want_err) {
+                        uint64_t from = req->stderr_offset > strlen(exited_stderr) ? req->stderr_offset :
+                                                                                      strlen(exited_stderr);
+
+                        ok = send_gap(r->call, ERR, from, strlen(exited_stderr) + EXITED_GAP_LEN - from,
+                                      JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_OUTPUT_TRUNCATED, &first);
+                }
+        } else if (streq(j->id, ID_TAIL)) {
+                if (want_out)
+                        ok = send_range(r->call, OUT, tail_stdout, req->stdout_offset, strlen(tail_stdout), 3,
+                                        &first);
+                if (ok && want_err)
+                        ok = send_range(r->call, ERR, tail_stderr, req->stderr_offset, strlen(tail_stderr), 3,
+                                        &first);
+        } else if (streq(j->id, ID_FLAKY)) {
+                if (!atomic_exchange(&srv.flaky_failed, 1)) {
+                        /* Part of each stream, then the daemon "restarts". */
+                        ok = send_range(r->call, OUT, flaky_stdout, req->stdout_offset, 20, 7, &first) &&
+                             send_range(r->call, ERR, flaky_stderr, req->stderr_offset, 11, 4, &first);
+                        code = GRPC_STATUS_UNAVAILABLE;
+                        details = "jobrunnerd is shutting down; retry later";
+                        goto finish;
+                }
+                /* Some of it again, from before the offsets asked for, as
+                 * a careless server might: the client must drop it. */
+                ok = send_range(r->call, OUT, flaky_stdout, req->stdout_offset - min_u64(req->stdout_offset, 5),
+                                sizeof(flaky_stdout) - 1, 9, &first) &&
+                     send_gap(r->call, ERR, req->stderr_offset, 0,
+                              JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_DAEMON_DOWN, &first) &&
+                     send_range(r->call, ERR, flaky_stderr, req->stderr_offset - min_u64(req->stderr_offset, 2),
+                                sizeof(flaky_stderr) - 1, 13, &first);
+        } else if (streq(j->id, ID_RUNNING)) {
+                ok = send_chunk(r->call, OUT, 0, "working\n", 8, &first);
+                atomic_store(&srv.running_chunk_sent, 1);
+                /* Until stopped, or the client goes away (at most 20 s). */
+                for (int i = 0; ok && i < 2000 && !atomic_load(&srv.stopped); i++) {
+                        grpc_event ev = grpc_completion_queue_pluck(srv.call_cq, &close_tag, in_ms(10), NULL);
+
+                        if (ev.type == GRPC_OP_COMPLETE) {
+                                closed = true;
+                                break;
+                        }
+                }
+                if (closed) {
+                        jobrunner__v1__logs_request__free_unpacked(req, NULL);
+                        return;
+                }
+                ok = ok && send_chunk(r->call, ERR, 0, "terminated\n", 11, &first);
+                end.state = JOBRUNNER__V1__JOB_STATE__JOB_STATE_STOPPED;
+                end.signal = 15;
+                end.signal_name = (char *) "SIGTERM";
+                end.stopped_by = (char *) "alice";
+        } else if (streq(j->id, ID_STARTED)) {
+                ok = send_chunk(r->call, OUT, 0, "started\n", 8, &first) &&
+                     send_chunk(r->call, ERR, 0, "oops\n", 5, &first);
+                end.state = JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED;
+                end.exit_code = 42;
+        }
+
+        if (ok && (req->follow || j->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING ||
+                   streq(j->id, ID_STARTED) || streq(j->id, ID_RUNNING)))
+                ok = send_end(r->call, &end, &first);
+finish:
+        finish_call_full(r->call, first, NULL, code, details, false);
+        {
+                grpc_event ev = grpc_completion_queue_pluck(srv.call_cq, &close_tag, in_ms(60000), NULL);
+
+                SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
+        }
+        jobrunner__v1__logs_request__free_unpacked(req, NULL);
+}
+
+static void request(Method m) {
+        Request *r = calloc(1, sizeof(*r));
+
+        SRV_CHECK(r);
+        r->method = m;
+        grpc_metadata_array_init(&r->metadata);
+        SRV_CHECK(grpc_server_request_registered_call(srv.server, srv.registered[m], &r->call, &r->deadline,
+                                                      &r->metadata, &r->payload, srv.call_cq, srv.cq,
+                                                      r) == GRPC_CALL_OK);
+        srv.pending[m] = r;
+}
+
+static void request_free(Request *r) {
+        if (!r)
+                return;
+        grpc_metadata_array_destroy(&r->metadata);
+        if (r->payload)
+                grpc_byte_buffer_destroy(r->payload);
+        if (r->call)
+                grpc_call_unref(r->call);
+        free(r);
+}
+
+/* Each call on a thread of its own: run's Stop comes while its Logs call
+ * is still being served. */
+static void *worker(void *userdata) {
+        Request *r = userdata;
+
+        switch (r->method) {
+        case M_START:
+                serve_start(r);
+                break;
+        case M_STOP:
+                serve_stop(r);
+                break;
+        case M_GET_STATUS:
+                serve_get_status(r);
+                break;
+        case M_LIST:
+                serve_list(r);
+                break;
+        case M_WAIT:
+                serve_wait(r);
+                break;
+        case M_LOGS:
+                serve_logs(r);
+                break;
+        default:
+                SRV_CHECK(false);
+        }
+        request_free(r);
+        atomic_fetch_sub(&srv.workers, 1);
+        return NULL;
+}
+
+static void *server_thread(void *userdata) {
+        (void) userdata;
+
+        for (Method m = 0; m < _M_MAX; m++)
+                request(m);
+        for (;;) {
+                grpc_event ev = grpc_completion_queue_next(srv.cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                Request *r;
+                pthread_t t;
+
+                if (ev.type == GRPC_QUEUE_SHUTDOWN || ev.tag == &shutdown_tag)
+                        return NULL;
+                SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
+                r = ev.tag;
+                srv.pending[r->method] = NULL;
+                if (!ev.success) {
+                        request_free(r);
+                        continue;
+                }
+                request(r->method);
+                atomic_fetch_add(&srv.workers, 1);
+                SRV_CHECK(pthread_create(&t, NULL, worker, r) == 0);
+                pthread_detach(t);
+        }
+}
+
+static void server_start(void) {
+        _cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
+        char path[PATH_MAX + 32];
+        grpc_ssl_pem_key_cert_pair pair;
+        grpc_server_credentials *creds;
+        char address[] = "127.0.0.1:0";
+        int port;
+
+        for (size_t i = 0; i < sizeof(exited_stdout); i++)
+                exited_stdout[i] = i < 6 ? (uint8_t) "hello\n"[i] : (uint8_t) (i - 6);
+
+        keys_path(path, sizeof(path), "ca.crt");
+        cr_assert_eq(tls_read_pem(path, &ca), 0);
+        keys_path(path, sizeof(path), "server.crt");
+        cr_assert_eq(tls_read_pem(path, &cert), 0);
+        keys_path(path, sizeof(path), "server.key");
+        cr_assert_eq(tls_read_pem(path, &key), 0);
+
+        /* Like the daemon: TLS 1.3 only. */
+        cr_assert_eq(tls_restrict_to_tls13(), 0);
+        grpc_init();
+        pthread_mutex_init(&srv.lock, NULL);
+        srv.cq = grpc_completion_queue_create_for_next(NULL);
+        srv.call_cq = grpc_completion_queue_create_for_pluck(NULL);
+        srv.server = grpc_server_create(NULL, NULL);
+        grpc_server_register_completion_queue(srv.server, srv.cq, NULL);
+        for (Method m = 0; m < _M_MAX; m++) {
+                srv.registered[m] = grpc_server_register_method(srv.server, method_paths[m], NULL,
+                                                                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+                cr_assert_not_null(srv.registered[m]);
+        }
+
+        pair = (grpc_ssl_pem_key_cert_pair) { .private_key = key, .cert_chain = cert };
+        creds = grpc_ssl_server_credentials_create_ex(ca, &pair, 1,
+                                                      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
+                                                      NULL);
+        cr_assert_not_null(creds);
+        port = grpc_server_add_http2_port(srv.server, address, creds);
+        grpc_server_credentials_release(creds);
+        cr_assert_gt(port, 0);
+        snprintf(srv.target, sizeof(srv.target), "127.0.0.1:%d", port);
+
+        grpc_server_start(srv.server);
+        cr_assert_eq(pthread_create(&srv.thread, NULL, server_thread, NULL), 0);
+}
+
+static void server_stop(void) {
+        grpc_event ev;
+
+        if (!srv.server)
+                return;
+        grpc_server_shutdown_and_notify(srv.server, srv.cq, &shutdown_tag);
+        grpc_server_cancel_all_calls(srv.server);
+        cr_assert_eq(pthread_join(srv.thread, NULL), 0);
+        for (int i = 0; i < 1000 && atomic_load(&srv.workers) > 0; i++)
+                usleep(10000);
+        cr_assert_eq(atomic_load(&srv.workers), 0, "calls still being served");
+        grpc_server_destroy(srv.server);
+
+        grpc_completion_queue_shutdown(srv.cq);
+        do {
+                ev = grpc_completion_queue_next(srv.cq, in_ms(10000), NULL);
+                if (ev.type == GRPC_OP_COMPLETE && ev.tag != &shutdown_tag)
+                        request_free(ev.tag);
+        } while (ev.type == GRPC_OP_COMPLETE);
+        cr_assert_eq(ev.type, GRPC_QUEUE_SHUTDOWN);
+        grpc_completion_queue_destroy(srv.cq);
+
+        grpc_completion_queue_shutdown(srv.call_cq);
+        do
+                ev = grpc_completion_queue_pluck(srv.call_cq, NULL, in_ms(10000), NULL);
+        while (ev.type == GRPC_OP_COMPLETE);
+        cr_assert_eq(ev.type, GRPC_QUEUE_SHUTDOWN);
+        grpc_completion_queue_destroy(srv.call_cq);
+        grpc_shutdown();
+}
+
+static void setup(void) {
+        server_start();
+}
+
+static void teardown(void) {
+        server_stop();
+}
+
+/* ---- running the CLI -------------------------------------------------------------- */
+
+typedef struct CliRun {
+        pid_t pid;
+        int exit_status;                /* -signal if killed */
+        char *out, *err;
+        size_t out_len, err_len;
+        char out_path[PATH_MAX], err_path[PATH_MAX];
+} CliRun;
+
+static void cli_run_done(CliRun *t) {
+        free(t->out);
+        free(t->err);
+}
+
+static char *read_file(const char *path, size_t *ret_len) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *m;
+
+        cr_assert_not_null(f, "%s: %m", path);
+        m = open_memstream(&buf, &size);
+        cr_assert_not_null(m);
+        for (int ch; (ch = fgetc(f)) != EOF;)
+                fputc(ch, m);
+        fclose(m);
+        *ret_len = size;
+        return buf;
+}
+
+typedef enum Who {
+        AS_ALICE,
+        AS_OLD,                         /* expired certificate */
+        AS_MALLORY,                     /* another CA's */
+        AS_ALICE_TRUSTING_OTHER_CA,     /* verifies the server with the wrong CA */
+        AS_NOBODY,                      /* no connection options at all */
+} Who;
+
+/* Starts jobrunner --server ... --cert ... --key ... --ca ... ARGS...
+ * (NULL-terminated). */
+static CliRun cli_start_v(Who who, va_list ap) {
+        const char *exe = getenv("JOBRUNNER_CLI");
+        static char cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32], home[PATH_MAX + 32];
+        char *env[] = { (char *) "PATH=/usr/bin:/bin", (char *) "TZ=UTC", NULL, NULL };
+        posix_spawn_file_actions_t fa;
+        char *argv[64];
+        size_t n = 0;
+        CliRun t = {};
+        int r;
+
+        cr_assert_not_null(exe, "$JOBRUNNER_CLI is not set");
+        keys_path(home, sizeof(home), "home");
+        (void) mkdir(home, 0700);
+        {
+                static char home_env[PATH_MAX + 40];
+
+                snprintf(home_env, sizeof(home_env), "HOME=%s", home);
+                env[2] = home_env;
+        }
+
+        argv[n++] = (char *) exe;
+        if (who != AS_NOBODY) {
+                const char *user = who == AS_OLD ? "old" : "alice";
+
+                snprintf(cert, sizeof(cert), "%s/users/%s/client.crt", getenv("JR_CLI_KEYS_DIR"),
+                         who == AS_MALLORY ? "../other/users/mallory" : user);
+                snprintf(key, sizeof(key), "%s/users/%s/client.key", getenv("JR_CLI_KEYS_DIR"),
+                         who == AS_MALLORY ? "../other/users/mallory" : user);
+                keys_path(ca, sizeof(ca), who == AS_ALICE_TRUSTING_OTHER_CA ? "other/ca.crt" : "ca.crt");
+                argv[n++] = (char *) "--server";
+                argv[n++] = srv.target;
+                argv[n++] = (char *) "--cert";
+                argv[n++] = cert;
+                argv[n++] = (char *) "--key";
+                argv[n++] = key;
+                argv[n++] = (char *) "--ca";
+                argv[n++] = ca;
+        }
+        for (char *a; (a = va_arg(ap, char *));) {
+                cr_assert_lt(n, ELEMENTSOF(argv) - 1);
+                argv[n++] = a;
+        }
+        argv[n] = NULL;
+
+        snprintf(t.out_path, sizeof(t.out_path), "/tmp/jr-test-cli-out.%d", (int) getpid());
+        snprintf(t.err_path, sizeof(t.err_path), "/tmp/jr-test-cli-err.%d", (int) getpid());
+        cr_assert_eq(posix_spawn_file_actions_init(&fa), 0);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, t.out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        posix_spawn_file_actions_addopen(&fa, 2, t.err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        r = posix_spawn(&t.pid, exe, &fa, NULL, argv, env);
+        posix_spawn_file_actions_destroy(&fa);
+        cr_assert_eq(r, 0, "cannot run %s: %s", exe, strerror(r));
+        return t;
+}
+
+static void cli_finish(CliRun *t) {
+        int status;
+
+        cr_assert_eq(waitpid(t->pid, &status, 0), t->pid);
+        t->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+        t->out = read_file(t->out_path, &t->out_len);
+        t->err = read_file(t->err_path, &t->err_len);
+        unlink(t->out_path);
+        unlink(t->err_path);
+        cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", t->exit_status, t->out, t->err);
+}
+
+static CliRun cli_as(Who who, ...) {
+        CliRun t;
+        va_list ap;
+
+        va_start(ap, who);
+        t = cli_start_v(who, ap);
+        va_end(ap);
+        cli_finish(&t);
+        return t;
+}
+
+#define cli(...) cli_as(AS_ALICE, __VA_ARGS__, NULL)
+
+/* Until the CLI has written text to its stdout (at most 10 s). */
+static void wait_for_output(const CliRun *t, const char *text) {
+        for (int i = 0; i < 1000; i++) {
+                _cleanup_free_ char *out = NULL;
+                size_t len;
+
+                out = read_file(t->out_path, &len);
+                if (strstr(out, text))
+                        return;
+                usleep(10000);
+        }
+        cr_assert_fail("the CLI never wrote '%s'", text);
+}
+
+static void wait_for(atomic_int *flag) {
+        for (int i = 0; i < 1000 && !atomic_load(flag); i++)
+                usleep(10000);
+        cr_assert(atomic_load(flag), "the server never got there");
+}
+
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- start and run ----------------------------------------------------------------- */
+
+Test(cli, start_sends_the_spec_and_prints_the_id) {
+        _cleanup_(cli_run_done) CliRun t = cli("start", "--cpu", "150%", "--memory", "256M", "--cpu-weight", "50",
+                                               "--io-weight", "20", "--io-read-bps", "/dev/vda=10M",
+                                               "--io-write-bps", "/dev/vda=1K", "--tasks", "infinity",
+                                               "--network", "host", "--no-pid-namespace", "-e", "A=b=c",
+                                               "--env", "EMPTY=", "--cwd", "/srv", "--user", "bob",
+                                               "--no-private-tmp", "--", "/bin/echo", "--cpu", "x y", "");
+        Jobrunner__V1__StartRequest *req;
+        Jobrunner__V1__JobSpec *s;
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(t.out, ID_STARTED "\n");
+        cr_assert_str_eq(t.err, "");
+
+        req = jobrunner__v1__start_request__unpack(NULL, srv.seen.start_request_len,
+                                                    (const uint8_t *) srv.seen.start_request);
+        cr_assert_not_null(req);
+        s = req->spec;
+        cr_assert_eq(s->n_argv, 4);
+        cr_assert_str_eq(s->argv[0], "/bin/echo");
+        cr_assert_str_eq(s->argv[1], "--cpu");
+        cr_assert_str_eq(s->argv[2], "x y");
+        cr_assert_str_eq(s->argv[3], "");
+        cr_assert_eq(s->n_env, 2);
+        cr_assert_str_eq(s->env[0], "A=b=c");
+        cr_assert_str_eq(s->env[1], "EMPTY=");
+        cr_assert_str_eq(s->working_directory, "/srv");
+        cr_assert_str_eq(s->user, "bob");
+        cr_assert_not_null(s->limits);
+        cr_assert_eq(s->limits->cpu_quota_percent, 150);
+        cr_assert_eq(s->limits->cpu_weight, 50);
+        cr_assert_eq(s->limits->memory_max_bytes, 256u * 1024 * 1024);
+        cr_assert_eq(s->limits->io_weight, 20);
+        cr_assert_eq(s->limits->tasks_max, UINT64_MAX);
+        cr_assert_eq(s->limits->n_io_device_limits, 1);
+        cr_assert_str_eq(s->limits->io_device_limits[0]->device, "/dev/vda");
+        cr_assert_eq(s->limits->io_device_limits[0]->read_bytes_per_second, 10000000);
+        cr_assert_eq(s->limits->io_device_limits[0]->write_bytes_per_second, 1000);
+        cr_assert_not_null(s->isolation);
+        cr_assert_eq(s->isolation->network, JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_HOST);
+        cr_assert_eq(s->isolation->pid_namespace, JOBRUNNER__V1__TOGGLE__TOGGLE_OFF);
+        cr_assert_eq(s->isolation->private_mounts, JOBRUNNER__V1__TOGGLE__TOGGLE_UNSPECIFIED);
+        cr_assert_eq(s->isolation->private_tmp, JOBRUNNER__V1__TOGGLE__TOGGLE_OFF);
+        jobrunner__v1__start_request__free_unpacked(req, NULL);
+}
+
+Test(cli, start_without_options_leaves_the_spec_unset) {
+        _cleanup_(cli_run_done) CliRun t = cli("start", "/bin/true");
+        Jobrunner__V1__StartRequest *req;
+
+        cr_assert_eq(t.exit_status, 0);
+        req = jobrunner__v1__start_request__unpack(NULL, srv.seen.start_request_len,
+                                                    (const uint8_t *) srv.seen.start_request);
+        cr_assert_not_null(req);
+        cr_assert_eq(req->spec->n_argv, 1);
+        cr_assert_null(req->spec->limits);
+        cr_assert_null(req->spec->isolation);
+        cr_assert_eq(req->spec->n_env, 0);
+        jobrunner__v1__start_request__free_unpacked(req, NULL);
+}
+
+Test(cli, start_json) {
+        _cleanup_(cli_run_done) CliRun t = cli("--json", "start", "--", "/bin/echo", "a\"b");
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert(strncmp(t.out, "{\"id\":\"" ID_STARTED "\",\"owner\":\"alice\",", 50) == 0, "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "\"argv\":[\"/bin/echo\",\"a\\\"b\"]"));
+        cr_assert_not_null(strstr(t.out, "\"state\":\"running\""));
+        cr_assert_eq(t.out[t.out_len - 1], '\n');
+}
+
+Test(cli, start_failed_to_start) {
+        _cleanup_(cli_run_done) CliRun t = cli("start", "/nonexistent");
+
+        cr_assert_eq(t.exit_status, 127);
+        cr_assert_str_eq(t.out, ID_STARTED "\n");
+        cr_assert_str_eq(t.err, "jobrunner: job " ID_STARTED " failed to start: cannot execute /nonexistent: No such "
+                                "file or directory\n");
+}
+
+Test(cli, start_permission_denied_names_the_identity) {
+        _cleanup_(cli_run_done) CliRun t = cli("start", "/forbidden");
+
+        cr_assert_eq(t.exit_status, 4);
+        cr_assert_not_null(strstr(t.err, "permission denied: your role may not do this (you are alice (role "
+                                         "operator), according to "), "%s", t.err);
+}
+
+Test(cli, run_writes_the_output_and_exits_with_the_jobs_code) {
+        _cleanup_(cli_run_done) CliRun t = cli("run", "--", "/bin/sh", "-c", "whatever");
+
+        cr_assert_eq(t.exit_status, 42);
+        cr_assert_str_eq(t.out, "started\n");
+        cr_assert_str_eq(t.err, "oops\n");
+}
+
+Test(cli, run_json) {
+        _cleanup_(cli_run_done) CliRun t = cli("run", "--json", "/bin/true");
+
+        cr_assert_eq(t.exit_status, 42);
+        cr_assert(strncmp(t.out, "{\"type\":\"start\",\"job\":{\"id\":\"" ID_STARTED "\"", 60) == 0, "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "}}\n{\"type\":\"chunk\",\"stream\":\"stdout\",\"offset\":0,"
+                                         "\"data\":\"c3RhcnRlZAo=\"}\n"
+                                         "{\"type\":\"chunk\",\"stream\":\"stderr\",\"offset\":0,"
+                                         "\"data\":\"b29wcwo=\"}\n{\"type\":\"end\",\"job\":{"), "%s", t.out);
+        cr_assert_str_eq(t.err, "");
+}
+
+Test(cli, run_failed_to_start) {
+        _cleanup_(cli_run_done) CliRun t = cli("run", "/nonexistent");
+
+        cr_assert_eq(t.exit_status, 127);
+        cr_assert_str_eq(t.out, "");
+        cr_assert_str_eq(t.err, "jobrunner: job " ID_STARTED " failed to start: cannot execute /nonexistent: No such "
+                                "file or directory\n");
+}
+
+/* ---- status, list and id prefixes ------------------------------------------------------- */
+
+Test(cli, status_human) {
+        _cleanup_(cli_run_done) CliRun t = cli("status", ID_KILLED);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert(strncmp(t.out, "Id:          " ID_KILLED "\n", 46) == 0, "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "\nCommand:     /bin/sh -c 'echo '\\''hi there'\\'''\n"));
+        cr_assert_not_null(strstr(t.out, "\nState:       killed by SIGKILL\n"));
+        cr_assert_not_null(strstr(t.out, "\nStarted:     2023-11-14 22:13:21 UTC ("));
+        cr_assert_not_null(strstr(t.out, "\nEnded:       2023-11-14 22:13:22 UTC (after 1.5s)\n"));
+}
+
+Test(cli, status_by_prefix_and_in_capitals) {
+        _cleanup_(cli_run_done) CliRun t = cli("status", "--json", "BBBBBBBB");
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert(strncmp(t.out, "{\"id\":\"" ID_KILLED "\"", 40) == 0, "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "\"state\":\"killed\",\"exit_code\":0,\"signal\":9,\"signal_name\":\"SIGKILL\""));
+        /* Prefixes are looked up in every job the caller may see. */
+        cr_assert_str_eq(srv.seen.list_owner, "");
+}
+
+Test(cli, ambiguous_prefix) {
+        _cleanup_(cli_run_done) CliRun t = cli("status", "abcdef01");
+
+        cr_assert_eq(t.exit_status, 2);
+        cr_assert_str_eq(t.out, "");
+        cr_assert(strncmp(t.err, "jobrunner: job id prefix 'abcdef01' is ambiguous: 2 jobs match; give more "
+                                 "characters:\n  " ID_AMBIG_1 "  alice  exited  started ", 120) == 0, "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "\n  " ID_AMBIG_2 "  alice  exited  started "));
+}
+
+Test(cli, unknown_prefix_and_id) {
+        _cleanup_(cli_run_done) CliRun t = cli("status", "12345678");
+        _cleanup_(cli_run_done) CliRun u = cli("status", "12345678123456781234567812345678");
+        _cleanup_(cli_run_done) CliRun v = cli("status", "1234567");
+
+        cr_assert_eq(t.exit_status, 3);
+        cr_assert_str_eq(t.err, "jobrunner: no job id starts with '12345678' among the jobs visible to you\n");
+        cr_assert_eq(u.exit_status, 3);
+        cr_assert_str_eq(u.err, "jobrunner: job 12345678123456781234567812345678: no such job, or not visible to "
+                                "you, alice (role operator)\n");
+        cr_assert_eq(v.exit_status, 2);
+        cr_assert_str_eq(v.err, "jobrunner: job id '1234567' is too short: give at least 8 of its 32 hexadecimal "
+                                "characters\n");
+}
+
+Test(cli, list_is_mine_by_default_and_follows_pages) {
+        _cleanup_(cli_run_done) CliRun t = cli("list", "-q");
+        size_t lines = 0;
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(srv.seen.list_owner, "alice");
+        /* Every job of alice's: 9, in pages of 3. */
+        for (const char *p = t.out; *p; p++)
+                lines += *p == '\n';
+        cr_assert_eq(lines, 9);
+        cr_assert_eq(srv.seen.list_pages, 3);
+        cr_assert(strncmp(t.out, ID_EXITED "\n" ID_KILLED "\n", 66) == 0);
+        cr_assert_null(strstr(t.out, ID_BOB));
+}
+
+Test(cli, list_table) {
+        _cleanup_(cli_run_done) CliRun t = cli("list", "--all", "--state", "killed,FAILED_TO_START",
+                                               "--state", "exited");
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(srv.seen.list_owner, "");
+        cr_assert_eq(srv.seen.list_states, (1u << 3) | (1u << 4) | (1u << 7));
+        cr_assert(strncmp(t.out,
+                          "ID                                OWNER  STATE            EXIT     STARTED              COMMAND\n"
+                          ID_EXITED "  alice  exited           3        2023-11-14 22:13:20  /bin/sh -c 'echo '\\''hi there'\\'''\n"
+                          ID_KILLED "  alice  killed           SIGKILL  2023-11-14 22:13:21  /bin/sh",
+                          300) == 0, "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "\n" ID_FAILED "  alice  failed-to-start  -        2023-11-14 22:13:26  "));
+        cr_assert_not_null(strstr(t.out, "\n" ID_BOB "  bob    exited           0        "));
+}
+
+Test(cli, list_json_and_filters) {
+        _cleanup_(cli_run_done) CliRun t = cli("list", "--owner", "bob", "--json");
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert(strncmp(t.out, "[{\"id\":\"" ID_BOB "\",\"owner\":\"bob\"", 50) == 0, "%s", t.out);
+        cr_assert_str_eq(t.out + t.out_len - 3, "}]\n");
+        {
+                _cleanup_(cli_run_done) CliRun u = cli("list", "--active", "--json");
+
+                cr_assert_eq(u.exit_status, 0);
+                cr_assert(srv.seen.list_active);
+                cr_assert(strncmp(u.out, "[{\"id\":\"" ID_RUNNING "\"", 41) == 0, "%s", u.out);
+        }
+        {
+                _cleanup_(cli_run_done) CliRun v = cli("list", "--owner", "nobody");
+                _cleanup_(cli_run_done) CliRun w = cli("list", "--owner", "nobody", "--json");
+
+                cr_assert_str_eq(v.out, "No jobs.\n");
+                cr_assert_str_eq(w.out, "[]\n");
+        }
+}
+
+/* ---- wait and stop ------------------------------------------------------------------------- */
+
+Test(cli, wait_exit_statuses) {
+        _cleanup_(cli_run_done) CliRun t = cli("wait", ID_EXITED);
+        _cleanup_(cli_run_done) CliRun u = cli("wait", ID_KILLED);
+        _cleanup_(cli_run_done) CliRun v = cli("wait", ID_FAILED);
+
+        cr_assert_eq(t.exit_status, 3);
+        cr_assert_str_eq(t.out, "job " ID_EXITED " exited with code 3\n");
+        cr_assert_eq(u.exit_status, 128 + 9);
+        cr_assert_str_eq(u.out, "job " ID_KILLED " killed by SIGKILL\n");
+        cr_assert_eq(v.exit_status, 127);
+        cr_assert_str_eq(v.out, "job " ID_FAILED " failed to start: cannot execute /nonexistent: No such file or "
+                                "directory\n");
+}
+
+Test(cli, wait_timeout) {
+        _cleanup_(cli_run_done) CliRun t = cli("wait", "--timeout", "300ms", ID_FOREVER);
+        char expect[256];
+
+        snprintf(expect, sizeof(expect), "jobrunner: no answer from %s within 300ms (see --timeout)\n", srv.target);
+        cr_assert_eq(t.exit_status, 6);
+        cr_assert_str_eq(t.err, expect);
+}
+
+Test(cli, stop) {
+        _cleanup_(cli_run_done) CliRun t = cli("stop", "--grace", "2s", ID_RUNNING);
+        _cleanup_(cli_run_done) CliRun u = cli("stop", ID_EXITED);
+        _cleanup_(cli_run_done) CliRun v = cli("stop", "--grace", "6min", ID_RUNNING);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(t.out, "job " ID_RUNNING " stopped by alice: ended by SIGTERM\n");
+        cr_assert_eq(u.exit_status, 5);
+        cr_assert_str_eq(u.err, "jobrunner: job " ID_EXITED " has already ended: exited with code 3\n");
+        cr_assert_eq(v.exit_status, 2);
+        cr_assert_str_eq(v.err, "jobrunner: invalid grace period '6min': must be between 1ms and 5min\n");
+        cr_assert_eq(srv.seen.stop_calls, 2);
+}
+
+/* ---- logs -------------------------------------------------------------------------------------- */
+
+Test(cli, logs_are_byte_exact_with_a_gap_notice) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", ID_EXITED);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_eq(t.out_len, sizeof(exited_stdout));
+        cr_assert_arr_eq(t.out, exited_stdout, sizeof(exited_stdout));
+        cr_assert_str_eq(t.err, "warning\njobrunner: job stderr: 1000 bytes missing at offset 8 (the job's output cap "
+                                "was reached: later output is counted but not kept)\n");
+}
+
+Test(cli, logs_one_stream_from_an_offset) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "--stdout", "--offset", "3", ID_EXITED);
+        _cleanup_(cli_run_done) CliRun u = cli("logs", "--stderr-offset", "2", "--stdout-offset", "262", ID_EXITED);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_eq(t.out_len, sizeof(exited_stdout) - 3);
+        cr_assert_arr_eq(t.out, exited_stdout + 3, t.out_len);
+        cr_assert_str_eq(t.err, "");
+        cr_assert_eq(u.exit_status, 0);
+        cr_assert_eq(u.out_len, 0);
+        cr_assert(strncmp(u.err, "rning\njobrunner: job stderr: 1000 bytes missing", 47) == 0, "%s", u.err);
+}
+
+Test(cli, logs_json) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "--json", "--stderr", ID_EXITED);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert(strncmp(t.out,
+                          "{\"type\":\"chunk\",\"stream\":\"stderr\",\"offset\":0,\"data\":\"d2FybmluZwo=\"}\n"
+                          "{\"type\":\"gap\",\"stream\":\"stderr\",\"offset\":8,\"length\":1000,"
+                          "\"reason\":\"output-truncated\"}\n"
+                          "{\"type\":\"end\",\"job\":{\"id\":\"" ID_EXITED "\"", 200) == 0, "%s", t.out);
+        cr_assert_str_eq(t.err, "");
+}
+
+Test(cli, logs_follow_resumes_after_a_restart_without_loss_or_repeats) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "-f", ID_FLAKY);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_eq(srv.seen.logs_calls, 2);
+        cr_assert_eq(srv.seen.logs_offsets[0][OUT], 0);
+        cr_assert_eq(srv.seen.logs_offsets[0][ERR], 0);
+        /* Resumed where the first call stopped. */
+        cr_assert_eq(srv.seen.logs_offsets[1][OUT], 20);
+        cr_assert_eq(srv.seen.logs_offsets[1][ERR], 11);
+        cr_assert_str_eq(t.out, flaky_stdout);
+        cr_assert(strncmp(t.err, flaky_stderr, 11) == 0, "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "\njobrunner: lost the connection to the server (jobrunnerd is shutting "
+                                         "down; retry later); reconnecting...\njobrunner: reconnected\n"
+                                         "jobrunner: job stderr: output of unknown size missing at offset 11 "
+                                         "(jobrunnerd was not running when the job wrote it)\n"), "%s", t.err);
+        cr_assert_str_eq(t.err + t.err_len - (sizeof(flaky_stderr) - 1 - 11), flaky_stderr + 11);
+}
+
+Test(cli, logs_without_follow_gives_up_on_unavailable_before_any_answer) {
+        _cleanup_(cli_run_done) CliRun t;
+        char target[64];
+
+        /* A server that is not there at all: no retrying. */
+        snprintf(target, sizeof(target), "%s", srv.target);
+        snprintf(srv.target, sizeof(srv.target), "127.0.0.1:1");
+        t = cli("logs", "-f", ID_FLAKY);
+        snprintf(srv.target, sizeof(srv.target), "%s", target);
+        cr_assert_eq(t.exit_status, 69);
+        cr_assert_str_eq(t.err, "jobrunner: cannot connect to 127.0.0.1:1: Connection refused (is jobrunner.socket "
+                                "listening there? see --server)\n");
+}
+
+Test(cli, logs_tail) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "--tail", "3", ID_TAIL);
+        _cleanup_(cli_run_done) CliRun u = cli("logs", "--tail", "0", "--stdout", ID_TAIL);
+        _cleanup_(cli_run_done) CliRun v = cli("logs", "--tail", "100", "--stderr", ID_TAIL);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(t.out, "8\n9\n10\n");
+        cr_assert_str_eq(t.err, "e1\ne2\ne3");
+        cr_assert_eq(u.exit_status, 0);
+        cr_assert_str_eq(u.out, "");
+        cr_assert_str_eq(v.out, "");
+        cr_assert_str_eq(v.err, "e1\ne2\ne3");
+}
+
+Test(cli, logs_usage_errors) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "--offset", "3", ID_TAIL);
+        _cleanup_(cli_run_done) CliRun u = cli("logs", "--stdout", "--stderr", ID_TAIL);
+        _cleanup_(cli_run_done) CliRun v = cli("logs", "--tail", "3", "--stdout-offset", "1", ID_TAIL);
+        _cleanup_(cli_run_done) CliRun w = cli("logs");
+
+        cr_assert_eq(t.exit_status, 2);
+        cr_assert_not_null(strstr(t.err, "--offset needs --stdout or --stderr"));
+        cr_assert_eq(u.exit_status, 2);
+        cr_assert_eq(v.exit_status, 2);
+        cr_assert_eq(w.exit_status, 2);
+        cr_assert_str_eq(w.err, "jobrunner: missing the job ID; see 'jobrunner logs --help'\n");
+}
+
+/* ---- Ctrl-C in run ------------------------------------------------------------------------------ */
+
+static CliRun cli_spawn(Who who, ...) {
+        CliRun t;
+        va_list ap;
+
+        va_start(ap, who);
+        t = cli_start_v(who, ap);
+        va_end(ap);
+        return t;
+}
+
+Test(cli, run_detaches_on_ctrl_c) {
+        _cleanup_(cli_run_done) CliRun t = cli_spawn(AS_ALICE, "run", "/bin/sleep", "1000", NULL);
+
+        wait_for(&srv.running_chunk_sent);
+        wait_for_output(&t, "working\n");
+        cr_assert_eq(kill(t.pid, SIGINT), 0);
+        cli_finish(&t);
+        cr_assert_eq(t.exit_status, 130);
+        cr_assert_str_eq(t.out, "working\n");
+        cr_assert_str_eq(t.err, "jobrunner: detached from job " ID_RUNNING ", which keeps running.\n"
+                                "jobrunner: follow it again: jobrunner logs -f --stdout-offset 8 --stderr-offset 0 "
+                                ID_RUNNING "\n"
+                                "jobrunner: stop it:         jobrunner stop " ID_RUNNING "\n");
+        cr_assert_eq(srv.seen.stop_calls, 0);
+}
+
+Test(cli, run_stops_on_ctrl_c_if_asked) {
+        _cleanup_(cli_run_done) CliRun t = cli_spawn(AS_ALICE, "run", "--stop-on-interrupt", "/bin/sleep", "1000",
+                                                     NULL);
+
+        wait_for(&srv.running_chunk_sent);
+        wait_for_output(&t, "working\n");
+        cr_assert_eq(kill(t.pid, SIGINT), 0);
+        cli_finish(&t);
+        cr_assert_eq(srv.seen.stop_calls, 1);
+        cr_assert_eq(t.exit_status, 128 + 15);
+        cr_assert_str_eq(t.out, "working\n");
+        cr_assert_str_eq(t.err, "jobrunner: stopping job " ID_RUNNING " (Ctrl-C again to leave without waiting)\n"
+                                "terminated\n");
+}
+
+/* ---- TLS ------------------------------------------------------------------------------------------ */
+
+Test(cli, a_certificate_of_another_ca_is_refused) {
+        _cleanup_(cli_run_done) CliRun t = cli_as(AS_MALLORY, "status", ID_EXITED, NULL);
+
+        cr_assert_eq(t.exit_status, 69);
+        cr_assert_not_null(strstr(t.err, " closed the connection during the TLS handshake: it refused the client "
+                                         "certificate "), "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "mallory (role admin)"), "%s", t.err);
+}
+
+Test(cli, an_expired_certificate_is_refused) {
+        _cleanup_(cli_run_done) CliRun t = cli_as(AS_OLD, "status", ID_EXITED, NULL);
+
+        cr_assert_eq(t.exit_status, 69);
+        cr_assert_not_null(strstr(t.err, "expired on 2020-12-31 23:59:59 UTC"), "%s", t.err);
+}
+
+Test(cli, the_server_certificate_is_checked) {
+        _cleanup_(cli_run_done) CliRun t = cli_as(AS_ALICE_TRUSTING_OTHER_CA, "status", ID_EXITED, NULL);
+
+        cr_assert_eq(t.exit_status, 69);
+        cr_assert_not_null(strstr(t.err, "TLS handshake with 127.0.0.1:"), "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "the server's certificate was not accepted"), "%s", t.err);
+}
