@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "daemon-harness.h"
 #include "macro.h"
@@ -77,4 +78,44 @@ int dh_call_on_job(TcConn *c, const char *method, const char *id) {
         status = result.status;
         tc_result_done(&result);
         return status;
+}
+
+char *dh_shell_output(const char *command, int *ret_exit) {
+        char *out = NULL;
+        size_t len = 0, size = 0;
+        FILE *f;
+        int r;
+
+        f = popen(command, "re");
+        cr_assert_not_null(f, "popen %s: %m", command);
+        for (;;) {
+                size_t n;
+
+                if (size - len < 4096) {
+                        size = size ? size * 2 : 8192;
+                        out = realloc(out, size);
+                        cr_assert_not_null(out);
+                }
+                n = fread(out + len, 1, size - len - 1, f);
+                if (n == 0)
+                        break;
+                len += n;
+        }
+        out[len] = 0;
+        r = pclose(f);
+        r = r >= 0 && WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+        if (ret_exit)
+                *ret_exit = r;
+        else
+                cr_assert_eq(r, 0, "'%s' failed with status %d", command, r);
+        return out;
+}
+
+char *dh_shell_line(const char *command, int *ret_exit) {
+        char *out = dh_shell_output(command, ret_exit);
+        size_t len = strlen(out);
+
+        if (len > 0 && out[len - 1] == '\n')
+                out[len - 1] = 0;
+        return out;
 }

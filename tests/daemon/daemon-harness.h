@@ -37,3 +37,11 @@ int dh_call_on_job(TcConn *c, const char *method, const char *id);
 
 /* Runs a shell command in the VM, fails the test unless it exits 0. */
 void dh_shell(const char *command);
+
+/* Runs a shell command and returns its whole stdout (free it).  ret_exit
+ * NULL: the test fails unless it exits 0; else *ret_exit is its exit status
+ * (-1 if it did not exit normally). */
+char *dh_shell_output(const char *command, int *ret_exit);
+
+/* The same without one final newline, as $(...) gives it. */
+char *dh_shell_line(const char *command, int *ret_exit);

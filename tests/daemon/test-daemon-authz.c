@@ -204,28 +204,6 @@ static void wait_ended(TcConn *c, const char *id) {
         cr_assert_neq(r.job->end_time_us, 0);
 }
 
-/* Runs a shell command and returns its stdout (the test fails if it fails). */
-static char *shell_output(const char *command) {
-        _cleanup_free_ char *out = NULL;
-        size_t len = 0, n;
-        char buf[4096];
-        FILE *f;
-        int r;
-
-        f = popen(command, "r");
-        cr_assert_not_null(f, "popen %s: %m", command);
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-                out = realloc(out, len + n + 1);
-                cr_assert_not_null(out);
-                memcpy(out + len, buf, n);
-                len += n;
-                out[len] = 0;
-        }
-        r = pclose(f);
-        cr_assert_eq(r, 0, "'%s' failed with status %d", command, r);
-        return out ? TAKE_PTR(out) : strdup("");
-}
-
 /* ---- the matrix ----------------------------------------------------------- */
 
 /* The jobs the matrix acts on.  *_DONE: /bin/echo, ended before the matrix
@@ -681,7 +659,7 @@ static char *audit_records(time_t since, const char *matches) {
         snprintf(command, sizeof(command),
                  "journalctl --sync && journalctl -q --no-pager -o cat --since=@%lld MESSAGE_ID=%s %s",
                  (long long) since, AUDIT_MESSAGE_ID, matches);
-        return shell_output(command);
+        return dh_shell_output(command, NULL);
 }
 
 static char *wait_audit_record(time_t since, const char *matches) {

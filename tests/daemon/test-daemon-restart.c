@@ -83,50 +83,20 @@ TestSuite(daemon_restart, .init = setup, .fini = teardown, .timeout = 400);
 
 /* ---- the VM ---------------------------------------------------------------- */
 
-static char *shell_output(const char *command, int *ret_status) {
-        _cleanup_free_ char *out = NULL;
-        size_t len = 0, n;
-        char buf[4096];
-        FILE *f;
-        int r;
-
-        f = popen(command, "r");
-        cr_assert_not_null(f, "popen %s: %m", command);
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-                out = realloc(out, len + n + 1);
-                cr_assert_not_null(out);
-                memcpy(out + len, buf, n);
-                len += n;
-                out[len] = 0;
-        }
-        r = pclose(f);
-        if (ret_status)
-                *ret_status = r;
-        else
-                cr_assert_eq(r, 0, "'%s' failed with status %d", command, r);
-        if (!out)
-                out = strdup("");
-        cr_assert_not_null(out);
-        /* One line of output is what every caller wants. */
-        if (len > 0 && out[len - 1] == '\n')
-                out[len - 1] = 0;
-        return TAKE_PTR(out);
-}
-
 /* "systemctl is-active": active, inactive, activating, failed... */
 static char *unit_activity(const char *unit) {
         char command[256];
         int status;
 
         snprintf(command, sizeof(command), "systemctl is-active '%s'", unit);
-        return shell_output(command, &status);
+        return dh_shell_line(command, &status);
 }
 
 static char *unit_property(const char *unit, const char *property) {
         char command[256];
 
         snprintf(command, sizeof(command), "systemctl show -p '%s' --value '%s'", property, unit);
-        return shell_output(command, NULL);
+        return dh_shell_line(command, NULL);
 }
 
 static void assert_unit_property(const char *unit, const char *property, const char *expected) {

@@ -56,31 +56,9 @@ static const char *openssl(void) {
  * stores the exit status (-1 if it did not exit normally). */
 static char *run(const char *command, int *ret_exit) {
         _cleanup_free_ char *cmd = NULL;
-        char *out = NULL;
-        size_t len = 0, size = 0;
-        FILE *f;
-        int r;
 
         cr_assert(asprintf(&cmd, "%s 2>&1", command) >= 0);
-        f = popen(cmd, "re");
-        cr_assert_not_null(f, "popen %s: %m", command);
-        for (;;) {
-                size_t n;
-
-                if (size - len < 4096) {
-                        size = size ? size * 2 : 8192;
-                        out = realloc(out, size);
-                        cr_assert_not_null(out);
-                }
-                n = fread(out + len, 1, size - len - 1, f);
-                if (n == 0)
-                        break;
-                len += n;
-        }
-        out[len] = 0;
-        r = pclose(f);
-        *ret_exit = r >= 0 && WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-        return out;
+        return dh_shell_output(cmd, ret_exit);
 }
 
 static char *user_file(const char *dir, const char *user, const char *name) {
