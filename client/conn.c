@@ -79,13 +79,6 @@ static void grpc_log(gpr_log_func_args *args) {
         log_debug("gRPC: %s:%d: %s", args->file, args->line, args->message);
 }
 
-static void erase_and_free(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                free(*p);
-        }
-}
-
 static int read_pem(const Setting *s, const char *what, char **ret, CliError *e) {
         bool by_default = strcmp(s->origin, "default") == 0;
         int r = tls_read_pem(s->value, ret);
@@ -111,7 +104,7 @@ static int read_pem(const Setting *s, const char *what, char **ret, CliError *e)
 
 int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, CliError *e) {
         _cleanup_free_ char *cert = NULL, *ca = NULL;
-        _cleanup_(erase_and_free) char *key = NULL;
+        _cleanup_(tls_erase_and_freep) char *key = NULL;
         const Setting *s = settings->s;
         grpc_ssl_pem_key_cert_pair pair;
         grpc_channel_credentials *creds;

@@ -119,3 +119,43 @@ int get_status(Conn *c, const char *id, Jobrunner__V1__GetStatusResponse **ret, 
         *ret = resp;
         return 0;
 }
+
+int cli_resolve_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1], CliError *e) {
+        int r;
+
+        r = cli_connect(cli, e);
+        if (r < 0)
+                return r;
+        return resolve_job_id(cli->conn, arg, ret_id, e);
+}
+
+int cli_get_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1],
+                Jobrunner__V1__GetStatusResponse **ret, CliError *e) {
+        int r;
+
+        r = cli_resolve_job(cli, arg, ret_id, e);
+        if (r < 0)
+                return r;
+        return get_status(cli->conn, ret_id, ret, e);
+}
+
+int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e) {
+        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
+        Jobrunner__V1__StartResponse *resp = NULL;
+        int r;
+
+        r = cli_connect(cli, e);
+        if (r < 0)
+                return r;
+        req.spec = spec;
+        r = conn_call_ok(cli->conn, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
+                         CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
+        if (r < 0)
+                return r;
+        if (!resp->job) {
+                jobrunner__v1__start_response__free_unpacked(resp, NULL);
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
+        }
+        *ret = resp;
+        return 0;
+}

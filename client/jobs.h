@@ -4,6 +4,7 @@
 /* Calls that several commands share: all pages of List, a job id argument
  * to an id, GetStatus. */
 
+#include "cli.h"
 #include "conn.h"
 #include "format.h"
 #include "parse.h"
@@ -27,6 +28,19 @@ int resolve_job_id(Conn *c, const char *arg, char ret[static JOB_ID_LEN + 1], Cl
 /* GetStatus; *ret is the response, whose job is never NULL (free with
  * protobuf_c_message_free_unpacked()). */
 int get_status(Conn *c, const char *id, Jobrunner__V1__GetStatusResponse **ret, CliError *e);
+
+/* What the commands on one job do first: cli_connect(), then
+ * resolve_job_id() of the argument. */
+int cli_resolve_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1], CliError *e);
+
+/* cli_resolve_job(), then get_status() of the job: a job that does not
+ * exist, or a server that cannot be reached, is reported at once. */
+int cli_get_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1],
+                Jobrunner__V1__GetStatusResponse **ret, CliError *e);
+
+/* cli_connect(), then Start of spec; *ret is the response, whose job is
+ * never NULL (free with protobuf_c_message_free_unpacked()). */
+int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e);
 
 /* "job <id>" for messages, in a caller's buffer. */
 #define JOB_WHAT_MAX (JOB_ID_LEN + 8)

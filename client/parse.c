@@ -294,33 +294,37 @@ int parse_duration(const char *what, const char *s, uint64_t *ret_usec, CliError
         return 0;
 }
 
-int parse_grace(const char *s, uint32_t *ret_ms, CliError *e) {
-        uint64_t usec;
+/* parse_duration() of at least 1ms and at most max_usec (spelled max_text
+ * in the message). */
+static int parse_duration_between(const char *what, const char *s, uint64_t max_usec, const char *max_text,
+                                  uint64_t *ret_usec, CliError *e) {
+        uint64_t usec = 0;
         int r;
 
-        r = parse_duration("grace period", s, &usec, e);
+        r = parse_duration(what, s, &usec, e);
         if (r < 0)
                 return r;
-        if (usec < USEC_PER_MSEC || usec > GRACE_MAX_MS * USEC_PER_MSEC)
-                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
-                                 "invalid grace period '%s': must be between 1ms and 5min", s);
+        if (usec < USEC_PER_MSEC || usec > max_usec)
+                return cli_error(e, CLI_EXIT_USAGE, -ERANGE, "invalid %s '%s': must be between 1ms and %s", what,
+                                 s, max_text);
+        *ret_usec = usec;
+        return 0;
+}
+
+int parse_grace(const char *s, uint32_t *ret_ms, CliError *e) {
+        uint64_t usec = 0;
+        int r;
+
+        r = parse_duration_between("grace period", s, GRACE_MAX_MS * USEC_PER_MSEC, "5min", &usec, e);
+        if (r < 0)
+                return r;
         *ret_ms = (uint32_t) (usec / USEC_PER_MSEC);
         return 0;
 }
 
 int parse_timeout(const char *s, uint64_t *ret_usec, CliError *e) {
-        uint64_t usec;
-        int r;
-
-        r = parse_duration("timeout", s, &usec, e);
-        if (r < 0)
-                return r;
         /* gRPC counts in signed nanoseconds; a year is plenty. */
-        if (usec < USEC_PER_MSEC || usec > 366 * 86400 * USEC_PER_SEC)
-                return cli_error(e, CLI_EXIT_USAGE, -ERANGE,
-                                 "invalid timeout '%s': must be between 1ms and a year", s);
-        *ret_usec = usec;
-        return 0;
+        return parse_duration_between("timeout", s, 366 * 86400 * USEC_PER_SEC, "a year", ret_usec, e);
 }
 
 int parse_io_limit(const char *option, const char *s, const char **ret_device, size_t *ret_device_len,

@@ -158,14 +158,10 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         if (r < 0)
                 return r;
 
-        r = cli_connect(cli, e);
-        if (r >= 0)
-                r = resolve_job_id(cli->conn, arg, id, e);
         /* Whether the job exists, and where its streams end (for --tail);
          * also, once the server has answered, an UNAVAILABLE later on means
          * it restarted: worth reconnecting. */
-        if (r >= 0)
-                r = get_status(cli->conn, id, &status, e);
+        r = cli_get_job(cli, arg, id, &status, e);
         if (r < 0)
                 return r;
 

@@ -164,7 +164,6 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         _cleanup_(spec_args_done) SpecArgs a;
         _cleanup_(start_response_freep) Jobrunner__V1__StartResponse *resp = NULL;
         _cleanup_(job_status_freep) JobStatus *end = NULL;
-        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
         char id[JOB_ID_LEN + 1];
         const JobStatus *j;
         LogsFollowOptions o;
@@ -178,16 +177,11 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (r != 0)
                 return r < 0 ? r : 0;
 
-        r = cli_connect(cli, e);
-        if (r < 0)
-                return r;
-        req.spec = &a.spec;
-        r = conn_call_ok(cli->conn, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
-                         CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
+        r = cli_start_job(cli, &a.spec, &resp, e);
         if (r < 0)
                 return r;
         j = resp->job;
-        if (!j || !j->id)
+        if (!j->id)
                 return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
         snprintf(id, sizeof(id), "%s", j->id);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "jobs.h"
 #include "spec-command.h"
 
 static void help(void) {
@@ -24,7 +25,6 @@ static void help(void) {
 
 int verb_start(Cli *cli, int argc, char **argv, CliError *e) {
         _cleanup_(spec_args_done) SpecArgs a;
-        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
         Jobrunner__V1__StartResponse *resp = NULL;
         const JobStatus *j;
         int r;
@@ -34,19 +34,10 @@ int verb_start(Cli *cli, int argc, char **argv, CliError *e) {
         if (r != 0)
                 return r < 0 ? r : 0;
 
-        r = cli_connect(cli, e);
-        if (r < 0)
-                return r;
-        req.spec = &a.spec;
-        r = conn_call_ok(cli->conn, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
-                         CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
+        r = cli_start_job(cli, &a.spec, &resp, e);
         if (r < 0)
                 return r;
         j = resp->job;
-        if (!j) {
-                jobrunner__v1__start_response__free_unpacked(resp, NULL);
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
-        }
 
         if (cli->json)
                 cli_print_json_job(j);

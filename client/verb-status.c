@@ -29,11 +29,7 @@ int verb_status(Cli *cli, int argc, char **argv, CliError *e) {
         r = command_parse_id(cli, argc, argv, &(CommandSpec) { .help = help }, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = cli_connect(cli, e);
-        if (r >= 0)
-                r = resolve_job_id(cli->conn, arg, id, e);
-        if (r >= 0)
-                r = get_status(cli->conn, id, &resp, e);
+        r = cli_get_job(cli, arg, id, &resp, e);
         if (r < 0)
                 return r;
 

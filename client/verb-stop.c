@@ -69,9 +69,7 @@ int verb_stop(Cli *cli, int argc, char **argv, CliError *e) {
                              &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = cli_connect(cli, e);
-        if (r >= 0)
-                r = resolve_job_id(cli->conn, arg, id, e);
+        r = cli_resolve_job(cli, arg, id, e);
         if (r < 0)
                 return r;
 

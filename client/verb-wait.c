@@ -37,14 +37,10 @@ int verb_wait(Cli *cli, int argc, char **argv, CliError *e) {
         r = command_parse_id(cli, argc, argv, &(CommandSpec) { .help = help }, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = cli_connect(cli, e);
-        if (r >= 0)
-                r = resolve_job_id(cli->conn, arg, id, e);
         /* First a short call: a job that does not exist, or a server that
          * cannot be reached, is reported at once; and an UNAVAILABLE of the
          * Wait below then means a restart, worth waiting through. */
-        if (r >= 0)
-                r = get_status(cli->conn, id, &status, e);
+        r = cli_get_job(cli, arg, id, &status, e);
         if (r < 0)
                 return r;
 

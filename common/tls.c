@@ -81,3 +81,10 @@ int tls_read_pem(const char *path, char **ret) {
         *ret = TAKE_PTR(buf);
         return 0;
 }
+
+void tls_erase_and_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}

@@ -13,3 +13,7 @@ int tls_restrict_to_tls13(void);
 /* Reads a PEM file (at most 1 MiB) into a NUL-terminated string, as gRPC's
  * credential constructors want them. */
 int tls_read_pem(const char *path, char **ret);
+
+/* Erases a string read by tls_read_pem() (a private key, say) and frees
+ * it; for _cleanup_().  NULL is fine. */
+void tls_erase_and_freep(char **p);

@@ -173,17 +173,10 @@ static grpc_call *call_create(TcConn *c, const char *method, gpr_timespec deadli
         return call;
 }
 
-static void erase_and_free(char **p) {
-        if (*p) {
-                explicit_bzero(*p, strlen(*p));
-                free(*p);
-        }
-}
-
 int tc_connect_full(const char *target, const char *cert_pem_path, const char *key_pem_path,
                     const char *ca_pem_path, const TcOptions *options, TcConn **ret) {
         _cleanup_free_ char *cert = NULL, *ca = NULL;
-        _cleanup_(erase_and_free) char *key = NULL;
+        _cleanup_(tls_erase_and_freep) char *key = NULL;
         grpc_ssl_pem_key_cert_pair pair;
         grpc_channel_credentials *creds;
         grpc_arg args[5];

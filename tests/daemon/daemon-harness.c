@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 
 #include "daemon-harness.h"
@@ -118,4 +119,17 @@ char *dh_shell_line(const char *command, int *ret_exit) {
         if (len > 0 && out[len - 1] == '\n')
                 out[len - 1] = 0;
         return out;
+}
+
+void dh_random_id(char ret[static 33]) {
+        uint8_t b[16];
+
+        cr_assert_eq(getrandom(b, sizeof(b), 0), (ssize_t) sizeof(b));
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(ret + 2 * i, 3, "%02x", b[i]);
+}
+
+void dh_job_status_freep(Jobrunner__V1__JobStatus **j) {
+        if (*j)
+                jobrunner__v1__job_status__free_unpacked(*j, NULL);
 }

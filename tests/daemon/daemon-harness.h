@@ -45,3 +45,10 @@ char *dh_shell_output(const char *command, int *ret_exit);
 
 /* The same without one final newline, as $(...) gives it. */
 char *dh_shell_line(const char *command, int *ret_exit);
+
+/* A random job id (32 hex digits), of no job. */
+void dh_random_id(char ret[static 33]);
+
+/* Frees a JobStatus; for _cleanup_job_. */
+void dh_job_status_freep(Jobrunner__V1__JobStatus **j);
+#define _cleanup_job_ _cleanup_(dh_job_status_freep)

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,12 +39,6 @@ static void setup(void) {
 TestSuite(daemon_api, .init = setup, .timeout = 240);
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static void job_freep(Jobrunner__V1__JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-#define _cleanup_job_ _cleanup_(job_freep)
 
 static int64_t now_us(clockid_t clock) {
         struct timespec ts;
@@ -80,14 +73,6 @@ static bool id_is_valid(const char *id) {
 }
 
 /* A well-formed job id that no job has (128 random bits). */
-static void random_id(char id[static 33]) {
-        uint8_t b[16];
-
-        cr_assert_eq(getrandom(b, sizeof(b), 0), (ssize_t) sizeof(b));
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(id + 2 * i, 3, "%02x", b[i]);
-}
-
 /* A unary call that must reach a status: returns it; *ret_resp only if OK. */
 static int rpc(TcConn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *type,
                int64_t deadline_ms, char **ret_details, void *ret_resp) {
@@ -242,7 +227,7 @@ typedef struct Output {
 static void output_done(Output *o) {
         free(o->data[1]);
         free(o->data[2]);
-        job_freep(&o->end);
+        dh_job_status_freep(&o->end);
         free(o->details);
         *o = (Output) {};
 }
@@ -1249,7 +1234,7 @@ Test(daemon_api, malformed_calls_get_their_codes_and_the_daemon_serves_on) {
                 assert_serving(other, bobs->id, "malformed ids");
 
                 /* A well-formed id of no job. */
-                random_id(unknown);
+                dh_random_id(unknown);
                 for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
                         status = dh_call_on_job(c, methods[i], unknown);
                         cr_assert_eq(status, JR_CODE_NOT_FOUND, "%s %s: %s", methods[i], unknown,

@@ -40,20 +40,6 @@ static const char *code_name(int code) {
         return tc_status_name(code) ?: "?";
 }
 
-static void random_id(char ret[static 33]) {
-        uint8_t b[16];
-
-        cr_assert_eq(getrandom(b, sizeof(b), 0), (ssize_t) sizeof(b));
-        for (size_t i = 0; i < sizeof(b); i++)
-                sprintf(ret + 2 * i, "%02x", b[i]);
-}
-
-static void job_status_freep(Jobrunner__V1__JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-#define _cleanup_job_ _cleanup_(job_status_freep)
-
 /* What one call came back with.  job: the JobStatus of the response (Start,
  * Stop, GetStatus, Wait) or of Logs' end message; output: the stdout bytes
  * Logs sent, NUL-terminated. */
@@ -68,7 +54,7 @@ typedef struct Reply {
 
 static void reply_done(Reply *r) {
         free(r->details);
-        job_status_freep(&r->job);
+        dh_job_status_freep(&r->job);
         free(r->output);
         *r = (Reply) {};
 }
@@ -393,7 +379,7 @@ Test(daemon_authz, matrix_of_roles_methods_and_jobs) {
         }
         m.id[UNKNOWN_JOB] = malloc(33);
         cr_assert_not_null(m.id[UNKNOWN_JOB]);
-        random_id(m.id[UNKNOWN_JOB]);
+        dh_random_id(m.id[UNKNOWN_JOB]);
         for (JobRef j = 0; j < UNKNOWN_JOB; j++)
                 if (!job_refs[j].sleeps)
                         wait_ended(conn_of(&m, job_refs[j].owner), m.id[j]);
@@ -621,7 +607,7 @@ Test(daemon_authz, certificates_without_a_usable_identity) {
         char dir[] = "/tmp/jobrunner-authz-certs.XXXXXX", unknown[33], command[512];
 
         cr_assert_not_null(mkdtemp(dir), "mkdtemp: %m");
-        random_id(unknown);
+        dh_random_id(unknown);
 
         for (size_t i = 0; i < ELEMENTSOF(bad_certs); i++) {
                 const BadCert *b = &bad_certs[i];
@@ -687,7 +673,7 @@ Test(daemon_authz, denials_are_audited_with_their_code) {
         start(victor, NULL, argv, &r);
         cr_assert_eq(r.code, JR_CODE_PERMISSION_DENIED, "Start by victor: %s: %s", code_name(r.code), r.details);
         reply_done(&r);
-        random_id(unknown);
+        dh_random_id(unknown);
         call_on_job(victor, "Stop", unknown, &r);
         cr_assert_eq(r.code, JR_CODE_PERMISSION_DENIED, "Stop by victor: %s: %s", code_name(r.code), r.details);
 

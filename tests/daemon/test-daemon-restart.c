@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -139,20 +138,6 @@ static double now_s(void) {
 
 /* ---- calls -------------------------------------------------------------------- */
 
-static void random_id(char ret[static 33]) {
-        uint8_t b[16];
-
-        cr_assert_eq(getrandom(b, sizeof(b), 0), (ssize_t) sizeof(b));
-        for (size_t i = 0; i < sizeof(b); i++)
-                sprintf(ret + 2 * i, "%02x", b[i]);
-}
-
-static void job_status_freep(Jobrunner__V1__JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-#define _cleanup_job_ _cleanup_(job_status_freep)
-
 static void *mfree(void *p) {
         free(p);
         return NULL;
@@ -209,7 +194,7 @@ typedef struct LogsRead {
 static void logs_read_done(LogsRead *l) {
         free(l->details);
         free(l->out);
-        job_status_freep(&l->end);
+        dh_job_status_freep(&l->end);
         *l = (LogsRead) {};
 }
 
@@ -263,7 +248,7 @@ static unsigned logs_take(LogsRead *l, Jobrunner__V1__LogsResponse *m, int out_f
                 break;
         }
         case JOBRUNNER__V1__LOGS_RESPONSE__EVENT_END:
-                job_status_freep(&l->end);
+                dh_job_status_freep(&l->end);
                 /* Taken out of the message, which is freed without it. */
                 l->end = TAKE_PTR(m->end);
                 m->event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT__NOT_SET;
@@ -398,7 +383,7 @@ static void child_follow(TcConn *c, const ChildOrder *o, const char *out_path, i
         child_report(fd, ready ? 0 : NOT_READY, &report);
         safe_close(out_fd);
         free(l.out);
-        job_status_freep(&l.end);
+        dh_job_status_freep(&l.end);
 }
 
 static void child_wait(TcConn *c, const ChildOrder *o, int fd) {
@@ -639,7 +624,7 @@ Test(daemon_restart, the_first_connection_starts_the_daemon) {
         assert_unit_activity("jobrunner.socket", "active");
 
         c = dh_connect("victor");
-        random_id(unknown);
+        dh_random_id(unknown);
         status = status_call(c, "GetStatus", unknown, 0, &details, &j);
         cr_assert_eq(status, JR_CODE_NOT_FOUND, "GetStatus of an unknown id through the socket: %s: %s",
                      code_name(status), details);
@@ -773,12 +758,12 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
         cr_log_info("re-activated in %.1f s", now_s() - t);
         assert_unit_activity(SERVICE, "active");
         cr_assert_eq(j->state, STATE(RUNNING), "the quiet job after the restart: state %d", j->state);
-        job_status_freep(&j);
+        dh_job_status_freep(&j);
         j = get_status_ok(alice, writer);
         cr_log_info("writer after re-activation: state %d, %llu stdout bytes", j->state,
                     (unsigned long long) j->stdout_bytes);
         cr_assert(j->state == STATE(RUNNING) || j->end_time_us != 0, "writer: state %d", j->state);
-        job_status_freep(&j);
+        dh_job_status_freep(&j);
 
         /* The quiet job's output so far: all of it, stored. */
         logs_read(alice, quiet, 0, 0, false, &l);
@@ -817,7 +802,7 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
                              j->exit_code);
         }
         cr_assert_eq(l.n_gaps, l.n_daemon_down_gaps);
-        job_status_freep(&j);
+        dh_job_status_freep(&j);
         logs_read_done(&l);
 
         /* The writer, which wrote while no daemon ran and after: what

@@ -32,20 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake-server.h"
 #include "jobrunner.pb-c.h"
 #include "macro.h"
 #include "tls.h"
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
-
-/* In the server's threads, where Criterion's asserts cannot be used. */
-#define SRV_CHECK(expr)                                                                         \
-        do {                                                                                    \
-                if (!(expr)) {                                                                  \
-                        fprintf(stderr, "%s:%d: server: CHECK(%s) failed\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                                \
-                }                                                                               \
-        } while (0)
 
 extern char **environ;
 
@@ -57,66 +49,25 @@ extern char **environ;
 
 static char keys_dir[PATH_MAX];
 
-static int keys(const char *dir, const char *const *args) {
-        const char *tool = getenv("JOBRUNNER_KEYS");
-        char *argv[16] = { (char *) tool, (char *) "--dir", (char *) dir };
-        posix_spawn_file_actions_t fa;
-        size_t n = 3;
-        pid_t pid;
-        int status;
-
-        if (!tool)
-                return -1;
-        for (; *args && n < ELEMENTSOF(argv) - 1; args++)
-                argv[n++] = (char *) *args;
-        argv[n] = NULL;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-        if (posix_spawn(&pid, tool, &fa, NULL, argv, environ) != 0)
-                return -1;
-        posix_spawn_file_actions_destroy(&fa);
-        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-                return -1;
-        return WEXITSTATUS(status);
-}
+static const FakeKeysStep key_steps[] = {
+        { NULL,    { "init" } },
+        { NULL,    { "server", "127.0.0.1", "localhost" } },
+        { NULL,    { "user", "alice", "operator" } },
+        { NULL,    { "user", "--not-before", "20200101000000Z", "--not-after", "20201231235959Z", "old",
+                     "operator" } },
+        { "other", { "init" } },
+        { "other", { "user", "mallory", "admin" } },
+};
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
-        char other[PATH_MAX + 16];
-
         (void) set;
-        snprintf(keys_dir, sizeof(keys_dir), "/tmp/jr-test-cli.XXXXXX");
-        if (!mkdtemp(keys_dir)) {
-                fprintf(stderr, "mkdtemp: %m\n");
-                return;
-        }
-        snprintf(other, sizeof(other), "%s/other", keys_dir);
-        if (keys(keys_dir, (const char *[]) { "init", NULL }) != 0 ||
-            keys(keys_dir, (const char *[]) { "server", "127.0.0.1", "localhost", NULL }) != 0 ||
-            keys(keys_dir, (const char *[]) { "user", "alice", "operator", NULL }) != 0 ||
-            keys(keys_dir, (const char *[]) { "user", "--not-before", "20200101000000Z", "--not-after",
-                                               "20201231235959Z", "old", "operator", NULL }) != 0 ||
-            keys(other, (const char *[]) { "init", NULL }) != 0 ||
-            keys(other, (const char *[]) { "user", "mallory", "admin", NULL }) != 0) {
-                fprintf(stderr, "jobrunner-keys ($JOBRUNNER_KEYS) failed\n");
-                return;
-        }
-        setenv("JR_CLI_KEYS_DIR", keys_dir, 1);
+        (void) fake_keys_make(keys_dir, sizeof(keys_dir), "/tmp/jr-test-cli.XXXXXX", key_steps,
+                              ELEMENTSOF(key_steps));
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
-        char *argv[] = { (char *) "/bin/rm", (char *) "-rf", keys_dir, NULL };
-        pid_t pid;
-
         (void) stats;
-        if (keys_dir[0] && posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) == 0)
-                (void) waitpid(pid, NULL, 0);
-}
-
-static void keys_path(char *buf, size_t size, const char *file) {
-        const char *d = getenv("JR_CLI_KEYS_DIR");
-
-        cr_assert_not_null(d, "the keys were not made");
-        snprintf(buf, size, "%s/%s", d, file);
+        fake_keys_remove(keys_dir);
 }
 
 /* ---- the fake jobs ------------------------------------------------------------- */
@@ -204,14 +155,6 @@ static const char *const method_paths[_M_MAX] = {
         [M_LOGS]       = "/jobrunner.v1.JobRunner/Logs",
 };
 
-typedef struct Request {
-        Method method;
-        grpc_call *call;
-        gpr_timespec deadline;
-        grpc_metadata_array metadata;
-        grpc_byte_buffer *payload;
-} Request;
-
 /* What the server saw, for the tests to check. */
 typedef struct Seen {
         char start_request[4096];       /* the last StartRequest, packed */
@@ -226,95 +169,18 @@ typedef struct Seen {
         uint32_t stop_grace_ms;
 } Seen;
 
-typedef struct Server {
-        grpc_server *server;
-        grpc_completion_queue *cq;              /* new calls; NEXT */
-        grpc_completion_queue *call_cq;         /* the calls being served; PLUCK, by several threads */
-        void *registered[_M_MAX];
-        Request *pending[_M_MAX];
-        pthread_t thread;
-        char target[64];
-        atomic_int workers;
+/* The fake's own state; the server is fake_server. */
+static struct {
         atomic_int running_chunk_sent;          /* ID_RUNNING's first chunk is out */
         atomic_int stopped;                     /* a Stop of ID_RUNNING came */
         atomic_int flaky_failed;                /* ID_FLAKY's first Logs call ended UNAVAILABLE */
         pthread_mutex_t lock;
         Seen seen;
-} Server;
-
-static Server srv;
-static int shutdown_tag;
-
-static gpr_timespec in_ms(int64_t ms) {
-        return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(ms, GPR_TIMESPAN));
-}
-
-static bool srv_batch(grpc_call *call, const grpc_op *ops, size_t n) {
-        grpc_event ev;
-        int tag;
-
-        SRV_CHECK(grpc_call_start_batch(call, ops, n, &tag, NULL) == GRPC_CALL_OK);
-        ev = grpc_completion_queue_pluck(srv.call_cq, &tag, in_ms(60000), NULL);
-        SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
-        return ev.success;
-}
-
-static ProtobufCMessage *unpack_payload(Request *r, const ProtobufCMessageDescriptor *type) {
-        grpc_byte_buffer_reader reader;
-        ProtobufCMessage *m;
-        grpc_slice all;
-
-        if (!r->payload)
-                return NULL;
-        SRV_CHECK(grpc_byte_buffer_reader_init(&reader, r->payload));
-        all = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        m = protobuf_c_message_unpack(type, NULL, GRPC_SLICE_LENGTH(all), GRPC_SLICE_START_PTR(all));
-        grpc_slice_unref(all);
-        return m;
-}
-
-static grpc_byte_buffer *pack_message(const ProtobufCMessage *m) {
-        size_t len = protobuf_c_message_get_packed_size(m);
-        grpc_slice s = grpc_slice_malloc(len);
-        grpc_byte_buffer *bb;
-
-        protobuf_c_message_pack(m, GRPC_SLICE_START_PTR(s));
-        bb = grpc_raw_byte_buffer_create(&s, 1);
-        grpc_slice_unref(s);
-        return bb;
-}
-
-/* Initial metadata (unless sent already), the message if any, the status. */
-static void finish_call_full(grpc_call *call, bool send_metadata, grpc_byte_buffer *message,
-                             grpc_status_code code, const char *details, bool recv_close) {
-        grpc_slice details_slice = grpc_slice_from_copied_string(details ?: "");
-        grpc_op ops[4] = {};
-        size_t n = 0;
-        int cancelled;
-
-        if (send_metadata)
-                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
-        if (message) {
-                ops[n].op = GRPC_OP_SEND_MESSAGE;
-                ops[n++].data.send_message.send_message = message;
-        }
-        ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
-        ops[n].data.send_status_from_server.status = code;
-        ops[n++].data.send_status_from_server.status_details = &details_slice;
-        if (recv_close) {
-                ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-                ops[n++].data.recv_close_on_server.cancelled = &cancelled;
-        }
-        (void) srv_batch(call, ops, n);
-        grpc_slice_unref(details_slice);
-        if (message)
-                grpc_byte_buffer_destroy(message);
-}
+} srv;
 
 static void finish_call(grpc_call *call, bool send_metadata, grpc_byte_buffer *message, grpc_status_code code,
                         const char *details) {
-        finish_call_full(call, send_metadata, message, code, details, true);
+        fake_finish_call(call, send_metadata, message, code, details, true);
 }
 
 static void fill_status(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spec, const FakeJob *j) {
@@ -348,7 +214,7 @@ static void fill_status(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spe
         }
 }
 
-static void reply_job(Request *r, const ProtobufCMessageDescriptor *resp_type, const FakeJob *j,
+static void reply_job(FakeRequest *r, const ProtobufCMessageDescriptor *resp_type, const FakeJob *j,
                       const Jobrunner__V1__JobStatus *override) {
         Jobrunner__V1__JobStatus s;
         Jobrunner__V1__JobSpec spec;
@@ -365,18 +231,18 @@ static void reply_job(Request *r, const ProtobufCMessageDescriptor *resp_type, c
         else
                 fill_status(&s, &spec, j);
         *(Jobrunner__V1__JobStatus **) (storage + f->offset) = &s;
-        finish_call(r->call, true, pack_message(resp), GRPC_STATUS_OK, NULL);
+        finish_call(r->call, true, fake_pack_message(resp), GRPC_STATUS_OK, NULL);
 }
 
-static const char *request_id(Request *r, const ProtobufCMessageDescriptor *type, ProtobufCMessage **ret) {
+static const char *request_id(FakeRequest *r, const ProtobufCMessageDescriptor *type, ProtobufCMessage **ret) {
         const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(type, 1);
 
-        *ret = unpack_payload(r, type);
+        *ret = fake_request_unpack(r, type);
         SRV_CHECK(*ret);
         return *(const char **) ((const char *) *ret + f->offset);
 }
 
-static void serve_get_status(Request *r) {
+static void serve_get_status(FakeRequest *r) {
         ProtobufCMessage *req;
         const char *id = request_id(r, &jobrunner__v1__get_status_request__descriptor, &req);
         const FakeJob *j = find_job(id);
@@ -388,7 +254,7 @@ static void serve_get_status(Request *r) {
         protobuf_c_message_free_unpacked(req, NULL);
 }
 
-static void serve_wait(Request *r) {
+static void serve_wait(FakeRequest *r) {
         ProtobufCMessage *req;
         const char *id = request_id(r, &jobrunner__v1__wait_request__descriptor, &req);
         const FakeJob *j = find_job(id);
@@ -401,17 +267,17 @@ static void serve_wait(Request *r) {
 
                 /* Completes when the client's deadline ends the call. */
                 op.data.recv_close_on_server.cancelled = &cancelled;
-                (void) srv_batch(r->call, &op, 1);
+                (void) fake_server_batch(r->call, &op, 1);
         } else
                 reply_job(r, &jobrunner__v1__wait_response__descriptor, j, NULL);
         protobuf_c_message_free_unpacked(req, NULL);
 }
 
-static void serve_stop(Request *r) {
+static void serve_stop(FakeRequest *r) {
         Jobrunner__V1__StopRequest *req;
         const FakeJob *j;
 
-        req = (Jobrunner__V1__StopRequest *) unpack_payload(r, &jobrunner__v1__stop_request__descriptor);
+        req = (Jobrunner__V1__StopRequest *) fake_request_unpack(r, &jobrunner__v1__stop_request__descriptor);
         SRV_CHECK(req);
         pthread_mutex_lock(&srv.lock);
         srv.seen.stop_calls++;
@@ -439,11 +305,11 @@ static void serve_stop(Request *r) {
         jobrunner__v1__stop_request__free_unpacked(req, NULL);
 }
 
-static void serve_start(Request *r) {
+static void serve_start(FakeRequest *r) {
         Jobrunner__V1__StartRequest *req;
         Jobrunner__V1__JobStatus s = JOBRUNNER__V1__JOB_STATUS__INIT;
 
-        req = (Jobrunner__V1__StartRequest *) unpack_payload(r, &jobrunner__v1__start_request__descriptor);
+        req = (Jobrunner__V1__StartRequest *) fake_request_unpack(r, &jobrunner__v1__start_request__descriptor);
         SRV_CHECK(req && req->spec && req->spec->n_argv > 0);
         SRV_CHECK(protobuf_c_message_get_packed_size(&req->base) <= sizeof(srv.seen.start_request));
         pthread_mutex_lock(&srv.lock);
@@ -472,7 +338,7 @@ static void serve_start(Request *r) {
 }
 
 /* Pages of 3 jobs; tokens "p3", "p6", ... */
-static void serve_list(Request *r) {
+static void serve_list(FakeRequest *r) {
         Jobrunner__V1__ListRequest *req;
         Jobrunner__V1__ListResponse resp = JOBRUNNER__V1__LIST_RESPONSE__INIT;
         Jobrunner__V1__JobStatus statuses[ELEMENTSOF(fake_jobs)], *page[3];
@@ -482,7 +348,7 @@ static void serve_list(Request *r) {
         char token[16];
         unsigned states = 0;
 
-        req = (Jobrunner__V1__ListRequest *) unpack_payload(r, &jobrunner__v1__list_request__descriptor);
+        req = (Jobrunner__V1__ListRequest *) fake_request_unpack(r, &jobrunner__v1__list_request__descriptor);
         SRV_CHECK(req);
         for (size_t i = 0; i < req->n_states; i++)
                 states |= 1u << req->states[i];
@@ -513,36 +379,22 @@ static void serve_list(Request *r) {
         resp.jobs = page;
         snprintf(token, sizeof(token), "p%zu", first + 3);
         resp.next_page_token = first + 3 < n ? token : (char *) "";
-        finish_call(r->call, true, pack_message(&resp.base), GRPC_STATUS_OK, NULL);
+        finish_call(r->call, true, fake_pack_message(&resp.base), GRPC_STATUS_OK, NULL);
         jobrunner__v1__list_request__free_unpacked(req, NULL);
 }
 
 static bool send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *m, bool *first) {
-        grpc_op ops[2] = {};
-        size_t n = 0;
-        grpc_byte_buffer *bb = pack_message(&m->base);
-        bool ok;
+        bool send_metadata = *first;
 
-        if (*first)
-                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         *first = false;
-        ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n++].data.send_message.send_message = bb;
-        ok = srv_batch(call, ops, n);
-        grpc_byte_buffer_destroy(bb);
-        return ok;
+        return fake_send_logs_message(call, m, send_metadata);
 }
 
 static bool send_chunk(grpc_call *call, int stream, uint64_t offset, const void *data, size_t len, bool *first) {
-        Jobrunner__V1__LogsResponse m = JOBRUNNER__V1__LOGS_RESPONSE__INIT;
-        Jobrunner__V1__LogChunk chunk = JOBRUNNER__V1__LOG_CHUNK__INIT;
+        bool send_metadata = *first;
 
-        chunk.stream = stream;
-        chunk.offset = offset;
-        chunk.data = (ProtobufCBinaryData) { .len = len, .data = (uint8_t *) data };
-        m.event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT_CHUNK;
-        m.chunk = &chunk;
-        return send_logs_message(call, &m, first);
+        *first = false;
+        return fake_send_chunk(call, stream, offset, data, len, send_metadata);
 }
 
 static bool send_gap(grpc_call *call, int stream, uint64_t offset, uint64_t length, int reason, bool *first) {
@@ -582,7 +434,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b) {
         return a < b ? a : b;
 }
 
-static void serve_logs(Request *r) {
+static void serve_logs(FakeRequest *r) {
         Jobrunner__V1__LogsRequest *req;
         Jobrunner__V1__JobStatus end;
         Jobrunner__V1__JobSpec spec;
@@ -593,7 +445,7 @@ static void serve_logs(Request *r) {
         int call_no, cancelled = 0, close_tag;
         const FakeJob *j;
 
-        req = (Jobrunner__V1__LogsRequest *) unpack_payload(r, &jobrunner__v1__logs_request__descriptor);
+        req = (Jobrunner__V1__LogsRequest *) fake_request_unpack(r, &jobrunner__v1__logs_request__descriptor);
         SRV_CHECK(req);
         pthread_mutex_lock(&srv.lock);
         call_no = srv.seen.logs_calls++;
@@ -661,7 +513,8 @@ static void serve_logs(Request *r) {
                 atomic_store(&srv.running_chunk_sent, 1);
                 /* Until stopped, or the client goes away (at most 20 s). */
                 for (int i = 0; ok && i < 2000 && !atomic_load(&srv.stopped); i++) {
-                        grpc_event ev = grpc_completion_queue_pluck(srv.call_cq, &close_tag, in_ms(10), NULL);
+                        grpc_event ev = grpc_completion_queue_pluck(fake_server.call_cq, &close_tag,
+                                                                    fake_in_ms(10), NULL);
 
                         if (ev.type == GRPC_OP_COMPLETE) {
                                 closed = true;
@@ -688,43 +541,14 @@ static void serve_logs(Request *r) {
                    streq(j->id, ID_STARTED) || streq(j->id, ID_RUNNING)))
                 ok = send_end(r->call, &end, &first);
 finish:
-        finish_call_full(r->call, first, NULL, code, details, false);
-        {
-                grpc_event ev = grpc_completion_queue_pluck(srv.call_cq, &close_tag, in_ms(60000), NULL);
-
-                SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
-        }
+        fake_finish_call(r->call, first, NULL, code, details, false);
+        (void) fake_server_pluck(&close_tag);
         jobrunner__v1__logs_request__free_unpacked(req, NULL);
-}
-
-static void request(Method m) {
-        Request *r = calloc(1, sizeof(*r));
-
-        SRV_CHECK(r);
-        r->method = m;
-        grpc_metadata_array_init(&r->metadata);
-        SRV_CHECK(grpc_server_request_registered_call(srv.server, srv.registered[m], &r->call, &r->deadline,
-                                                      &r->metadata, &r->payload, srv.call_cq, srv.cq,
-                                                      r) == GRPC_CALL_OK);
-        srv.pending[m] = r;
-}
-
-static void request_free(Request *r) {
-        if (!r)
-                return;
-        grpc_metadata_array_destroy(&r->metadata);
-        if (r->payload)
-                grpc_byte_buffer_destroy(r->payload);
-        if (r->call)
-                grpc_call_unref(r->call);
-        free(r);
 }
 
 /* Each call on a thread of its own: run's Stop comes while its Logs call
  * is still being served. */
-static void *worker(void *userdata) {
-        Request *r = userdata;
-
+static void serve(FakeRequest *r) {
         switch (r->method) {
         case M_START:
                 serve_start(r);
@@ -747,120 +571,25 @@ static void *worker(void *userdata) {
         default:
                 SRV_CHECK(false);
         }
-        request_free(r);
-        atomic_fetch_sub(&srv.workers, 1);
-        return NULL;
-}
-
-static void *server_thread(void *userdata) {
-        (void) userdata;
-
-        for (Method m = 0; m < _M_MAX; m++)
-                request(m);
-        for (;;) {
-                grpc_event ev = grpc_completion_queue_next(srv.cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
-                Request *r;
-                pthread_t t;
-
-                if (ev.type == GRPC_QUEUE_SHUTDOWN || ev.tag == &shutdown_tag)
-                        return NULL;
-                SRV_CHECK(ev.type == GRPC_OP_COMPLETE);
-                r = ev.tag;
-                srv.pending[r->method] = NULL;
-                if (!ev.success) {
-                        request_free(r);
-                        continue;
-                }
-                request(r->method);
-                atomic_fetch_add(&srv.workers, 1);
-                SRV_CHECK(pthread_create(&t, NULL, worker, r) == 0);
-                pthread_detach(t);
-        }
-}
-
-static void server_start(void) {
-        _cleanup_free_ char *ca = NULL, *cert = NULL, *key = NULL;
-        char path[PATH_MAX + 32];
-        grpc_ssl_pem_key_cert_pair pair;
-        grpc_server_credentials *creds;
-        char address[] = "127.0.0.1:0";
-        int port;
-
-        for (size_t i = 0; i < sizeof(exited_stdout); i++)
-                exited_stdout[i] = i < 6 ? (uint8_t) "hello\n"[i] : (uint8_t) (i - 6);
-
-        keys_path(path, sizeof(path), "ca.crt");
-        cr_assert_eq(tls_read_pem(path, &ca), 0);
-        keys_path(path, sizeof(path), "server.crt");
-        cr_assert_eq(tls_read_pem(path, &cert), 0);
-        keys_path(path, sizeof(path), "server.key");
-        cr_assert_eq(tls_read_pem(path, &key), 0);
-
-        /* Like the daemon: TLS 1.3 only. */
-        cr_assert_eq(tls_restrict_to_tls13(), 0);
-        grpc_init();
-        pthread_mutex_init(&srv.lock, NULL);
-        srv.cq = grpc_completion_queue_create_for_next(NULL);
-        srv.call_cq = grpc_completion_queue_create_for_pluck(NULL);
-        srv.server = grpc_server_create(NULL, NULL);
-        grpc_server_register_completion_queue(srv.server, srv.cq, NULL);
-        for (Method m = 0; m < _M_MAX; m++) {
-                srv.registered[m] = grpc_server_register_method(srv.server, method_paths[m], NULL,
-                                                                GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
-                cr_assert_not_null(srv.registered[m]);
-        }
-
-        pair = (grpc_ssl_pem_key_cert_pair) { .private_key = key, .cert_chain = cert };
-        creds = grpc_ssl_server_credentials_create_ex(ca, &pair, 1,
-                                                      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
-                                                      NULL);
-        cr_assert_not_null(creds);
-        port = grpc_server_add_http2_port(srv.server, address, creds);
-        grpc_server_credentials_release(creds);
-        cr_assert_gt(port, 0);
-        snprintf(srv.target, sizeof(srv.target), "127.0.0.1:%d", port);
-
-        grpc_server_start(srv.server);
-        cr_assert_eq(pthread_create(&srv.thread, NULL, server_thread, NULL), 0);
-}
-
-static void server_stop(void) {
-        grpc_event ev;
-
-        if (!srv.server)
-                return;
-        grpc_server_shutdown_and_notify(srv.server, srv.cq, &shutdown_tag);
-        grpc_server_cancel_all_calls(srv.server);
-        cr_assert_eq(pthread_join(srv.thread, NULL), 0);
-        for (int i = 0; i < 1000 && atomic_load(&srv.workers) > 0; i++)
-                usleep(10000);
-        cr_assert_eq(atomic_load(&srv.workers), 0, "calls still being served");
-        grpc_server_destroy(srv.server);
-
-        grpc_completion_queue_shutdown(srv.cq);
-        do {
-                ev = grpc_completion_queue_next(srv.cq, in_ms(10000), NULL);
-                if (ev.type == GRPC_OP_COMPLETE && ev.tag != &shutdown_tag)
-                        request_free(ev.tag);
-        } while (ev.type == GRPC_OP_COMPLETE);
-        cr_assert_eq(ev.type, GRPC_QUEUE_SHUTDOWN);
-        grpc_completion_queue_destroy(srv.cq);
-
-        grpc_completion_queue_shutdown(srv.call_cq);
-        do
-                ev = grpc_completion_queue_pluck(srv.call_cq, NULL, in_ms(10000), NULL);
-        while (ev.type == GRPC_OP_COMPLETE);
-        cr_assert_eq(ev.type, GRPC_QUEUE_SHUTDOWN);
-        grpc_completion_queue_destroy(srv.call_cq);
-        grpc_shutdown();
 }
 
 static void setup(void) {
-        server_start();
+        for (size_t i = 0; i < sizeof(exited_stdout); i++)
+                exited_stdout[i] = i < 6 ? (uint8_t) "hello\n"[i] : (uint8_t) (i - 6);
+        pthread_mutex_init(&srv.lock, NULL);
+
+        /* Like the daemon: TLS 1.3 only. */
+        fake_server_start(&(const FakeServerOptions) {
+                .method_paths = method_paths,
+                .n_methods = _M_MAX,
+                .thread_per_call = true,
+                .tls13_only = true,
+                .serve = serve,
+        });
 }
 
 static void teardown(void) {
-        server_stop();
+        fake_server_stop();
 }
 
 /* ---- running the CLI -------------------------------------------------------------- */
@@ -876,22 +605,6 @@ typedef struct CliRun {
 static void cli_run_done(CliRun *t) {
         free(t->out);
         free(t->err);
-}
-
-static char *read_file(const char *path, size_t *ret_len) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *m;
-
-        cr_assert_not_null(f, "%s: %m", path);
-        m = open_memstream(&buf, &size);
-        cr_assert_not_null(m);
-        for (int ch; (ch = fgetc(f)) != EOF;)
-                fputc(ch, m);
-        fclose(m);
-        *ret_len = size;
-        return buf;
 }
 
 typedef enum Who {
@@ -915,7 +628,7 @@ static CliRun cli_start_v(Who who, va_list ap) {
         int r;
 
         cr_assert_not_null(exe, "$JOBRUNNER_CLI is not set");
-        keys_path(home, sizeof(home), "home");
+        fake_keys_path(home, sizeof(home), "home");
         (void) mkdir(home, 0700);
         {
                 static char home_env[PATH_MAX + 40];
@@ -928,13 +641,13 @@ static CliRun cli_start_v(Who who, va_list ap) {
         if (who != AS_NOBODY) {
                 const char *user = who == AS_OLD ? "old" : "alice";
 
-                snprintf(cert, sizeof(cert), "%s/users/%s/client.crt", getenv("JR_CLI_KEYS_DIR"),
+                snprintf(cert, sizeof(cert), "%s/users/%s/client.crt", fake_keys_dir(),
                          who == AS_MALLORY ? "../other/users/mallory" : user);
-                snprintf(key, sizeof(key), "%s/users/%s/client.key", getenv("JR_CLI_KEYS_DIR"),
+                snprintf(key, sizeof(key), "%s/users/%s/client.key", fake_keys_dir(),
                          who == AS_MALLORY ? "../other/users/mallory" : user);
-                keys_path(ca, sizeof(ca), who == AS_ALICE_TRUSTING_OTHER_CA ? "other/ca.crt" : "ca.crt");
+                fake_keys_path(ca, sizeof(ca), who == AS_ALICE_TRUSTING_OTHER_CA ? "other/ca.crt" : "ca.crt");
                 argv[n++] = (char *) "--server";
-                argv[n++] = srv.target;
+                argv[n++] = fake_server.target;
                 argv[n++] = (char *) "--cert";
                 argv[n++] = cert;
                 argv[n++] = (char *) "--key";
@@ -965,8 +678,8 @@ static void cli_finish(CliRun *t) {
 
         cr_assert_eq(waitpid(t->pid, &status, 0), t->pid);
         t->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-        t->out = read_file(t->out_path, &t->out_len);
-        t->err = read_file(t->err_path, &t->err_len);
+        t->out = fake_read_file(t->out_path, &t->out_len);
+        t->err = fake_read_file(t->err_path, &t->err_len);
         unlink(t->out_path);
         unlink(t->err_path);
         cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", t->exit_status, t->out, t->err);
@@ -991,7 +704,7 @@ static void wait_for_output(const CliRun *t, const char *text) {
                 _cleanup_free_ char *out = NULL;
                 size_t len;
 
-                out = read_file(t->out_path, &len);
+                out = fake_read_file(t->out_path, &len);
                 if (strstr(out, text))
                         return;
                 usleep(10000);
@@ -1247,7 +960,7 @@ Test(cli, wait_timeout) {
         _cleanup_(cli_run_done) CliRun t = cli("wait", "--timeout", "300ms", ID_FOREVER);
         char expect[256];
 
-        snprintf(expect, sizeof(expect), "jobrunner: no answer from %s within 300ms (see --timeout)\n", srv.target);
+        snprintf(expect, sizeof(expect), "jobrunner: no answer from %s within 300ms (see --timeout)\n", fake_server.target);
         cr_assert_eq(t.exit_status, 6);
         cr_assert_str_eq(t.err, expect);
 }
@@ -1327,10 +1040,10 @@ Test(cli, logs_without_follow_gives_up_on_unavailable_before_any_answer) {
         char target[64];
 
         /* A server that is not there at all: no retrying. */
-        snprintf(target, sizeof(target), "%s", srv.target);
-        snprintf(srv.target, sizeof(srv.target), "127.0.0.1:1");
+        snprintf(target, sizeof(target), "%s", fake_server.target);
+        snprintf(fake_server.target, sizeof(fake_server.target), "127.0.0.1:1");
         t = cli("logs", "-f", ID_FLAKY);
-        snprintf(srv.target, sizeof(srv.target), "%s", target);
+        snprintf(fake_server.target, sizeof(fake_server.target), "%s", target);
         cr_assert_eq(t.exit_status, 69);
         cr_assert_str_eq(t.err, "jobrunner: cannot connect to 127.0.0.1:1: Connection refused (is jobrunner.socket "
                                 "listening there? see --server)\n");
