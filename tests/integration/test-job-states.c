@@ -81,6 +81,8 @@ static void stop_and_wait(jr_job *j, uint64_t grace_usec, jr_status *s) {
         jr_error e = {};
 
         harness_wait_output(&h, j, "ready");
+        /* The job's output may come before systemd's word that it started. */
+        harness_wait_started(&h, j);
         cr_assert_eq(jr_job_get_state(j), JR_STATE_RUNNING);
         cr_assert_eq(jr_job_stop(j, grace_usec, "tester", &e), 0, "%s", e.message);
         harness_wait_final(&h, j);
