@@ -36,7 +36,7 @@ static void setup(void) {
         dh_install();
 }
 
-TestSuite(daemon_api, .init = setup, .timeout = 240);
+TestSuite(daemon_api, .init = setup, .timeout = 600);
 
 /* ---- helpers ------------------------------------------------------------- */
 

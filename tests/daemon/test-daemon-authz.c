@@ -32,7 +32,7 @@ static void setup(void) {
         dh_install();
 }
 
-TestSuite(daemon_authz, .init = setup, .timeout = 300);
+TestSuite(daemon_authz, .init = setup, .timeout = 600);
 
 /* ---- helpers -------------------------------------------------------------- */
 

@@ -78,7 +78,7 @@ static void teardown(void) {
         lock_fd = safe_close(lock_fd);
 }
 
-TestSuite(daemon_restart, .init = setup, .fini = teardown, .timeout = 400);
+TestSuite(daemon_restart, .init = setup, .fini = teardown, .timeout = 600);
 
 /* ---- the VM ---------------------------------------------------------------- */
 

@@ -30,7 +30,7 @@ static void setup(void) {
         dh_install();
 }
 
-TestSuite(daemon_tls, .init = setup, .timeout = 180);
+TestSuite(daemon_tls, .init = setup, .timeout = 600);
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -256,7 +256,11 @@ Test(daemon_tls, the_protocol_is_tls13) {
 
         /* And openssl says which version that is. */
         out = s_client("-tls1_3", DH_TLS_DIR, "alice", NULL, &status);
-        cr_assert_eq(status, 0, "s_client -tls1_3 failed:\n%s", out);
+        /* Not its exit status: gRPC may close the idle connection without a
+         * close_notify (it drops queued TLS records when it closes), which
+         * s_client reports as "unexpected eof" and exit 1 (seen under load).
+         * The handshake is what is tested. */
+        cr_assert_not_null(strstr(out, "CONNECTION ESTABLISHED"), "s_client -tls1_3 failed (%d):\n%s", status, out);
         cr_assert_not_null(strstr(out, "Protocol version: TLSv1.3"), "%s", out);
         cr_assert_not_null(strstr(out, "Verification: OK"), "%s", out);
         cr_assert_not_null(strstr(out, "Peer certificate: CN = localhost"), "%s", out);
