@@ -47,11 +47,12 @@ typedef struct Request {
         grpc_call_details details;      /* generic only */
 } Request;
 
-/* Events the queue thread passes to the sd-event thread. */
+/* Events the queue thread passes to the sd-event thread.  Two arrays that
+ * trade places on each wake-up, so that the hand-over does not allocate. */
 typedef struct Handover {
         pthread_mutex_t lock;
-        grpc_event *events;
-        size_t n, allocated;
+        grpc_event *events, *spare;
+        size_t n, allocated, spare_allocated;
 } Handover;
 
 struct Server {
@@ -264,22 +265,32 @@ static void dispatch(Server *s, const grpc_event *ev) {
  * serves many events. */
 static int on_events(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Server *s = userdata;
+        Handover *h = &s->handover;
         grpc_event *events;
-        size_t n;
+        size_t n, allocated;
         eventfd_t value;
 
         (void) source, (void) revents;
         (void) eventfd_read(fd, &value);
 
-        pthread_mutex_lock(&s->handover.lock);
-        events = TAKE_PTR(s->handover.events);
-        n = s->handover.n;
-        s->handover.n = s->handover.allocated = 0;
-        pthread_mutex_unlock(&s->handover.lock);
+        pthread_mutex_lock(&h->lock);
+        events = h->events;
+        n = h->n;
+        allocated = h->allocated;
+        h->events = h->spare;
+        h->allocated = h->spare_allocated;
+        h->n = 0;
+        h->spare = NULL;
+        pthread_mutex_unlock(&h->lock);
 
         for (size_t i = 0; i < n; i++)
                 dispatch(s, &events[i]);
-        free(events);
+
+        /* Only this thread touches the spare slot while it is NULL. */
+        pthread_mutex_lock(&h->lock);
+        h->spare = events;
+        h->spare_allocated = allocated;
+        pthread_mutex_unlock(&h->lock);
 
         for (size_t i = 0; i < DRAIN_BATCH && !s->cq_drained; i++) {
                 grpc_event ev = grpc_completion_queue_next(s->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
@@ -483,6 +494,7 @@ Server *server_free(Server *s) {
         }
         free(s->requests);
         free(s->handover.events);
+        free(s->handover.spare);
         pthread_mutex_destroy(&s->handover.lock);
         sd_event_source_disable_unref(s->shutdown_timer);
         sd_event_source_disable_unref(s->eventfd_source);

@@ -68,12 +68,6 @@ static bool entry_after(const ListEntry *e, const ListPosition *p) {
         return strcmp(jr_job_get_id(e->job), p->id) > 0;
 }
 
-static uint64_t job_start_time(jr_job *j) {
-        jr_status s;
-
-        return jr_job_get_status(j, &s) < 0 ? 0 : s.start_time_us;
-}
-
 static int build_filter(const Jobrunner__V1__ListRequest *req, jr_list_filter *ret) {
         unsigned states = 0;
 
@@ -166,7 +160,7 @@ void rpc_list(Call *call, const ProtobufCMessage *request, void *userdata) {
                 /* The listing's own check, per job: never show what the
                  * caller could not see one by one. */
                 if (authz_check(who, AUTHZ_METHOD_LIST, jr_job_get_owner(jobs[i]), false) == AUTHZ_ALLOW)
-                        entries[n++] = (ListEntry) { .job = jobs[i], .start_time_us = job_start_time(jobs[i]) };
+                        entries[n++] = (ListEntry) { .job = jobs[i], .start_time_us = jr_job_get_start_time_us(jobs[i]) };
         qsort(entries, n, sizeof(ListEntry), entry_cmp);
 
         if (req->page_token && req->page_token[0])

@@ -525,6 +525,10 @@ jr_state jr_job_get_state(const jr_job *j) {
         return j->state;
 }
 
+uint64_t jr_job_get_start_time_us(const jr_job *j) {
+        return j->start_time_us;
+}
+
 int jr_job_get_status(jr_job *j, jr_status *ret) {
         if (j->state == JR_STATE_RUNNING)
                 job_sample_usage(j);

@@ -246,6 +246,9 @@ int jr_manager_list(jr_manager *m, const jr_list_filter *filter, jr_job ***ret);
 const char *jr_job_get_id(const jr_job *j);
 const char *jr_job_get_owner(const jr_job *j);
 jr_state jr_job_get_state(const jr_job *j);
+/* When Start accepted the job, as in jr_status; no I/O (unlike
+ * jr_job_get_status(), which reads the cgroup of a running job). */
+uint64_t jr_job_get_start_time_us(const jr_job *j);
 
 /* A snapshot; usage is read from the job's cgroup while it runs. */
 int jr_job_get_status(jr_job *j, jr_status *ret);
