@@ -114,6 +114,8 @@ int job_store_save(const jr_job *j) {
         write_u64(f, "start_job_done", j->start_job_done);
         job_store_write_value(f, "start_job_result", j->start_job_result);
         write_u64(f, "stop_requested", j->stop_requested);
+        write_u64(f, "stop_signalled", j->stop_signalled);
+        write_u64(f, "kill_at_us", j->kill_at_us);
         if (j->stopped_by)
                 job_store_write_value(f, "stopped_by", j->stopped_by);
         if (j->failure_reason)
@@ -198,6 +200,8 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         U("state", j->state);
         U("start_job_done", j->start_job_done);
         U("stop_requested", j->stop_requested);
+        U("stop_signalled", j->stop_signalled);
+        U("kill_at_us", j->kill_at_us);
         U("oom_killed", j->oom_killed);
         U("killed_after_grace", j->killed_after_grace);
         U("start_time_us", j->start_time_us);

@@ -90,7 +90,7 @@ jr_job *job_free(jr_job *j) {
         while (j->watches)
                 jr_watch_free(j->watches);
         unit_call_free(j->call);
-        unit_call_free(j->stop_call);
+        job_stop_done(j);
         output_capture_free(j->capture);
         output_store_unref(j->store);
         unit_state_done(&j->unit_state);
@@ -164,7 +164,7 @@ static void job_decide_end(jr_job *j) {
                 j->exit_code = u->exec_main_status;
 
         if (j->stop_requested) {
-                j->killed_after_grace = strcmp(u->result, "timeout") == 0;
+                j->killed_after_grace = job_stop_needed_sigkill(j);
                 j->state = JR_STATE_STOPPED;
         } else if (strcmp(u->load_state, "not-found") == 0 && strcmp(j->start_job_result, "done") == 0) {
                 /* Ended while the daemon was away and already collected.
@@ -195,6 +195,7 @@ static void job_decide_end(jr_job *j) {
 
 /* The state just became final: what every end has in common. */
 static void job_ended(jr_job *j) {
+        job_stop_done(j);
         output_store_set_finished(j->store);
         job_release_store(j);
         (void) job_store_save(j);
@@ -494,6 +495,9 @@ int job_reattach(jr_job *j) {
                 }
         }
 
+        r = job_stop_resume(j);
+        if (r < 0)
+                log_warning_errno(r, "Cannot resume the stop of %s", j->unit);
         j->collect_step = COLLECT_SERVICE;
         return job_collect_step(j, UNIT_IFACE_SERVICE);
 }
@@ -553,43 +557,6 @@ int jr_job_get_status(jr_job *j, jr_status *ret) {
                 .followers = j->n_followers,
         };
         snprintf(ret->id, sizeof(ret->id), "%s", j->id);
-        return 0;
-}
-
-static void on_stop_reply(void *userdata, const char *error, UnitUpdate *update) {
-        jr_job *j = userdata;
-
-        (void) update;
-        j->stop_call = NULL;
-        if (error)
-                log_warning("Stopping %s failed: %s", j->unit, error);
-}
-
-int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
-        int r;
-
-        if (jr_state_is_final(j->state))
-                return jr_error_set(e, -EALREADY, "job %s has already ended (%s)", j->id,
-                                    jr_state_to_string(j->state));
-        if (j->stop_requested)
-                return 0;
-        if (grace_usec == 0)
-                grace_usec = JR_GRACE_DEFAULT_USEC;
-        if (grace_usec > JR_GRACE_MAX_USEC)
-                return jr_error_set(e, -EINVAL, "grace period of %llu ms is over the maximum of %llu ms",
-                                    (unsigned long long) (grace_usec / 1000),
-                                    (unsigned long long) (JR_GRACE_MAX_USEC / 1000));
-
-        free(j->stopped_by);
-        j->stopped_by = strdup(by ?: "");
-        if (!j->stopped_by)
-                return jr_error_set(e, -ENOMEM, "out of memory");
-
-        r = unit_stop(j->manager->unit_bus, j->unit, grace_usec, on_stop_reply, j, &j->stop_call);
-        if (r < 0)
-                return jr_error_set(e, r, "cannot ask systemd to stop %s: %s", j->unit, strerror(-r));
-        j->stop_requested = true;
-        (void) job_store_save(j);
         return 0;
 }
 

@@ -33,6 +33,7 @@ struct jr_job {
         bool start_job_done;            /* JobRemoved seen for the start job */
         char start_job_result[16];      /* its result: "done", "failed", "canceled", ... */
         bool stop_requested;
+        bool stop_signalled;            /* systemd confirmed the SIGTERM (or StopUnit) */
         char *stopped_by;
         char *failure_reason;
         int exit_code;
@@ -50,7 +51,9 @@ struct jr_job {
                 COLLECT_UNIT,           /* then GetAll(Unit) */
         } collect_step;
         UnitCall *call;                 /* StartTransientUnit or a GetAll */
-        UnitCall *stop_call;
+        UnitCall *stop_call;            /* a signal or StopUnit of jr_job_stop() */
+        uint64_t kill_at_us;            /* CLOCK_REALTIME end of the stop's grace; 0 = none */
+        sd_event_source *grace_timer;
 
         /* Open while output may still arrive or someone follows it: a
          * daemon with thousands of past jobs must not hold their files. */
@@ -104,6 +107,15 @@ void job_release_store(jr_job *j);
 /* Removes the job's directory (a job that never reached systemd). */
 void job_remove_files(jr_job *j);
 void job_notify(jr_job *j);
+
+/* job-stop.c */
+/* Re-arms the grace timer of a stop that was under way when the daemon
+ * went away. */
+int job_stop_resume(jr_job *j);
+/* The job has ended or is freed: no timer, no call in flight. */
+void job_stop_done(jr_job *j);
+/* Whether SIGKILL was needed to end a job we stopped. */
+bool job_stop_needed_sigkill(const jr_job *j);
 
 /* id.c */
 /* The read end of a job's stream that the manager was given at start-up,

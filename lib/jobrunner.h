@@ -254,8 +254,10 @@ uint64_t jr_job_get_start_time_us(const jr_job *j);
 int jr_job_get_status(jr_job *j, jr_status *ret);
 
 /* Stops the job: SIGTERM to every process of the unit, SIGKILL to what is
- * left after grace_usec (0 = JR_GRACE_DEFAULT_USEC).  -EALREADY if the job
- * has ended; a second stop while one is under way just waits for it. */
+ * left after grace_usec (0 = JR_GRACE_DEFAULT_USEC), timed by the library on
+ * the manager's event loop and kept across a restart of the manager.  A job
+ * still starting has its start cancelled.  -EALREADY if the job has ended; a
+ * second stop while one is under way can only bring the SIGKILL forward. */
 int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e);
 
 /* handler runs on every state change of the job; when the state is final it

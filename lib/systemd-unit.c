@@ -415,22 +415,9 @@ static int send_no_reply(sd_bus_message *m) {
         return r;
 }
 
-int unit_stop(UnitBus *b, const char *unit, uint64_t timeout_usec,
-              UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+int unit_stop(UnitBus *b, const char *unit, UnitReplyHandler handler, void *userdata, UnitCall **ret) {
         sd_bus_message *m = NULL;
         int r;
-
-        /* Runtime only: the grace belongs to this stop.  Messages to one
-         * destination are delivered in order, so the timeout is in place
-         * before the stop job runs. */
-        r = new_manager_call(b, "SetUnitProperties", &m);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sba(sv)", unit, 1, 1, "TimeoutStopUSec", "t", timeout_usec);
-        if (r >= 0)
-                r = send_no_reply(TAKE_PTR(m));
-        sd_bus_message_unref(m);
-        if (r < 0)
-                return r;
 
         r = new_manager_call(b, "StopUnit", &m);
         if (r >= 0)
@@ -439,6 +426,22 @@ int unit_stop(UnitBus *b, const char *unit, uint64_t timeout_usec,
                 sd_bus_message_unref(m);
                 return r;
         }
+        return unit_call(b, m, handler, userdata, ret);
+}
+
+int unit_kill(UnitBus *b, const char *unit, int signo, UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+        sd_bus_message *m = NULL;
+        int r;
+
+        r = new_manager_call(b, "KillUnit", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssi", unit, "all", signo);
+        if (r < 0) {
+                sd_bus_message_unref(m);
+                return r;
+        }
+        if (!handler)
+                return send_no_reply(m);
         return unit_call(b, m, handler, userdata, ret);
 }
 

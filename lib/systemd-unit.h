@@ -70,9 +70,13 @@ typedef void (*UnitReplyHandler)(void *userdata, const char *error, UnitUpdate *
 int unit_start_transient(UnitBus *b, const char *unit, const UnitProperties *props,
                          UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
-/* Sets the stop timeout at runtime, then StopUnit(unit, "replace"). */
-int unit_stop(UnitBus *b, const char *unit, uint64_t timeout_usec,
-              UnitReplyHandler handler, void *userdata, UnitCall **ret);
+/* StopUnit(unit, "replace"): cancels a pending start job, or stops the unit
+ * with the TimeoutStopUSec= it was started with. */
+int unit_stop(UnitBus *b, const char *unit, UnitReplyHandler handler, void *userdata, UnitCall **ret);
+
+/* KillUnit(unit, "all", signo): the signal to every process of the unit,
+ * systemd's stop logic untouched.  With no handler no reply is expected. */
+int unit_kill(UnitBus *b, const char *unit, int signo, UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
 /* GetAll of the unit's "org.freedesktop.systemd1.Unit" or ".Service". */
 #define UNIT_IFACE_UNIT "org.freedesktop.systemd1.Unit"

@@ -3,9 +3,11 @@
  * new bus connection) lists past jobs, re-attaches to running units and
  * reads the results of jobs that ended while nobody was watching. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "job-harness.h"
@@ -160,4 +162,91 @@ Test(job_reattach, output_lost_while_away_is_reported_as_a_gap) {
         harness_wait_started(&h, j);
         cr_assert_eq(jr_job_stop(j, 5 * 1000000ull, "tester", &e), 0, "%s", e.message);
         harness_wait_final(&h, j);
+}
+
+static uint64_t now_monotonic_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* The grace of a stop is the library's timer: a restart in the middle of
+ * it must not lose the SIGKILL (nor wait for the unit's own 10 s). */
+Test(job_reattach, a_stop_under_way_is_finished_by_the_restarted_manager) {
+        char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        char id[JR_ID_STRING_MAX];
+        jr_error e = {};
+        uint64_t start;
+        jr_status s;
+        jr_job *j;
+
+        j = start_and_wait_output(argv, "ready");
+        harness_wait_started(&h, j);
+        snprintf(id, sizeof(id), "%s", jr_job_get_id(j));
+        start = now_monotonic_ms();
+        cr_assert_eq(jr_job_stop(j, 2 * 1000000ull, "tester", &e), 0, "%s", e.message);
+        restart();
+
+        j = jr_manager_get_job(h.manager, id);
+        cr_assert_not_null(j);
+        harness_run_until(&h, is_final_or_unknown, j);
+        cr_assert_lt(now_monotonic_ms() - start, 8000, "a 2 s grace took %llu ms",
+                     (unsigned long long) (now_monotonic_ms() - start));
+        jr_job_get_status(j, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert(s.killed_after_grace);
+        cr_assert_str_eq(s.stopped_by, "tester");
+}
+
+/* The SIGTERM goes out just before the manager does: it must reach the
+ * job all the same (sd-bus flushes it as the connection closes). */
+Test(job_reattach, a_stop_just_before_a_restart_still_reaches_the_job) {
+        char *argv[] = { "/bin/sh", "-c", "trap 'exit 3' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        char id[JR_ID_STRING_MAX];
+        jr_error e = {};
+        uint64_t start;
+        jr_status s;
+        jr_job *j;
+
+        j = start_and_wait_output(argv, "ready");
+        harness_wait_started(&h, j);
+        snprintf(id, sizeof(id), "%s", jr_job_get_id(j));
+        start = now_monotonic_ms();
+        cr_assert_eq(jr_job_stop(j, 120 * 1000000ull, "tester", &e), 0, "%s", e.message);
+        restart();
+
+        j = jr_manager_get_job(h.manager, id);
+        cr_assert_not_null(j);
+        harness_run_until(&h, is_final_or_unknown, j);
+        cr_assert_lt(now_monotonic_ms() - start, 60000, "the SIGTERM was lost: the job ran on");
+        jr_job_get_status(j, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert_eq(s.exit_code, 3);
+        cr_assert_not(s.killed_after_grace);
+}
+
+/* An operator's "systemctl stop" is under way (the job ignores SIGTERM, so
+ * the unit is "deactivating" until systemd's SIGKILL) when the daemon
+ * restarts: the new manager reads the end all the same. */
+Test(job_reattach, a_unit_stopping_during_a_restart_is_followed_to_its_end) {
+        char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        char id[JR_ID_STRING_MAX], cmd[256];
+        jr_status s;
+        jr_job *j;
+
+        j = start_and_wait_output(argv, "ready");
+        harness_wait_started(&h, j);
+        snprintf(id, sizeof(id), "%s", jr_job_get_id(j));
+        snprintf(cmd, sizeof(cmd), "systemctl stop --no-block jobrunner-%s.service", id);
+        cr_assert_eq(system(cmd), 0);
+        restart();
+
+        j = jr_manager_get_job(h.manager, id);
+        cr_assert_not_null(j);
+        harness_run_until(&h, is_final_or_unknown, j);
+        jr_job_get_status(j, &s);
+        /* Not stopped through the library: killed, by systemd's SIGKILL. */
+        cr_assert_eq(s.state, JR_STATE_KILLED, "state %s", jr_state_to_string(s.state));
+        cr_assert_eq(s.signal, SIGKILL, "signal %d", s.signal);
 }

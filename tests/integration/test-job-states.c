@@ -89,27 +89,68 @@ static void stop_and_wait(jr_job *j, uint64_t grace_usec, jr_status *s) {
         jr_job_get_status(j, s);
 }
 
-Test(job_states, stop_of_a_job_that_traps_sigterm_within_the_grace) {
-        char *argv[] = { "/bin/sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+static uint64_t now_monotonic_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* The job takes 12 s to shut down, longer than the 10 s the unit was
+ * started with: the stop's own grace must be the one that counts. */
+Test(job_states, a_long_grace_lets_a_slow_job_finish) {
+        char *argv[] = { "/bin/sh", "-c", "trap 'echo term; sleep 12; exit 7' TERM; echo ready; while :; do sleep 0.2; done", NULL };
         jr_spec spec = harness_spec(argv);
         jr_job *j = harness_start(&h, &spec);
         jr_status s;
 
         stop_and_wait(j, 60 * 1000000ull, &s);
         cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
-        cr_assert_not(s.killed_after_grace);
+        cr_assert_not(s.killed_after_grace, "killed before its 60 s grace were over");
+        cr_assert_eq(s.exit_code, 7, "exit code %d, signal %d", s.exit_code, s.signal);
         cr_assert_str_eq(s.stopped_by, "tester");
 }
 
-Test(job_states, stop_of_a_job_that_ignores_sigterm_needs_sigkill) {
+/* A short grace is not the unit's 10 s either.  The bound is loose: it
+ * only has to tell 1 s from 10 s on a loaded machine. */
+Test(job_states, a_job_that_ignores_sigterm_is_killed_when_its_grace_is_over) {
         char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.2; done", NULL };
         jr_spec spec = harness_spec(argv);
         jr_job *j = harness_start(&h, &spec);
+        uint64_t start;
         jr_status s;
 
-        stop_and_wait(j, 2 * 1000000ull, &s);
+        harness_wait_output(&h, j, "ready");
+        harness_wait_started(&h, j);
+        start = now_monotonic_ms();
+        stop_and_wait(j, 1000000ull, &s);
+        cr_assert_lt(now_monotonic_ms() - start, 8000, "a 1 s grace took %llu ms",
+                     (unsigned long long) (now_monotonic_ms() - start));
         cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
         cr_assert(s.killed_after_grace);
+        cr_assert_eq(s.signal, SIGKILL, "signal %d", s.signal);
+}
+
+Test(job_states, a_second_stop_can_only_bring_the_kill_forward) {
+        char *argv[] = { "/bin/sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.2; done", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_error e = {};
+        uint64_t start;
+        jr_status s;
+
+        harness_wait_output(&h, j, "ready");
+        harness_wait_started(&h, j);
+        start = now_monotonic_ms();
+        cr_assert_eq(jr_job_stop(j, 240 * 1000000ull, "first", &e), 0, "%s", e.message);
+        cr_assert_eq(jr_job_stop(j, 1000000ull, "second", &e), 0, "%s", e.message);
+        cr_assert_eq(jr_job_stop(j, 200 * 1000000ull, "third", &e), 0, "%s", e.message);
+        harness_wait_final(&h, j);
+        cr_assert_lt(now_monotonic_ms() - start, 8000, "took %llu ms", (unsigned long long) (now_monotonic_ms() - start));
+        jr_job_get_status(j, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert(s.killed_after_grace);
+        cr_assert_str_eq(s.stopped_by, "first");
 }
 
 Test(job_states, a_missing_binary_fails_to_start) {
