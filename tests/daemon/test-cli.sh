@@ -11,11 +11,6 @@
 # JOBRUNNER_CLI (the jobrunner binary), JOBRUNNER_MEMHOG (tests/helpers/memhog).
 # Outside the test VM (JOBRUNNER_TEST_VM=1) it exits 77: meson's SKIP.
 #
-# Not registered in tests/meson.build yet: its check that "stop --grace"
-# gives the job the grace it asks for fails, because libjobrunner's stop
-# does not honour the grace on systemd 252 (SetUnitProperties refuses
-# TimeoutStopUSec on a running unit).  It is registered with that fix.
-#
 # Runs beside the other daemon tests (it never restarts the daemon); they
 # start jobs as alice too, so it only looks for its own jobs, by id.
 set -uo pipefail
@@ -135,6 +130,19 @@ json_id() { sed -n 's/^{"id":"\([0-9a-f]*\)".*/\1/p' "$T/out"; }
 
 is_id() { [[ $1 =~ ^[0-9a-f]{32}$ ]]; }
 
+# wait_ready ID [CERT OPTIONS...]: until the job has printed "ready" (its
+# SIGTERM trap is set by then); no check of its own.
+wait_ready() {
+        local id=$1 i
+        shift
+        for ((i = 0; i < 240; i++)); do
+                "$CLI" "$@" logs "$id" 2> /dev/null | grep -q '^ready$' && return 0
+                sleep 0.5
+        done
+        fail "job $id never printed 'ready'"
+        return 1
+}
+
 # ---------------------------------------------------------------- start, status, list
 
 # The first call may start the daemon (socket activation): under TCG that
@@ -230,8 +238,11 @@ step "wait --timeout gives up (6)"
 # ---------------------------------------------------------------- stop, wait
 
 step "stop --grace 2s ends the job; status says stopped"
+t_stop=$EPOCHREALTIME
 if [[ -n $id_sleep ]] && jr 0 stop --grace 2s "$id_sleep"; then
         out_has "^job $id_sleep stopped by alice"
+        took=$(awk -v a="$t_stop" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
+        ((took < 60)) || fail "the stop took $took s: the job never got its SIGTERM"
         if jr 0 status "$id_sleep"; then
                 out_has '^State: +stopped by alice'
         fi
@@ -272,12 +283,10 @@ fi
 # ---------------------------------------------------------------- another user's job
 
 # It ends 12 s after SIGTERM: within the grace that bob gives it, but after
-# the server's default of 10 s, so it tells whether --grace reaches the unit.
-# (systemd 252 refuses to change TimeoutStopUSec= of a running unit through
-# SetUnitProperties, which is how libjobrunner passes the grace.)
+# the server's default of 10 s, so it tells whether --grace reaches the job.
 step "bob starts a job that takes 12 s to end after SIGTERM (certificate by options)"
 id_bob=
-jr 0 $(as bob) start -- /bin/sh -c 'trap "sleep 12; exit 0" TERM; while :; do sleep 0.2; done' &&
+jr 0 $(as bob) start -- /bin/sh -c 'trap "sleep 12; exit 0" TERM; echo ready; while :; do sleep 0.2; done' &&
         id_bob=$(cat "$T/out")
 step "alice cannot see bob's job: stop is NOT_FOUND (3)"
 if [[ -n $id_bob ]] && jr 3 stop "$id_bob"; then
@@ -287,8 +296,20 @@ fi
 step "alice's list holds no job of bob's"
 jr 0 --json list --all && json "[j for j in d if j['owner'] != 'alice']" "[]"
 step "bob stops it with --grace 1min: it ends by itself, no SIGKILL"
-[[ -n $id_bob ]] && jr 0 $(as bob) --json stop --grace 1min "$id_bob" &&
-        json 'd["state"], d["stopped_by"], d["killed_after_grace"]' "('stopped', 'bob', False)"
+[[ -n $id_bob ]] && wait_ready "$id_bob" $(as bob) && jr 0 $(as bob) --json stop --grace 1min "$id_bob" &&
+        json 'd["state"], d["stopped_by"], d["killed_after_grace"], d["exit_code"]' "('stopped', 'bob', False, 0)"
+
+step "stop --grace 1s of a job that ignores SIGTERM: SIGKILL after the grace, well before 10 s"
+id_deaf=
+jr 0 start -- /bin/sh -c 'trap "" TERM; echo ready; while :; do sleep 0.2; done' && id_deaf=$(cat "$T/out")
+if [[ -n $id_deaf ]] && wait_ready "$id_deaf"; then
+        t_stop=$EPOCHREALTIME
+        if jr 0 stop --grace 1s "$id_deaf"; then
+                out_has "^job $id_deaf stopped by alice: killed by SIGKILL after the grace period"
+                took=$(awk -v a="$t_stop" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
+                ((took < 8)) || fail "a 1 s grace took $took s"
+        fi
+fi
 
 # ---------------------------------------------------------------- errors
 
