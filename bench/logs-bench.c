@@ -36,12 +36,12 @@
 
 #include "macro.h"
 #include "test-client.h"
+#include "time-util.h"
 
 #define TARGET "localhost:50051"
 #define TLS_DIR "/etc/jobrunner/tls"
 #define USER "alice"
 #define MIB (1024.0 * 1024.0)
-#define NSEC_PER_SEC UINT64_C(1000000000)
 #define RAW_TLS_PORT 4433
 /* Generous: TCG is slow, and a stuck phase fails the run, not hangs it. */
 #define LOGS_DEADLINE_MS INT64_C(1800000)
@@ -71,13 +71,6 @@ static struct {
         .reps = 3,
 };
 
-static uint64_t now_ns(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * NSEC_PER_SEC + (uint64_t) ts.tv_nsec;
-}
-
 _noreturn_ _printf_(1, 2) static void die(const char *format, ...) {
         va_list ap;
 
@@ -94,7 +87,7 @@ static uint64_t t_begin;         /* CLOCK_MONOTONIC ns at the start, for progres
 _printf_(1, 2) static void progress(const char *format, ...) {
         va_list ap;
 
-        fprintf(stderr, "logs-bench: [%6.1f s] ", (double) (now_ns(CLOCK_MONOTONIC) - t_begin) / 1e9);
+        fprintf(stderr, "logs-bench: [%6.1f s] ", (double) (now_nsec(CLOCK_MONOTONIC) - t_begin) / 1e9);
         va_start(ap, format);
         vfprintf(stderr, format, ap);
         va_end(ap);
@@ -166,7 +159,7 @@ static void sink_line_end(Sink *s, uint64_t received) {
 }
 
 static void sink_feed(Sink *s, const uint8_t *p, size_t n) {
-        uint64_t mono = now_ns(CLOCK_MONOTONIC), real = s->stamps ? now_ns(CLOCK_REALTIME) : 0, payload = 0;
+        uint64_t mono = now_nsec(CLOCK_MONOTONIC), real = s->stamps ? now_nsec(CLOCK_REALTIME) : 0, payload = 0;
 
         while (n > 0) {
                 const uint8_t *nl = memchr(p, '\n', n);
@@ -356,11 +349,11 @@ static char *start_job(TcConn *c, char **argv) {
                 spec.n_argv++;
         spec.argv = argv;
         req.spec = &spec;
-        t0 = now_ns(CLOCK_MONOTONIC);
+        t0 = now_nsec(CLOCK_MONOTONIC);
         r = tc_call(c, "Start", &req.base, &jobrunner__v1__start_response__descriptor, 120000, &status, &details,
                     (ProtobufCMessage **) &resp);
         if (n_start_calls < ELEMENTSOF(start_call_s))
-                start_call_s[n_start_calls++] = (double) (now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+                start_call_s[n_start_calls++] = (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9;
         if (r < 0 || status != 0)
                 die("Start %s: %s", argv[0], r < 0 ? strerror(-r) : details);
         if (resp->job->state == JOBRUNNER__V1__JOB_STATE__JOB_STATE_FAILED_TO_START)
@@ -414,7 +407,7 @@ static void follow_run(Follow *f) {
                         if (m->chunk->stream == JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT) {
                                 sink_feed(&f->sink, m->chunk->data.data, m->chunk->data.len);
                                 f->chunks++;
-                                f->last_real_ns = now_ns(CLOCK_REALTIME);
+                                f->last_real_ns = now_nsec(CLOCK_REALTIME);
                         } else
                                 f->stderr_bytes += m->chunk->data.len;
                         break;
@@ -552,11 +545,11 @@ static void run_checked(char *const *argv) {
  * false on timeout. */
 static bool read_into(int fd, Sink *s, uint64_t want_bytes, size_t want_lines, unsigned timeout_s) {
         static uint8_t buf[64 * 1024];
-        uint64_t deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t) timeout_s * NSEC_PER_SEC;
+        uint64_t deadline = now_nsec(CLOCK_MONOTONIC) + (uint64_t) timeout_s * NSEC_PER_SEC;
 
         for (;;) {
                 struct pollfd p = { .fd = fd, .events = POLLIN };
-                uint64_t now = now_ns(CLOCK_MONOTONIC);
+                uint64_t now = now_nsec(CLOCK_MONOTONIC);
                 ssize_t n;
                 int r;
 
@@ -684,7 +677,7 @@ static void bench_one_follower(Results *res, unsigned rep) {
         f.conn = connect_ready();
         cpu_snap(&snap);
         id = start_job(f.conn, argv);
-        t = now_ns(CLOCK_MONOTONIC);
+        t = now_nsec(CLOCK_MONOTONIC);
         f.id = id;
         follow_run(&f);
         cpu = cpu_since(&snap);
@@ -720,13 +713,13 @@ static void bench_many_followers(Results *res) {
 
         /* Every connection is made and up before the job starts: the
          * handshakes are not what is measured. */
-        t0 = now_ns(CLOCK_MONOTONIC);
+        t0 = now_nsec(CLOCK_MONOTONIC);
         for (unsigned i = 0; i < arg.followers; i++)
                 f[i].conn = connect_ready();
         control = connect_ready();
         res->fan_connections = count_connections(50051);
         progress("%u connections up in %.1f s; %u TCP connections to :50051", arg.followers + 1,
-                 (double) (now_ns(CLOCK_MONOTONIC) - t0) / 1e9, res->fan_connections);
+                 (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9, res->fan_connections);
 
         cpu_snap(&snap);
         id = start_job(control, argv);
@@ -1140,7 +1133,7 @@ static void parse_argv(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         Results res = {};
 
-        t_begin = now_ns(CLOCK_MONOTONIC);
+        t_begin = now_nsec(CLOCK_MONOTONIC);
         parse_argv(argc, argv);
         if (geteuid() != 0)
                 die("must run as root (in the test VM: bench/logs)");

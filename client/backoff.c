@@ -1,15 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <time.h>
-
 #include "backoff.h"
 #include "interrupt.h"
-
-uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 void backoff_reset(Backoff *b) {
         *b = (Backoff) {};
@@ -20,7 +12,7 @@ bool backoff_first(const Backoff *b) {
 }
 
 bool backoff_wait(Backoff *b, bool interruptible) {
-        uint64_t now = now_monotonic_usec(), until;
+        uint64_t now = now_usec(CLOCK_MONOTONIC), until;
 
         if (b->delay_usec == 0) {
                 b->first_failure_usec = now;
@@ -36,7 +28,7 @@ bool backoff_wait(Backoff *b, bool interruptible) {
         /* In slices: the signal that should cut the wait short may be
          * delivered to one of gRPC's threads and not interrupt ours. */
         until = now + b->delay_usec;
-        while ((now = now_monotonic_usec()) < until) {
+        while ((now = now_usec(CLOCK_MONOTONIC)) < until) {
                 uint64_t slice = until - now < 100000 ? until - now : 100000;
                 struct timespec ts = { .tv_sec = 0, .tv_nsec = (long) (slice * 1000) };
 

@@ -27,5 +27,3 @@ bool backoff_wait(Backoff *b, bool interruptible);
 
 /* Whether this is the first failure of a run (to say so once). */
 bool backoff_first(const Backoff *b);
-
-uint64_t now_monotonic_usec(void);

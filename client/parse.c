@@ -10,9 +10,7 @@
 
 #include "jobrunner.pb-c.h"
 #include "parse.h"
-
-#define USEC_PER_MSEC UINT64_C(1000)
-#define USEC_PER_SEC UINT64_C(1000000)
+#include "time-util.h"
 
 static bool is_digit(char c) {
         return c >= '0' && c <= '9';

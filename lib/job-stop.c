@@ -14,18 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "job.h"
 #include "job-store.h"
 #include "log.h"
-
-static uint64_t now_realtime_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 static void on_signal_reply(void *userdata, const char *error, UnitUpdate *update) {
         jr_job *j = userdata;
@@ -134,7 +127,7 @@ int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
                 return jr_error_set(e, -EINVAL, "grace period of %llu ms is over the maximum of %llu ms",
                                     (unsigned long long) (grace_usec / 1000),
                                     (unsigned long long) (JR_GRACE_MAX_USEC / 1000));
-        kill_at = now_realtime_us() + grace_usec;
+        kill_at = now_usec(CLOCK_REALTIME) + grace_usec;
 
         if (j->stop_requested) {
                 /* A second stop may only make it sooner, never later. */

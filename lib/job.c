@@ -16,15 +16,8 @@
 #include "job-store.h"
 #include "log.h"
 #include "macro.h"
+#include "time-util.h"
 #include "unit-properties.h"
-
-
-static uint64_t now_realtime_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
 
 /* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
  * on, as systemd nests slices by their dashes. */
@@ -211,7 +204,7 @@ static void job_finish(jr_job *j) {
         job_decide_end(j);
         if (u->exec_main_start_us)
                 j->start_time_us = u->exec_main_start_us;
-        j->end_time_us = u->exec_main_exit_us ?: u->inactive_enter_us ?: now_realtime_us();
+        j->end_time_us = u->exec_main_exit_us ?: u->inactive_enter_us ?: now_usec(CLOCK_REALTIME);
         if (u->cpu_usage_ns != UINT64_MAX)
                 j->usage.cpu_usage_ns = u->cpu_usage_ns;
         if (u->io_read_bytes != UINT64_MAX)
@@ -315,7 +308,7 @@ void job_on_job_removed(jr_job *j, const char *result) {
                 job_collect(j);
                 return;
         }
-        j->start_time_us = j->unit_state.exec_main_start_us ?: now_realtime_us();
+        j->start_time_us = j->unit_state.exec_main_start_us ?: now_usec(CLOCK_REALTIME);
         job_set_state(j, JR_STATE_RUNNING);
         if (unit_state_is_inactive(&j->unit_state))
                 job_collect(j);
@@ -337,7 +330,7 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
         j->start_job_done = true;
         snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
         j->state = JR_STATE_FAILED_TO_START;
-        j->end_time_us = now_realtime_us();
+        j->end_time_us = now_usec(CLOCK_REALTIME);
         job_ended(j);
 }
 

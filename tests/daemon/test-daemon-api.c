@@ -19,6 +19,7 @@
 #include "daemon-harness.h"
 #include "macro.h"
 #include "status.h"
+#include "time-util.h"
 
 /* Deadlines: generous, the VM is slow (TCG), but nothing may hang. */
 #define CALL_DEADLINE_MS INT64_C(60000)
@@ -39,13 +40,6 @@ static void setup(void) {
 TestSuite(daemon_api, .init = setup, .timeout = 600);
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int64_t now_us(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static const char *state_name(int state) {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&jobrunner__v1__job_state__descriptor,
@@ -189,7 +183,7 @@ static Jobrunner__V1__JobStatus *start_shell(TcConn *c, const char *shell, const
 /* Calls GetStatus until the job's followers count is want; fails after
  * timeout_ms. */
 static void wait_for_followers(TcConn *c, const char *id, uint32_t want, int64_t timeout_ms) {
-        int64_t until = now_us(CLOCK_MONOTONIC) + timeout_ms * 1000;
+        int64_t until = (int64_t) now_usec(CLOCK_MONOTONIC) + timeout_ms * 1000;
         uint32_t seen;
 
         for (;;) {
@@ -198,7 +192,7 @@ static void wait_for_followers(TcConn *c, const char *id, uint32_t want, int64_t
                 seen = j->followers;
                 if (seen == want)
                         return;
-                if (now_us(CLOCK_MONOTONIC) > until)
+                if ((int64_t) now_usec(CLOCK_MONOTONIC) > until)
                         break;
                 usleep(200 * 1000);
         }
@@ -254,7 +248,7 @@ static void output_add_chunk(Output *o, int selected, const Jobrunner__V1__LogCh
         if (chunk->data.len > o->max_chunk)
                 o->max_chunk = chunk->data.len;
         if (o->first_chunk_us == 0)
-                o->first_chunk_us = now_us(CLOCK_REALTIME);
+                o->first_chunk_us = (int64_t) now_usec(CLOCK_REALTIME);
 }
 
 /* Handles one message of a Logs stream into o. */
@@ -487,9 +481,9 @@ Test(daemon_api, wait_blocks_until_the_end_and_returns_the_exit_code) {
         cr_assert_eq(s->state, JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING, "%s", state_name(s->state));
         cr_assert_eq(s->end_time_us, 0);
 
-        t0 = now_us(CLOCK_MONOTONIC);
+        t0 = (int64_t) now_usec(CLOCK_MONOTONIC);
         w = wait_job(c, j->id);
-        t1 = now_us(CLOCK_MONOTONIC);
+        t1 = (int64_t) now_usec(CLOCK_MONOTONIC);
         waited_us = t1 - t0;
         cr_assert_eq(w->state, JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, "%s", state_name(w->state));
         cr_assert_eq(w->exit_code, 3);
@@ -499,13 +493,13 @@ Test(daemon_api, wait_blocks_until_the_end_and_returns_the_exit_code) {
         cr_assert_geq(w->end_time_us, w->start_time_us + 3 * 1000000, "ended %" PRIi64 " us after its start",
                       w->end_time_us - w->start_time_us);
         /* It answered only once the job had ended. */
-        cr_assert_leq(w->end_time_us, now_us(CLOCK_REALTIME));
+        cr_assert_leq(w->end_time_us, (int64_t) now_usec(CLOCK_REALTIME));
         cr_log_info("Wait blocked for %" PRIi64 " ms", waited_us / 1000);
 
         /* On an ended job Wait returns at once, with the same status. */
-        t0 = now_us(CLOCK_MONOTONIC);
+        t0 = (int64_t) now_usec(CLOCK_MONOTONIC);
         w2 = wait_job(c, j->id);
-        again_us = now_us(CLOCK_MONOTONIC) - t0;
+        again_us = (int64_t) now_usec(CLOCK_MONOTONIC) - t0;
         cr_assert_eq(w2->state, JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED);
         cr_assert_eq(w2->exit_code, 3);
         cr_assert_eq(w2->end_time_us, w->end_time_us);

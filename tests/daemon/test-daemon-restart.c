@@ -30,6 +30,7 @@
 #include "daemon-harness.h"
 #include "macro.h"
 #include "status.h"
+#include "time-util.h"
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
@@ -127,13 +128,6 @@ static char *wait_unit_down(const char *unit) {
 
 static void job_unit(const char *id, char ret[static 64]) {
         snprintf(ret, 64, "jobrunner-%s.service", id);
-}
-
-static double now_s(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* ---- calls -------------------------------------------------------------------- */
@@ -709,7 +703,7 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
         /* Nothing of ours may connect and re-activate the daemon early. */
         tc_disconnect(TAKE_PTR(alice));
 
-        t_kill = now_s();
+        t_kill = ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC);
         dh_shell("systemctl kill --signal=SIGTERM " SERVICE);
 
         /* Every open call is answered by the daemon itself: UNAVAILABLE
@@ -720,7 +714,7 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
                 child_collect(&follower[i], &report);
                 cr_log_info("follower %zu: %s \"%s\" after %u lines (%llu bytes), %u gaps, %.1f s after SIGTERM", i,
                             code_name(report.code), report.details, report.lines,
-                            (unsigned long long) report.out_bytes, report.n_gaps, now_s() - t_kill);
+                            (unsigned long long) report.out_bytes, report.n_gaps, ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC) - t_kill);
                 cr_assert_eq(report.code, JR_CODE_UNAVAILABLE, "follower %zu: %s: %s", i, code_name(report.code),
                              report.details);
                 cr_assert(strstr(report.details, SHUTDOWN_MESSAGE_PART), "follower %zu: \"%s\" is not the daemon's",
@@ -742,7 +736,7 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
         assert_unit_property(SERVICE, "ExecMainCode", "1");
         assert_unit_property(SERVICE, "ExecMainStatus", "0");
         assert_unit_property(SERVICE, "Result", "success");
-        cr_log_info("the daemon was down %.1f s after SIGTERM", now_s() - t_kill);
+        cr_log_info("the daemon was down %.1f s after SIGTERM", ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC) - t_kill);
 
         /* The jobs are no part of the daemon: the quiet one runs on. */
         job_unit(quiet, unit);
@@ -752,10 +746,10 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
         cr_log_info("writer's unit right after the daemon's exit: %s", writer_activity);
 
         /* The next connection starts a new daemon, which re-attached. */
-        t = now_s();
+        t = ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC);
         alice = dh_connect("alice");
         j = get_status_ok(alice, quiet);
-        cr_log_info("re-activated in %.1f s", now_s() - t);
+        cr_log_info("re-activated in %.1f s", ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC) - t);
         assert_unit_activity(SERVICE, "active");
         cr_assert_eq(j->state, STATE(RUNNING), "the quiet job after the restart: state %d", j->state);
         dh_job_status_freep(&j);
@@ -881,9 +875,9 @@ Test(daemon_restart, restart_loses_no_output) {
         /* Ours would only be re-connected. */
         tc_disconnect(TAKE_PTR(alice));
 
-        t = now_s();
+        t = ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC);
         dh_shell("systemctl restart " SERVICE);
-        cr_log_info("systemctl restart took %.1f s", now_s() - t);
+        cr_log_info("systemctl restart took %.1f s", ((double) now_usec(CLOCK_MONOTONIC) / USEC_PER_SEC) - t);
         assert_unit_activity(SERVICE, "active");
         snprintf(command, sizeof(command), "touch '%s'", trigger);
         dh_shell(command);

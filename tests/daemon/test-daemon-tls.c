@@ -20,6 +20,7 @@
 #include "daemon-harness.h"
 #include "macro.h"
 #include "status.h"
+#include "time-util.h"
 
 #define AUDIT_ID "e0d3799482fa4fccb8fa3ca373fdf1e1"
 #define CALL_DEADLINE_MS INT64_C(30000)
@@ -36,13 +37,6 @@ TestSuite(daemon_tls, .init = setup, .timeout = 600);
 
 static const char *code_name(int status) {
         return tc_status_name(status) ?: "(unknown code)";
-}
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *openssl(void) {
@@ -199,14 +193,14 @@ static char *record_field(const char *export, const char *field) {
 
 /* Polls until the matching records number at least want; returns them. */
 static char *journal_wait(const char *matches, size_t want) {
-        int64_t until = now_ms() + JOURNAL_TIMEOUT_MS;
+        int64_t until = (int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC) + JOURNAL_TIMEOUT_MS;
 
         for (;;) {
                 char *out = journal_export(matches);
 
                 if (records_count(out) >= want)
                         return out;
-                if (now_ms() > until) {
+                if ((int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC) > until) {
                         cr_assert_fail("journal: %zu records of %s, expected %zu", records_count(out), matches, want);
                         free(out);
                         return NULL;

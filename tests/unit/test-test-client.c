@@ -31,19 +31,13 @@
 #include "macro.h"
 #include "test-client.h"
 #include "tls.h"
+#include "time-util.h"
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
 extern char **environ;
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Runs argv with stdout and stderr to files (NULL: /dev/null); returns the
  * exit status, or -1. */
@@ -534,11 +528,11 @@ Test(client, oversized_request) {
 
 Test(client, deadline) {
         _cleanup_(tc_disconnectp) TcConn *c = connect_alice();
-        int64_t t = now_ms();
+        int64_t t = (int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC);
         TcResult r;
 
         cr_assert_eq(tc_unary(c, "Wait", NULL, 0, 300, &r), 0);
-        t = now_ms() - t;
+        t = (int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC) - t;
         cr_assert_eq(r.status, GRPC_STATUS_DEADLINE_EXCEEDED);
         cr_assert_geq(t, 250);
         cr_assert_lt(t, 5000);
@@ -549,13 +543,13 @@ static void expect_unavailable(TcConn *c, int64_t max_ms) {
         Jobrunner__V1__GetStatusRequest req = JOBRUNNER__V1__GET_STATUS_REQUEST__INIT;
         _cleanup_free_ char *details = NULL;
         ProtobufCMessage *resp = NULL;
-        int64_t t = now_ms();
+        int64_t t = (int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC);
         int status = -1;
 
         req.id = (char *) "abc";
         cr_assert_eq(tc_call(c, "GetStatus", &req.base, &jobrunner__v1__get_status_response__descriptor, 0,
                              &status, &details, &resp), 0);
-        t = now_ms() - t;
+        t = (int64_t) (now_usec(CLOCK_MONOTONIC) / USEC_PER_MSEC) - t;
         cr_assert_eq(status, GRPC_STATUS_UNAVAILABLE, "status %d: %s", status, details);
         cr_assert_null(resp);
         cr_assert_lt(t, max_ms, "took %" PRIi64 " ms", t);
