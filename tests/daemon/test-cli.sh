@@ -190,6 +190,19 @@ if [[ -n $id_bin ]] && jr 0 logs --stdout "${id_bin:0:8}"; then
         err_empty
 fi
 
+step "logs --stderr --offset 100: the job's stderr from its byte 100"
+if [[ -n $id_bin ]] && jr 0 logs --stderr --offset 100 "$id_bin"; then
+        [[ ! -s $T/out ]] || fail "stdout is not empty"
+        tail -c +101 "$T/expected.err" | cmp - "$T/err" || fail "stderr from offset 100 differs"
+fi
+
+step "logs --tail 3 of a job's 50 lines"
+id_seq=
+jr 0 start -- /usr/bin/seq 1 50 && id_seq=$(cat "$T/out")
+if [[ -n $id_seq ]] && jr 0 wait "$id_seq" && jr 0 logs --tail 3 "$id_seq"; then
+        [[ $(cat "$T/out") == $'48\n49\n50' ]] || { fail "logs --tail 3 is not the last 3 lines"; show; }
+fi
+
 step "status by a unique 8-character prefix: id, owner, state"
 if [[ -n $id_sleep ]] && jr 0 status "${id_sleep:0:8}"; then
         out_has "^Id: +$id_sleep\$"
@@ -279,6 +292,47 @@ if jr 127 start -- /nonexistent/program; then
         is_id "$(cat "$T/out")" || fail "no job id on stdout"
         err_has 'No such file or directory'
 fi
+
+# run_interrupted WANT ARG...: runs "jobrunner run ARG..." in the background,
+# waits for the job's "ready" on stdout, sends SIGINT (Ctrl-C) and checks the
+# exit status.
+run_interrupted() {
+        local want=$1 pid i
+        shift
+        checks=$((checks + 1))
+        "$CLI" run "$@" > "$T/out" 2> "$T/err" < /dev/null &
+        pid=$!
+        for ((i = 0; i < 240; i++)); do
+                grep -q '^ready$' "$T/out" && break
+                sleep 0.5
+        done
+        kill -INT "$pid"
+        wait "$pid"
+        rc=$?
+        if [[ $rc != "$want" ]]; then
+                fail "jobrunner run $* interrupted: exit status $rc, expected $want"
+                show
+                return 1
+        fi
+}
+
+step "run, Ctrl-C: detaches (130), says how to follow or stop; the job runs on"
+if run_interrupted 130 -- /bin/sh -c 'echo ready; exec sleep 600'; then
+        id_detached=$(sed -n 's/^jobrunner: detached from job \([0-9a-f]*\), which keeps running\.$/\1/p' "$T/err")
+        if is_id "$id_detached"; then
+                err_has "jobrunner logs -f --stdout-offset 6 --stderr-offset 0 $id_detached"
+                err_has "jobrunner stop $id_detached"
+                jr 0 --json status "$id_detached" && json 'd["state"]' running
+                jr 0 stop --grace 1s "$id_detached"
+        else
+                fail "no 'detached from job ID' on stderr"
+                show
+        fi
+fi
+
+step "run --stop-on-interrupt, Ctrl-C: the job is stopped, run exits 128+SIGTERM"
+run_interrupted 143 --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600' &&
+        err_has "stopping job [0-9a-f]{32}"
 
 # ---------------------------------------------------------------- another user's job
 
