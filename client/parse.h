@@ -27,12 +27,6 @@
  * JR_UNLIMITED, TasksMax=infinity); 0 there is systemd's default. */
 #define TASKS_INFINITY UINT64_MAX
 
-/* A number with an optional fraction and an optional unit suffix: K, M, G
- * or T, each a factor of base (1024 for sizes, 1000 for rates, as systemd
- * does), or B for bytes.  No suffix: bytes, and no fraction then.
- * -EINVAL (syntax), -ERANGE (overflow).  No message: the callers word it. */
-int parse_scaled(const char *s, uint64_t base, uint64_t *ret);
-
 /* Memory sizes: "256M", "1.5G", "1048576", "infinity" (*ret = 0: no limit,
  * as the API spells it).  At least 1M. */
 int parse_memory(const char *s, uint64_t *ret, CliError *e);

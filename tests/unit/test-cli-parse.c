@@ -33,58 +33,6 @@ static void expect_error(int r, CliError *e, const char *input, const char *frag
         cli_error_clear(e);
 }
 
-Test(parse, scaled) {
-        static const struct {
-                const char *s;
-                uint64_t base, value;
-                int r;
-        } table[] = {
-                { "0", 1024, 0, 0 },
-                { "1", 1024, 1, 0 },
-                { "1B", 1024, 1, 0 },
-                { "1K", 1024, 1024, 0 },
-                { "1.5K", 1024, 1536, 0 },
-                { "0.5M", 1024, 512 * 1024, 0 },
-                { "256M", 1024, 256 * MiB, 0 },
-                { "1G", 1024, 1024 * MiB, 0 },
-                { "2T", 1024, UINT64_C(2) << 40, 0 },
-                { "10M", 1000, 10000000, 0 },
-                { "1.5K", 1000, 1500, 0 },
-                { "1.0", 1024, 1, 0 },
-                { "007", 1024, 7, 0 },
-                { "18446744073709551615", 1024, UINT64_MAX, 0 },
-                { "18446744073709551616", 1024, 0, -ERANGE },
-                { "16777216T", 1024, 0, -ERANGE },
-                { "16777215.99999999999T", 1024, UINT64_MAX - 10, 0 },
-                { "1.5", 1024, 0, -EINVAL },
-                { "1.", 1024, 0, -EINVAL },
-                { ".5K", 1024, 0, -EINVAL },
-                { "1k", 1024, 0, -EINVAL },
-                { "1KB", 1024, 0, -EINVAL },
-                { "1KiB", 1024, 0, -EINVAL },
-                { "1P", 1024, 0, -EINVAL },
-                { "", 1024, 0, -EINVAL },
-                { "-1", 1024, 0, -EINVAL },
-                { "+1", 1024, 0, -EINVAL },
-                { " 1", 1024, 0, -EINVAL },
-                { "1 ", 1024, 0, -EINVAL },
-                { "1 K", 1024, 0, -EINVAL },
-                { "0x10", 1024, 0, -EINVAL },
-                { "1e3", 1024, 0, -EINVAL },
-        };
-
-        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-                uint64_t v = 12345;
-                int r = parse_scaled(table[i].s, table[i].base, &v);
-
-                cr_assert_eq(r, table[i].r, "'%s': %d, expected %d", table[i].s, r, table[i].r);
-                if (r == 0)
-                        cr_assert_eq(v, table[i].value, "'%s': %" PRIu64 ", expected %" PRIu64, table[i].s, v,
-                                     table[i].value);
-        }
-        cr_assert_eq(parse_scaled(NULL, 1024, &(uint64_t) { 0 }), -EINVAL);
-}
-
 Test(parse, memory) {
         static const struct {
                 const char *s;
