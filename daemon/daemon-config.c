@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "daemon-config.h"
 #include "log.h"
 #include "macro.h"
+#include "parse-number.h"
 #include "strv.h"
 
 static void help(void) {
@@ -28,31 +30,43 @@ static void help(void) {
                "                           else " DAEMON_STATE_DIR_DEFAULT ")\n"
                "  --init PATH              the jobrunner-init to run jobs under\n"
                "  --slice NAME             the slice of the jobs' units (default: jobrunner.slice)\n"
-               "  --output-cap BYTES       stored output per job, stdout+stderr (default: 1 GiB)\n"
+               "  --output-cap SIZE        stored output per job, stdout+stderr, such as 512M or\n"
+               "                           2G (default: 1G)\n"
+               "  --retention SPAN         remove ended jobs and their output this long after\n"
+               "                           they ended, such as 12h or 30d; infinity keeps them\n"
+               "                           (default: 7d)\n"
+               "  --max-ended-jobs N       keep at most N ended jobs, removing the oldest;\n"
+               "                           infinity for no limit (default: %" PRIu64 ")\n"
                "  --max-jobs N             running jobs of all users (default: %u)\n"
                "  --max-jobs-per-user N    running jobs of one user (default: %u)\n"
                "  --max-followers N        open Logs calls on one job (default: %u)\n"
                "  --log-level LEVEL        err, warning, notice, info or debug (default: info)\n"
                "  -h, --help               show this help\n"
                "      --version            show the version\n",
-               DAEMON_MAX_ACTIVE_JOBS_DEFAULT, DAEMON_MAX_ACTIVE_JOBS_PER_OWNER_DEFAULT,
+               JR_MAX_ENDED_JOBS_DEFAULT, DAEMON_MAX_ACTIVE_JOBS_DEFAULT, DAEMON_MAX_ACTIVE_JOBS_PER_OWNER_DEFAULT,
                DAEMON_MAX_FOLLOWERS_PER_JOB_DEFAULT);
 }
 
-int daemon_parse_unsigned(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
-        unsigned long long v;
-        char *end;
+/* "infinity" (UINT64_MAX) or what parse() accepts, which must not be 0. */
+static int parse_positive_or_infinity(const char *s, int (*parse)(const char *s, uint64_t *ret), uint64_t *ret) {
+        uint64_t v;
+        int r;
 
-        if (!s || s[0] < '0' || s[0] > '9')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (*end != '\0')
-                return -EINVAL;
-        if (errno == ERANGE || v < min || v > max)
+        if (strcmp(s, "infinity") == 0) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        r = parse(s, &v);
+        if (r < 0)
+                return r;
+        if (v == 0 || v == UINT64_MAX)
                 return -ERANGE;
         *ret = v;
         return 0;
+}
+
+static int parse_count(const char *s, uint64_t *ret) {
+        return parse_uint64_range(s, 1, UINT64_MAX - 1, ret);
 }
 
 static int parse_log_level(const char *s) {
@@ -85,8 +99,8 @@ static int tls_path(char **field, const char *dir, const char *name) {
 
 enum {
         ARG_LISTEN = 0x100, ARG_TLS_DIR, ARG_CERT, ARG_KEY, ARG_CLIENT_CA, ARG_STATE_DIR, ARG_INIT,
-        ARG_SLICE, ARG_OUTPUT_CAP, ARG_MAX_JOBS, ARG_MAX_JOBS_PER_USER, ARG_MAX_FOLLOWERS,
-        ARG_LOG_LEVEL, ARG_VERSION,
+        ARG_SLICE, ARG_OUTPUT_CAP, ARG_RETENTION, ARG_MAX_ENDED_JOBS, ARG_MAX_JOBS, ARG_MAX_JOBS_PER_USER,
+        ARG_MAX_FOLLOWERS, ARG_LOG_LEVEL, ARG_VERSION,
 };
 
 int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
@@ -100,6 +114,8 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                 { "init", required_argument, NULL, ARG_INIT },
                 { "slice", required_argument, NULL, ARG_SLICE },
                 { "output-cap", required_argument, NULL, ARG_OUTPUT_CAP },
+                { "retention", required_argument, NULL, ARG_RETENTION },
+                { "max-ended-jobs", required_argument, NULL, ARG_MAX_ENDED_JOBS },
                 { "max-jobs", required_argument, NULL, ARG_MAX_JOBS },
                 { "max-jobs-per-user", required_argument, NULL, ARG_MAX_JOBS_PER_USER },
                 { "max-followers", required_argument, NULL, ARG_MAX_FOLLOWERS },
@@ -111,7 +127,7 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
         const char *tls_dir = getenv("CREDENTIALS_DIRECTORY") ?: DAEMON_TLS_DIR_DEFAULT;
         const char *state = getenv("STATE_DIRECTORY");
         uint64_t v;
-        int opt, r = 0;
+        int opt, longindex = -1, r = 0;
 
         *c = (DaemonConfig) {
                 .max_request_bytes = DAEMON_MAX_REQUEST_BYTES_DEFAULT,
@@ -122,7 +138,7 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                 },
         };
 
-        while ((opt = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "h", options, &longindex)) >= 0) {
                 switch (opt) {
                 case ARG_LISTEN: {
                         char *a = strdup(optarg);
@@ -152,12 +168,20 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                         r = set_string(&c->slice, optarg);
                         break;
                 case ARG_OUTPUT_CAP:
-                        r = daemon_parse_unsigned(optarg, 1, UINT64_MAX, &c->output_cap);
+                        r = parse_scaled(optarg, 1024, &c->output_cap);
+                        if (r >= 0 && c->output_cap == 0)
+                                r = -ERANGE;
+                        break;
+                case ARG_RETENTION:
+                        r = parse_positive_or_infinity(optarg, parse_timespan, &c->retention_usec);
+                        break;
+                case ARG_MAX_ENDED_JOBS:
+                        r = parse_positive_or_infinity(optarg, parse_count, &c->max_ended_jobs);
                         break;
                 case ARG_MAX_JOBS:
                 case ARG_MAX_JOBS_PER_USER:
                 case ARG_MAX_FOLLOWERS:
-                        r = daemon_parse_unsigned(optarg, 1, 1000000, &v);
+                        r = parse_uint64_range(optarg, 1, 1000000, &v);
                         if (r >= 0)
                                 *(opt == ARG_MAX_JOBS ? &c->limits.max_active_jobs :
                                   opt == ARG_MAX_JOBS_PER_USER ? &c->limits.max_active_jobs_per_owner :
@@ -179,8 +203,12 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                 }
                 if (r == -ENOMEM)
                         return log_error_errno(r, "out of memory");
-                if (r < 0)
-                        return log_error_errno(r, "invalid value for %s: '%s'", argv[optind - 1], optarg);
+                /* Every option with a value is a long one. */
+                if (r < 0) {
+                        log_error("invalid --%s '%s': %s; see --help", options[longindex].name, optarg,
+                                  r == -ERANGE ? "out of range" : "not understood");
+                        return r;
+                }
         }
         if (optind < argc) {
                 log_error("unexpected argument '%s'; see --help", argv[optind]);

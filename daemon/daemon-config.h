@@ -24,6 +24,8 @@ typedef struct DaemonConfig {
         char *init_path;                /* NULL: the installed jobrunner-init */
         char *slice;                    /* NULL: jobrunner.slice */
         uint64_t output_cap;            /* 0: the library's default */
+        uint64_t retention_usec;        /* 0: the library's default; UINT64_MAX: forever */
+        uint64_t max_ended_jobs;        /* 0: the library's default; UINT64_MAX: no limit */
         size_t max_request_bytes;
         DaemonLimits limits;
 } DaemonConfig;
@@ -32,6 +34,3 @@ typedef struct DaemonConfig {
  * already reported. */
 int daemon_config_parse(int argc, char *argv[], DaemonConfig *ret);
 void daemon_config_done(DaemonConfig *c);
-
-/* Strict: digits only, no sign, in [min, max]; -EINVAL / -ERANGE. */
-int daemon_parse_unsigned(const char *s, uint64_t min, uint64_t max, uint64_t *ret);

@@ -138,6 +138,8 @@ static int run(int argc, char *argv[]) {
                         .init_path = config.init_path,
                         .slice = config.slice,
                         .output_cap = config.output_cap,
+                        .retention_usec = config.retention_usec,
+                        .max_ended_jobs = config.max_ended_jobs,
                         .on_pipe = fd_store_on_pipe,
                         .pipes = pipes,
                         .n_pipes = n_pipes,

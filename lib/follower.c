@@ -108,6 +108,9 @@ jr_follower *jr_follower_free(jr_follower *f) {
                 output_follower_free(f->follower);
                 f->job->n_followers--;
                 job_release_store(f->job);
+                /* An ended job left for its followers may go now. */
+                if (jr_state_is_final(f->job->state) && f->job->n_followers == 0)
+                        manager_schedule_sweep(f->job->manager);
                 free(f);
         }
         return NULL;

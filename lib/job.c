@@ -77,11 +77,21 @@ int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spe
         return 0;
 }
 
+static void watch_unlink_and_free(jr_watch *w) {
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                w->job->watches = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        free(w);
+}
+
 jr_job *job_free(jr_job *j) {
         if (!j)
                 return NULL;
         while (j->watches)
-                jr_watch_free(j->watches);
+                watch_unlink_and_free(j->watches);
         unit_call_free(j->call);
         job_stop_done(j);
         output_capture_free(j->capture);
@@ -192,6 +202,7 @@ static void job_ended(jr_job *j) {
         output_store_set_finished(j->store);
         job_release_store(j);
         (void) job_store_save(j);
+        manager_schedule_sweep(j->manager);
         job_notify(j);
 }
 
@@ -568,14 +579,14 @@ int jr_job_add_watch(jr_job *j, jr_job_handler_t handler, void *userdata, jr_wat
 }
 
 jr_watch *jr_watch_free(jr_watch *w) {
+        jr_job *j;
+
         if (!w)
                 return NULL;
-        if (w->prev)
-                w->prev->next = w->next;
-        else
-                w->job->watches = w->next;
-        if (w->next)
-                w->next->prev = w->prev;
-        free(w);
+        j = w->job;
+        watch_unlink_and_free(w);
+        /* An ended job left for its watchers may go now. */
+        if (jr_state_is_final(j->state) && !j->watches)
+                manager_schedule_sweep(j->manager);
         return NULL;
 }

@@ -83,6 +83,10 @@ struct jr_manager {
         Hashmap *jobs;                  /* id → jr_job */
         jr_job *newest;
         UnitBus *unit_bus;
+
+        uint64_t retention_usec;        /* UINT64_MAX = forever */
+        uint64_t max_ended_jobs;        /* UINT64_MAX = no limit */
+        sd_event_source *sweep_timer;
 };
 
 #define JR_UNIT_PREFIX "jobrunner-"
@@ -116,6 +120,16 @@ int job_stop_resume(jr_job *j);
 void job_stop_done(jr_job *j);
 /* Whether SIGKILL was needed to end a job we stopped. */
 bool job_stop_needed_sigkill(const jr_job *j);
+
+/* manager.c */
+/* Takes the job out of the manager's map and list; the caller frees it. */
+void manager_forget_job(jr_manager *m, jr_job *j);
+
+/* retention.c */
+/* Removes the ended jobs that are due now and schedules the next sweep. */
+void manager_sweep(jr_manager *m);
+/* A job has ended: a sweep soon enforces the count limit. */
+void manager_schedule_sweep(jr_manager *m);
 
 /* id.c */
 /* The read end of a job's stream that the manager was given at start-up,

@@ -176,6 +176,8 @@ typedef struct jr_follower jr_follower;
 #define JR_OUTPUT_CAP_DEFAULT (UINT64_C(1) << 30)      /* 1 GiB per job */
 #define JR_GRACE_DEFAULT_USEC (UINT64_C(10) * 1000000)  /* 10 s */
 #define JR_GRACE_MAX_USEC (UINT64_C(300) * 1000000)     /* 5 min */
+#define JR_RETENTION_DEFAULT_USEC (UINT64_C(7) * 24 * 3600 * 1000000)  /* 7 days */
+#define JR_MAX_ENDED_JOBS_DEFAULT UINT64_C(10000)
 
 /* A job's output streams. */
 typedef enum jr_stream {
@@ -214,6 +216,13 @@ typedef struct jr_manager_config {
          * them over (closes those of no running job), even on failure. */
         const jr_pipe *pipes;
         size_t n_pipes;
+
+        /* Ended jobs are removed, with their output, this long after they
+         * ended, and the oldest of them while there are more than
+         * max_ended_jobs; one still followed or waited for stays until it
+         * is not.  0 = the defaults; UINT64_MAX = no limit. */
+        uint64_t retention_usec;        /* 0 = JR_RETENTION_DEFAULT_USEC */
+        uint64_t max_ended_jobs;        /* 0 = JR_MAX_ENDED_JOBS_DEFAULT */
 } jr_manager_config;
 
 /* Binds a manager to an sd-event loop and a connection to the system bus

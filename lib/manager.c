@@ -32,6 +32,11 @@ static void manager_unlink_job(jr_manager *m, jr_job *j) {
 }
 
 /* "jobrunner-<id>.service" → the job, or NULL for any other unit. */
+void manager_forget_job(jr_manager *m, jr_job *j) {
+        hashmap_remove(m->jobs, j->id);
+        manager_unlink_job(m, j);
+}
+
 static jr_job *manager_job_of_unit(jr_manager *m, const char *unit) {
         size_t plen = strlen(JR_UNIT_PREFIX);
         char id[JR_ID_STRING_MAX];
@@ -206,6 +211,8 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
         m->on_pipe = config->on_pipe;
         m->pipe_userdata = config->pipe_userdata;
         m->output_cap = config->output_cap ?: JR_OUTPUT_CAP_DEFAULT;
+        m->retention_usec = config->retention_usec ?: JR_RETENTION_DEFAULT_USEC;
+        m->max_ended_jobs = config->max_ended_jobs ?: JR_MAX_ENDED_JOBS_DEFAULT;
         m->state_dir = strdup(config->state_dir);
         m->init_path = strdup(config->init_path ?: JOBRUNNER_INIT_PATH);
         m->slice = strdup(config->slice ?: JR_SLICE_DEFAULT);
@@ -237,6 +244,8 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
                 jr_manager_free(m);
                 return jr_error_set(e, r, "cannot load the jobs in %s: %s", jobs, strerror(-r));
         }
+        /* What expired while the daemon was away goes now. */
+        manager_sweep(m);
 
         *ret = m;
         return 0;
@@ -245,6 +254,7 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
 jr_manager *jr_manager_free(jr_manager *m) {
         if (!m)
                 return NULL;
+        sd_event_source_disable_unref(m->sweep_timer);
         while (m->newest) {
                 jr_job *j = m->newest;
 
@@ -292,8 +302,7 @@ int jr_manager_start(jr_manager *m, const jr_spec *spec, const char *owner,
         if (r < 0) {
                 /* Nothing reached systemd: the job never existed. */
                 job_forget_pipes(j);
-                hashmap_remove(m->jobs, j->id);
-                manager_unlink_job(m, j);
+                manager_forget_job(m, j);
                 job_remove_files(j);
                 job_free(j);
                 return r;

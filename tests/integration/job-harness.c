@@ -8,21 +8,27 @@
 #include "macro.h"
 
 void harness_setup(Harness *h) {
-        jr_error e = {};
-        const char *init = getenv("JOBRUNNER_INIT");
+        harness_setup_config(h, (jr_manager_config) {});
+}
 
+void harness_setup_config(Harness *h, jr_manager_config config) {
         *h = (Harness) {};
-        cr_assert_not_null(init, "JOBRUNNER_INIT is not set");
         snprintf(h->state_dir, sizeof(h->state_dir), "/var/lib/jobrunner-test.XXXXXX");
         cr_assert_not_null(mkdtemp(h->state_dir));
 
         cr_assert_geq(sd_event_new(&h->event), 0);
         cr_assert_geq(sd_bus_open_system(&h->bus), 0);
         cr_assert_geq(sd_bus_attach_event(h->bus, h->event, 0), 0);
-        cr_assert_geq(jr_manager_new(h->event, h->bus,
-                                     &(jr_manager_config) { .state_dir = h->state_dir, .init_path = init },
-                                     &h->manager, &e),
-                      0, "jr_manager_new: %s", e.message);
+        harness_new_manager(h, config);
+}
+
+void harness_new_manager(Harness *h, jr_manager_config config) {
+        jr_error e = {};
+
+        config.state_dir = h->state_dir;
+        config.init_path = getenv("JOBRUNNER_INIT");
+        cr_assert_not_null(config.init_path, "JOBRUNNER_INIT is not set");
+        cr_assert_geq(jr_manager_new(h->event, h->bus, &config, &h->manager, &e), 0, "jr_manager_new: %s", e.message);
 }
 
 void harness_teardown(Harness *h) {

@@ -18,6 +18,12 @@ typedef struct Harness {
 } Harness;
 
 void harness_setup(Harness *h);
+/* The same with settings of the manager's own (state_dir and init_path are
+ * the harness's). */
+void harness_setup_config(Harness *h, jr_manager_config config);
+/* A new manager over the harness's state directory, bus and loop (after
+ * the previous one was freed). */
+void harness_new_manager(Harness *h, jr_manager_config config);
 void harness_teardown(Harness *h);
 
 /* A spec for argv (NULL-terminated), everything else default.  The strings
