@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "identity.h"
@@ -30,6 +31,8 @@
 #define PLUCK_SLACK_MS 10000
 /* How often an interruptible wait looks at the Ctrl-C flag. */
 #define INTERRUPT_POLL_MS 100
+/* How long an exit waits for gRPC's shutdown to finish elsewhere. */
+#define GRPC_SHUTDOWN_WAIT_MS 5000u
 
 struct Conn {
         grpc_channel *channel;
@@ -194,6 +197,17 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
         return 0;
 }
 
+/* A subchannel still connecting can outlive its channel, and its end then
+ * runs gRPC's final shutdown on a thread of gRPC's own: about one exit in
+ * ten after a connection attempt timed out.  Exiting meanwhile destroys
+ * gRPC's globals under that thread, a crash at exit seen under load.
+ * grpc_is_initialized() answers under the lock that the final shutdown
+ * holds, so once it says 0 the shutdown is over. */
+static void wait_for_grpc_shutdown(void) {
+        for (unsigned waited_ms = 0; grpc_is_initialized() && waited_ms < GRPC_SHUTDOWN_WAIT_MS; waited_ms++)
+                (void) usleep(1000);
+}
+
 void conn_close(Conn *c) {
         grpc_event ev;
 
@@ -212,6 +226,7 @@ void conn_close(Conn *c) {
                 grpc_completion_queue_destroy(c->cq);
         }
         grpc_shutdown();
+        wait_for_grpc_shutdown();
 
         identity_done(&c->identity);
         free(c->who);
