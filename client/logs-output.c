@@ -91,7 +91,7 @@ int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t 
                                        &(Event) { .type = "chunk", .stream = stream, .offset = offset,
                                                   .length = len, .data = data });
 
-        if (stream == JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR) {
+        if (stream == JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR && !o->merge) {
                 r = write_all(o->err_fd, data, len);
                 if (r >= 0)
                         o->err_at_line_start = data[len - 1] == '\n';

@@ -15,6 +15,8 @@
 typedef struct LogsOutput {
         int out_fd, err_fd;
         bool json;
+        /* The job's stderr to out_fd too (--merge); notices stay on err_fd. */
+        bool merge;
         /* Whether the last byte written to err_fd ended a line. */
         bool err_at_line_start;
 } LogsOutput;

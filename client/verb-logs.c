@@ -16,11 +16,13 @@ enum {
         ARG_STDOUT_OFFSET,
         ARG_STDERR_OFFSET,
         ARG_TAIL,
+        ARG_MERGE,
         ARG_FOLLOW = 'f',
 };
 
 typedef struct LogsArgs {
         bool follow;
+        bool merge;
         int stream;                     /* 0: both */
         bool offset_set, stdout_offset_set, stderr_offset_set, tail_set;
         uint64_t offset, stdout_offset, stderr_offset, tail;
@@ -44,6 +46,8 @@ static void help(void) {
                "  --stdout-offset N, --stderr-offset N\n"
                "                         start at byte N of that stream\n"
                "  --tail N               start with the last N lines of each stream\n"
+               "  --merge                the job's stderr to stdout too, both streams in the\n"
+               "                         order the server captured them\n"
                "\n%s"
                "\n"
                "With --json, one JSON object per line and event on stdout:\n"
@@ -88,6 +92,9 @@ static int logs_option(Cli *cli, int opt, const char *arg, void *userdata, CliEr
                 r = parse_uint64("line count", arg, &a->tail, e);
                 a->tail_set = true;
                 break;
+        case ARG_MERGE:
+                a->merge = true;
+                break;
         default:
                 return 0;
         }
@@ -99,6 +106,8 @@ static int logs_args_check(Cli *cli, LogsArgs *a, CliError *e) {
         const int out = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT;
         const int err = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR;
 
+        if (a->merge && cli->json)
+                return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
         if (a->tail_set && (a->offset_set || a->stdout_offset_set || a->stderr_offset_set))
                 return cli_usage(cli, e, "--tail and the offset options exclude each other");
         if (a->offset_set) {
@@ -133,6 +142,7 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
                 { "stdout-offset", required_argument, NULL, ARG_STDOUT_OFFSET },
                 { "stderr-offset", required_argument, NULL, ARG_STDERR_OFFSET },
                 { "tail",          required_argument, NULL, ARG_TAIL },
+                { "merge",         no_argument,       NULL, ARG_MERGE },
                 {}
         };
         _cleanup_message_ Jobrunner__V1__GetStatusResponse *status = NULL;
@@ -167,6 +177,7 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
 
         fflush(stdout);
         logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
+        out.merge = a.merge;
         logs_cursor_init(&cursor, a.stdout_offset, a.stderr_offset);
 
         if (a.tail_set) {

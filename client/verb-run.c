@@ -17,11 +17,13 @@
 
 enum {
         ARG_STOP_ON_INTERRUPT = 0x3000,
+        ARG_MERGE,
 };
 
 typedef struct Run {
         Cli *cli;
         bool stop_on_interrupt;
+        bool merge;
         bool stopping;
         const char *id;
         LogsOutput *out;
@@ -42,6 +44,8 @@ static void help(void) {
                "second Ctrl-C always exits at once, leaving the job as it is.\n"
                "\n"
                "  --stop-on-interrupt    stop the job on Ctrl-C instead of detaching\n"
+               "  --merge                the job's stderr to stdout too, both streams in the\n"
+               "                         order the server captured them\n"
                "\n"
                "%s\n%s"
                "\n"
@@ -60,10 +64,16 @@ static int run_option(Cli *cli, int opt, const char *arg, void *userdata, CliErr
         (void) cli;
         (void) arg;
         (void) e;
-        if (opt != ARG_STOP_ON_INTERRUPT)
+        switch (opt) {
+        case ARG_STOP_ON_INTERRUPT:
+                run->stop_on_interrupt = true;
+                return 1;
+        case ARG_MERGE:
+                run->merge = true;
+                return 1;
+        default:
                 return 0;
-        run->stop_on_interrupt = true;
-        return 1;
+        }
 }
 
 static int on_interrupt(void *userdata, CliError *e) {
@@ -157,6 +167,7 @@ static int wait_for_end(Conn *c, const char *id, JobStatus **ret, CliError *e) {
 int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "stop-on-interrupt", no_argument, NULL, ARG_STOP_ON_INTERRUPT },
+                { "merge", no_argument, NULL, ARG_MERGE },
                 {}
         };
         /* Written by the signal handler on a second Ctrl-C. */
@@ -176,6 +187,8 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         r = spec_command_parse(cli, argc, argv, options, run_option, &run, help, &a, e);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (run.merge && cli->json)
+                return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
 
         r = cli_start_job(cli, &a.spec, &resp, e);
         if (r < 0)
@@ -200,6 +213,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
                 return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
 
         logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
+        out.merge = run.merge;
         logs_cursor_init(&cursor, 0, 0);
         o = (LogsFollowOptions) {
                 .follow = true,

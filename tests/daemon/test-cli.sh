@@ -190,6 +190,12 @@ if [[ -n $id_bin ]] && jr 0 logs --stdout "${id_bin:0:8}"; then
         err_empty
 fi
 
+step "logs --merge --stderr: the job's stderr on stdout, byte for byte"
+if [[ -n $id_bin ]] && jr 0 logs --merge --stderr "$id_bin"; then
+        cmp "$T/out" "$T/expected.err" || fail "logs --merge --stderr differs from the job's stderr"
+        err_empty
+fi
+
 step "logs --stderr --offset 100: the job's stderr from its byte 100"
 if [[ -n $id_bin ]] && jr 0 logs --stderr --offset 100 "$id_bin"; then
         [[ ! -s $T/out ]] || fail "stdout is not empty"
@@ -277,6 +283,13 @@ step "run: stdout and stderr on their streams, the job's exit code (3)"
 if jr 3 run -- /bin/sh -c 'echo out; echo err >&2; exit 3'; then
         [[ $(cat "$T/out") == out ]] || { fail "stdout is not 'out'"; show; }
         [[ $(cat "$T/err") == err ]] || { fail "stderr is not 'err'"; show; }
+fi
+
+# Two pipes: the order of lines written back to back may swap.
+step "run --merge: both streams on stdout, nothing on stderr"
+if jr 3 run --merge -- /bin/sh -c 'echo out; echo err >&2; exit 3'; then
+        [[ $(sort "$T/out") == $'err\nout' ]] || { fail "stdout is not the two lines"; show; }
+        err_empty
 fi
 
 step "run --memory 64M of a memory hog: OOM-killed, 137"

@@ -1004,6 +1004,22 @@ Test(cli, logs_one_stream_from_an_offset) {
         cr_assert(strncmp(u.err, "rning\njobrunner: job stderr: 1000 bytes missing", 47) == 0, "%s", u.err);
 }
 
+/* One stream on stdout, in the order the server sent them; the notice stays
+ * on stderr. */
+Test(cli, logs_merge_writes_both_streams_to_stdout) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", "--merge", ID_EXITED);
+        _cleanup_(cli_run_done) CliRun u = cli("--json", "logs", "--merge", ID_EXITED);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_eq(t.out_len, sizeof(exited_stdout) + strlen(exited_stderr));
+        cr_assert_arr_eq(t.out, exited_stdout, sizeof(exited_stdout));
+        cr_assert_arr_eq(t.out + sizeof(exited_stdout), exited_stderr, strlen(exited_stderr));
+        cr_assert_str_eq(t.err, "jobrunner: job stderr: 1000 bytes missing at offset 8 (the job's output cap "
+                                "was reached: later output is counted but not kept)\n");
+        cr_assert_eq(u.exit_status, 2);
+        cr_assert_not_null(strstr(u.err, "--merge and --json exclude each other"), "%s", u.err);
+}
+
 Test(cli, logs_json) {
         _cleanup_(cli_run_done) CliRun t = cli("logs", "--json", "--stderr", ID_EXITED);
 
