@@ -147,6 +147,24 @@ Test(job_states, a_second_stop_can_only_bring_the_kill_forward) {
         cr_assert_str_eq(s.stopped_by, "first");
 }
 
+/* Stopped before systemd said it started: the start is cancelled, or if it
+ * won the race the job is stopped as usual.  Either way: STOPPED, soon. */
+Test(job_states, a_job_stopped_while_starting_is_stopped) {
+        char *argv[] = { "/bin/sleep", "600", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        jr_error e = {};
+        jr_status s;
+
+        cr_assert_eq(jr_job_get_state(j), JR_STATE_STARTING);
+        cr_assert_eq(jr_job_stop(j, 2 * USEC_PER_SEC, "tester", &e), 0, "%s", e.message);
+        harness_wait_final(&h, j);
+        jr_job_get_status(j, &s);
+        cr_assert_eq(s.state, JR_STATE_STOPPED, "state %s", jr_state_to_string(s.state));
+        cr_assert_str_eq(s.stopped_by, "tester");
+        cr_assert_null(s.failure_reason, "reason: %s", s.failure_reason);
+}
+
 Test(job_states, a_missing_binary_fails_to_start) {
         char *argv[] = { "/nonexistent/program", NULL };
         jr_status s = run(argv, NULL);
