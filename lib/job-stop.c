@@ -130,34 +130,30 @@ int jr_job_stop(jr_job *j, uint64_t grace_usec, const char *by, jr_error *e) {
         kill_at = now_usec(CLOCK_REALTIME) + grace_usec;
 
         if (j->stop_requested) {
-                /* A second stop may only make it sooner, never later. */
+                /* A second stop may only bring the SIGKILL forward. */
                 if (j->kill_at_us != 0 && kill_at >= j->kill_at_us)
                         return 0;
-                j->kill_at_us = kill_at;
-                r = job_stop_arm(j);
-                if (r < 0)
-                        return jr_error_set(e, r, "cannot arm the grace timer of %s: %s", j->unit, strerror(-r));
-                (void) job_store_save(j);
-                return 0;
+        } else {
+                free(j->stopped_by);
+                j->stopped_by = strdup(by ?: "");
+                if (!j->stopped_by)
+                        return jr_error_set(e, -ENOMEM, "out of memory");
         }
-
-        free(j->stopped_by);
-        j->stopped_by = strdup(by ?: "");
-        if (!j->stopped_by)
-                return jr_error_set(e, -ENOMEM, "out of memory");
 
         j->kill_at_us = kill_at;
         r = job_stop_arm(j);
         if (r < 0)
                 return jr_error_set(e, r, "cannot arm the grace timer of %s: %s", j->unit, strerror(-r));
 
-        r = job_stop_signal(j);
-        if (r < 0) {
-                job_stop_done(j);
-                j->kill_at_us = 0;
-                return jr_error_set(e, r, "cannot ask systemd to stop %s: %s", j->unit, strerror(-r));
+        if (!j->stop_requested) {
+                r = job_stop_signal(j);
+                if (r < 0) {
+                        job_stop_done(j);
+                        j->kill_at_us = 0;
+                        return jr_error_set(e, r, "cannot ask systemd to stop %s: %s", j->unit, strerror(-r));
+                }
+                j->stop_requested = true;
         }
-        j->stop_requested = true;
         (void) job_store_save(j);
         return 0;
 }
