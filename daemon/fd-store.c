@@ -21,7 +21,16 @@ void fd_store_on_pipe(const char *job_id, jr_stream stream, int fd, void *userda
                 return;
 
         if (fd >= 0) {
-                snprintf(message, sizeof(message), "FDSTORE=1\nFDNAME=job-%s-%s", job_id, stream_name(stream));
+                /* FDPOLL=0: systemd must keep the read end when the job's
+                 * last writer closes it.  By default it drops a stored fd on
+                 * EPOLLHUP, which a pipe reports as soon as the job has
+                 * ended, with its last output still unread in it: a job that
+                 * ended while no daemon ran would lose what the daemon had
+                 * not read yet.  We remove every pipe ourselves once it is
+                 * read to EOF, and the manager removes those of jobs it no
+                 * longer knows. */
+                snprintf(message, sizeof(message), "FDSTORE=1\nFDPOLL=0\nFDNAME=job-%s-%s", job_id,
+                         stream_name(stream));
                 r = sd_pid_notify_with_fds(0, false, message, &fd, 1);
         } else {
                 snprintf(message, sizeof(message), "FDSTOREREMOVE=1\nFDNAME=job-%s-%s", job_id, stream_name(stream));

@@ -13,6 +13,9 @@
  * (FileDescriptorStorePreserve= came with 254): then a job's later writes
  * fail with EPIPE, and its output shows a DAEMON_DOWN gap.
  *
+ * The pipes are stored with FDPOLL=0: a job that ends while no daemon runs
+ * leaves its last output in the pipe, and the next daemon reads it to EOF.
+ *
  * Each pipe is stored as "job-<id>-stdout" or "job-<id>-stderr". */
 
 /* libjobrunner's jr_pipe_handler_t: stores a new read end, or removes one

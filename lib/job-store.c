@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,7 @@ int job_store_save(const jr_job *j) {
         job_store_write_value(f, "owner", j->owner);
         write_spec(f, &j->spec);
         write_u64(f, "state", j->state);
+        write_u64(f, "start_queued", j->start_queued);
         write_u64(f, "start_job_done", j->start_job_done);
         job_store_write_value(f, "start_job_result", j->start_job_result);
         write_u64(f, "stop_requested", j->stop_requested);
@@ -133,6 +135,7 @@ int job_store_save(const jr_job *j) {
         write_u64(f, "stdout_bytes", j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDOUT) : j->stdout_bytes);
         write_u64(f, "stderr_bytes", j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : j->stderr_bytes);
         write_u64(f, "output_truncated", j->store ? output_store_get_truncated(j->store) : j->output_truncated);
+        write_u64(f, "output_eof", j->output_eof);
 
         if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
                 r = errno > 0 ? -errno : -EIO;
@@ -198,6 +201,7 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         U("private_mounts", s->private_mounts);
         U("private_tmp", s->private_tmp);
         U("state", j->state);
+        U("start_queued", j->start_queued);
         U("start_job_done", j->start_job_done);
         U("stop_requested", j->stop_requested);
         U("stop_signalled", j->stop_signalled);
@@ -213,6 +217,7 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         U("stdout_bytes", j->stdout_bytes);
         U("stderr_bytes", j->stderr_bytes);
         U("output_truncated", j->output_truncated);
+        U("output_eof", j->output_eof);
         STR("working_directory", s->working_directory);
         STR("user", s->user);
         STR("stopped_by", j->stopped_by);
@@ -248,6 +253,7 @@ int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
         r = job_new(m, id, NULL, NULL, &j);
         if (r < 0)
                 return r;
+        j->output_eof = UINT_MAX;       /* not in the file: see below */
         if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0) {
                 job_free(j);
                 return -ENOMEM;
@@ -280,6 +286,11 @@ int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
                 job_free(j);
                 return r;
         }
+        if (j->output_eof == UINT_MAX)
+                /* Written before the key existed: a finished job's output
+                 * counts as complete, as it did then. */
+                j->output_eof = jr_state_is_final(j->state) ? OUTPUT_STREAMS_ALL : 0;
+        j->output_eof &= OUTPUT_STREAMS_ALL;
         *ret = j;
         return 0;
 }

@@ -169,10 +169,12 @@ static void job_decide_end(jr_job *j) {
         if (j->stop_requested) {
                 j->killed_after_grace = job_stop_needed_sigkill(j);
                 j->state = JR_STATE_STOPPED;
-        } else if (strcmp(u->load_state, "not-found") == 0 && strcmp(j->start_job_result, "done") == 0) {
+        } else if (strcmp(u->load_state, "not-found") == 0 &&
+                   (j->start_job_done ? strcmp(j->start_job_result, "done") == 0 : j->start_queued)) {
                 /* Ended while the daemon was away and already collected.
                  * Failed units are kept until their result is read
-                 * (CollectMode=inactive), so a collected one succeeded. */
+                 * (CollectMode=inactive), so a collected one succeeded,
+                 * whether or not the daemon saw its start job finish. */
                 j->exit_code = 0;
                 j->state = JR_STATE_EXITED;
         } else if (strcmp(j->start_job_result, "done") != 0) {
@@ -330,8 +332,15 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
 
         (void) update;
         j->call = NULL;
-        if (!error)
-                return;         /* queued; JobRemoved tells the outcome */
+        if (!error) {
+                /* Queued; JobRemoved tells the outcome.  Kept on disk, so
+                 * that a restarted daemon which finds the unit collected
+                 * knows that it existed and ended well. */
+                j->start_queued = true;
+                if (!jr_state_is_final(j->state))
+                        (void) job_store_save(j);
+                return;
+        }
 
         /* systemd refused the unit, e.g. a property this systemd does not
          * know: its message names the property. */
@@ -353,8 +362,15 @@ static void job_report_pipe(jr_job *j, OutputStream stream, int fd) {
 }
 
 static void on_capture_eof(OutputCapture *c, OutputStream stream, void *userdata) {
-        (void) c;
-        job_report_pipe(userdata, stream, -EBADF);
+        jr_job *j = userdata;
+
+        j->output_eof |= OUTPUT_STREAM_BIT(stream);
+        /* Before the pipe leaves the fd store: a restarted daemon must not
+         * look for it.  A job usually ends before its pipes do; then one
+         * save when both are read records it. */
+        if (!jr_state_is_final(j->state) || output_capture_is_done(c))
+                (void) job_store_save(j);
+        job_report_pipe(j, stream, -EBADF);
 }
 
 void job_forget_pipes(jr_job *j) {
@@ -451,53 +467,81 @@ int job_start(jr_job *j, jr_error *e) {
         if (r < 0)
                 return r;
 
+        /* On disk before systemd hears of the unit: a daemon that dies
+         * right after the call must find the job when it comes back. */
+        j->state = JR_STATE_STARTING;
+        (void) job_store_save(j);
+
         /* The manager's matches for JobRemoved and PropertiesChanged were
          * installed before any call, so even a short job cannot end unseen. */
         r = unit_start_transient(m->unit_bus, j->unit, &props, on_start_reply, j, &j->call);
         if (r < 0)
                 return jr_error_set(e, r, "cannot ask systemd to start %s: %s", j->unit, strerror(-r));
 
-        j->state = JR_STATE_STARTING;
-        (void) job_store_save(j);
         /* Our write ends close here; the only others are in the queued
          * message and, once it is sent, in systemd and the job. */
         return 0;
 }
 
-int job_reattach(jr_job *j) {
+/* Reopens the output of a job loaded from disk and reads on from the pipes
+ * the previous daemon kept, where it stopped: the job may still write, or
+ * may have ended with output still in them.  A stream that was not at EOF
+ * and has no pipe lost whatever the job wrote from then on: a gap of
+ * unknown size. */
+static int job_resume_output(jr_job *j) {
+        int fds[] = { [OUTPUT_STREAM_STDOUT] = -EBADF, [OUTPUT_STREAM_STDERR] = -EBADF };
         int r;
-
-        if (jr_state_is_final(j->state))
-                return 0;       /* its store opens when someone follows it */
 
         r = job_open_store(j, OUTPUT_STORE_APPEND);
         if (r == -ENOENT)
                 r = job_open_store(j, OUTPUT_STORE_CREATE);
         if (r < 0)
                 return r;
+        if (jr_state_is_final(j->state))
+                output_store_set_finished(j->store);
 
-        /* The previous daemon's pipes, if they were kept: reading goes on
-         * where it stopped.  A stream without its pipe lost whatever the
-         * job wrote from then on: a gap of unknown size. */
-        int fds[] = { [OUTPUT_STREAM_STDOUT] = -EBADF, [OUTPUT_STREAM_STDERR] = -EBADF };
         for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++) {
-                if (output_store_get_eof(j->store, s))
+                if (j->output_eof & OUTPUT_STREAM_BIT(s)) {
+                        output_store_set_eof(j->store, s);
                         continue;
+                }
                 fds[s] = manager_take_pipe(j->manager, j->id, (jr_stream) s);
                 if (fds[s] < 0) {
                         (void) output_store_append_gap(j->store, s, OUTPUT_GAP_DAEMON_DOWN, 0);
                         output_store_set_eof(j->store, s);
+                        j->output_eof |= OUTPUT_STREAM_BIT(s);
                 }
         }
-        if (fds[OUTPUT_STREAM_STDOUT] >= 0 || fds[OUTPUT_STREAM_STDERR] >= 0) {
-                r = output_capture_new(j->manager->event, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR],
-                                       j->store, j->manager->output_cap, &capture_callbacks, j, &j->capture);
-                if (r < 0) {
-                        safe_close(fds[OUTPUT_STREAM_STDOUT]);
-                        safe_close(fds[OUTPUT_STREAM_STDERR]);
-                        return r;
-                }
+        if (fds[OUTPUT_STREAM_STDOUT] < 0 && fds[OUTPUT_STREAM_STDERR] < 0)
+                return 0;
+
+        r = output_capture_new(j->manager->event, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR], j->store,
+                               j->manager->output_cap, &capture_callbacks, j, &j->capture);
+        if (r < 0) {
+                safe_close(fds[OUTPUT_STREAM_STDOUT]);
+                safe_close(fds[OUTPUT_STREAM_STDERR]);
         }
+        return r;
+}
+
+int job_reattach(jr_job *j) {
+        int r;
+
+        if (jr_state_is_final(j->state)) {
+                if ((j->output_eof & OUTPUT_STREAMS_ALL) == OUTPUT_STREAMS_ALL)
+                        return 0;       /* its store opens when someone follows it */
+                /* The previous daemon died before it had read all the
+                 * output of a job that had ended. */
+                r = job_resume_output(j);
+                if (!j->capture)
+                        (void) job_store_save(j);
+                job_release_store(j);
+                return r;
+        }
+
+        r = job_resume_output(j);
+        if (r < 0)
+                return r;
 
         r = job_stop_resume(j);
         if (r < 0)

@@ -30,6 +30,7 @@ struct jr_job {
         jr_spec spec;
 
         jr_state state;
+        bool start_queued;              /* systemd accepted StartTransientUnit */
         bool start_job_done;            /* JobRemoved seen for the start job */
         char start_job_result[16];      /* its result: "done", "failed", "canceled", ... */
         bool stop_requested;
@@ -64,6 +65,10 @@ struct jr_job {
         uint64_t stdout_bytes;
         uint64_t stderr_bytes;
         bool output_truncated;
+        /* OUTPUT_STREAM_BIT()s of the streams read to EOF, kept in the
+         * job's file: a restarted daemon reads the others on from the
+         * pipes systemd kept, even for a job that has ended. */
+        unsigned output_eof;
 
         jr_watch *watches;
 };

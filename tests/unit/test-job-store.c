@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "job-store.h"
+#include "macro.h"
 
 static const char *const tricky[] = {
         "plain", "", "with space", "new\nline", "back\\slash", "\\n literally", "tab\there",
@@ -62,6 +63,8 @@ Test(job_store, a_job_round_trips) {
         j->stopped_by = strdup("bob");
         j->start_time_us = 1700000000000000;
         j->usage.memory_peak = 12345;
+        j->start_queued = true;
+        j->output_eof = OUTPUT_STREAM_BIT(OUTPUT_STREAM_STDERR);
         cr_assert_eq(job_store_save(j), 0);
 
         cr_assert_eq(job_store_load(&m, j->id, &back), 0);
@@ -85,9 +88,50 @@ Test(job_store, a_job_round_trips) {
         cr_assert_str_eq(back->stopped_by, "bob");
         cr_assert_eq(back->start_time_us, 1700000000000000);
         cr_assert_eq(back->usage.memory_peak, 12345);
+        cr_assert(back->start_queued);
+        /* stdout was not read to its end: the next daemon reads on. */
+        cr_assert_eq(back->output_eof, OUTPUT_STREAM_BIT(OUTPUT_STREAM_STDERR));
 
         job_free(back);
         job_free(j);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+        (void) !system(cmd);
+}
+
+/* A file written before output_eof existed: a finished job's output counts
+ * as complete, a running job's streams as open. */
+Test(job_store, files_without_output_eof) {
+        static const struct {
+                jr_state state;
+                unsigned output_eof;
+        } cases[] = {
+                { JR_STATE_EXITED, OUTPUT_STREAMS_ALL },
+                { JR_STATE_RUNNING, 0 },
+        };
+        char state[] = "/tmp/jobrunner-store-test.XXXXXX", path[256], cmd[256];
+        jr_manager m = { .state_dir = state, .slice = (char *) "jobrunner.slice" };
+        const char *id = "0123456789abcdef0123456789abcdef";
+
+        cr_assert_not_null(mkdtemp(state));
+        snprintf(path, sizeof(path), "%s/jobs", state);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        snprintf(path, sizeof(path), "%s/jobs/%s", state, id);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                jr_job *back;
+                FILE *f;
+
+                snprintf(path, sizeof(path), "%s/jobs/%s/" JOB_STORE_FILE, state, id);
+                f = fopen(path, "we");
+                cr_assert_not_null(f);
+                fprintf(f, "id=%s\nowner=alice\nargv=/bin/true\nstate=%d\n", id, (int) cases[i].state);
+                cr_assert_eq(fclose(f), 0);
+
+                cr_assert_eq(job_store_load(&m, id, &back), 0);
+                cr_assert_eq(back->output_eof, cases[i].output_eof, "state %d: output_eof %u",
+                             (int) cases[i].state, back->output_eof);
+                job_free(back);
+        }
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
         (void) !system(cmd);
 }
