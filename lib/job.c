@@ -459,6 +459,7 @@ int job_start(jr_job *j, jr_error *e) {
                         .spec = &j->spec,
                         .job_id = j->id,
                         .slice = m->slice,
+                        .cgroup = j->cgroup,
                         .init_path = m->init_path,
                         .stop_timeout_usec = JR_GRACE_DEFAULT_USEC,
                         .stdout_fd = out[1],

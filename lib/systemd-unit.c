@@ -46,6 +46,31 @@ static int append_io_bandwidth(sd_bus_message *m, const UnitProperty *p) {
         return r;
 }
 
+static int append_tmpfs(sd_bus_message *m, const UnitProperty *p) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(ss)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(ss)", p->tmpfs.path, p->tmpfs.options);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+static int append_bind(sd_bus_message *m, const UnitProperty *p) {
+        int r;
+
+        /* The flags: MS_REC or 0; what is below the job's cgroup is one
+         * file system. */
+        r = sd_bus_message_open_container(m, 'a', "(ssbt)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(ssbt)", p->bind.source, p->bind.destination,
+                                          (int) p->bind.ignore_missing, UINT64_C(0));
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 /* One (sv) entry; the variant's signature comes from the property's type. */
 static int append_property(sd_bus_message *m, const UnitProperty *p) {
         int r;
@@ -82,6 +107,12 @@ static int append_property(sd_bus_message *m, const UnitProperty *p) {
         case UNIT_PROP_FD:
                 /* sd-bus duplicates the fd into the message. */
                 r = sd_bus_message_append(m, "h", p->fd);
+                break;
+        case UNIT_PROP_TMPFS:
+                r = append_tmpfs(m, p);
+                break;
+        case UNIT_PROP_BIND:
+                r = append_bind(m, p);
                 break;
         default:
                 return -EINVAL;

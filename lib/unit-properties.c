@@ -25,6 +25,8 @@ const char *unit_property_signature(UnitPropertyType type) {
                 [UNIT_PROP_EXEC] = "a(sasas)",
                 [UNIT_PROP_IO_BANDWIDTH] = "a(st)",
                 [UNIT_PROP_FD] = "h",
+                [UNIT_PROP_TMPFS] = "a(ss)",
+                [UNIT_PROP_BIND] = "a(ssbt)",
         };
         return (unsigned) type < _UNIT_PROP_TYPE_MAX ? signatures[type] : NULL;
 }
@@ -51,6 +53,12 @@ static void property_free(UnitProperty *it) {
                 for (size_t i = 0; i < it->io.n; i++)
                         free(it->io.items[i].device);
                 free(it->io.items);
+        } else if (it->type == UNIT_PROP_TMPFS) {
+                free(it->tmpfs.path);
+                free(it->tmpfs.options);
+        } else if (it->type == UNIT_PROP_BIND) {
+                free(it->bind.source);
+                free(it->bind.destination);
         }
 }
 
@@ -59,7 +67,9 @@ static void property_free(UnitProperty *it) {
 static void push(Builder *b, UnitProperty p) {
         bool missing = (p.type == UNIT_PROP_STRING && !p.string) || (p.type == UNIT_PROP_STRV && !p.strv) ||
                        (p.type == UNIT_PROP_EXEC && (!p.exec.path || !p.exec.argv || !p.exec.flags)) ||
-                       (p.type == UNIT_PROP_IO_BANDWIDTH && !p.io.items);
+                       (p.type == UNIT_PROP_IO_BANDWIDTH && !p.io.items) ||
+                       (p.type == UNIT_PROP_TMPFS && (!p.tmpfs.path || !p.tmpfs.options)) ||
+                       (p.type == UNIT_PROP_BIND && (!p.bind.source || !p.bind.destination));
         UnitProperty *items = b->oom || missing ? NULL : reallocarray(b->list.items, b->list.n + 1, sizeof *items);
 
         if (!items) {
@@ -240,6 +250,37 @@ static void add_isolation(Builder *b, const UnitPropertiesInput *in) {
         PUSH_BOOL(b, "PrivateTmp", in->spec->private_tmp != JR_TOGGLE_OFF);
 }
 
+/* What other jobs must not see of this one, and this one of them: their
+ * command lines, environments, processes and cgroups.  Each job runs as a
+ * user of its own, so ProtectProc= hides the others' processes (and with
+ * them /proc/PID/cmdline) even without a PID namespace.  Units' argv and
+ * environment are in clear in their transient unit files and in systemd's
+ * D-Bus properties, which any user may read: neither is reachable from a
+ * job.  /sys/fs/cgroup shows the job its own cgroup only, at its own path,
+ * so that runtimes that read their limits from it (JVMs, Go) still find
+ * them.  All of it needs a mount namespace of the job's own: a job that
+ * shares the host's mounts (an admin's choice, for a named user) sees what
+ * its user sees there. */
+static void add_confinement(Builder *b, const UnitPropertiesInput *in) {
+        static char *const inaccessible[] = { (char *) "-/run/systemd/transient",
+                                              (char *) "-/run/dbus/system_bus_socket", NULL };
+
+        if (in->spec->private_mounts == JR_TOGGLE_OFF)
+                return;
+        PUSH_STRING(b, "ProtectProc", "invisible");
+        PUSH(b, "InaccessiblePaths", UNIT_PROP_STRV, .strv = strv_concat(inaccessible, NULL));
+        PUSH(b, "TemporaryFileSystem", UNIT_PROP_TMPFS,
+             .tmpfs = { strdup("/sys/fs/cgroup"), strdup("ro") });
+        if (in->cgroup) {
+                char *path = NULL;
+
+                if (asprintf(&path, "/sys/fs/cgroup%s", in->cgroup) < 0)
+                        path = NULL;
+                PUSH(b, "BindReadOnlyPaths", UNIT_PROP_BIND,
+                     .bind = { path, path ? strdup(path) : NULL, false });
+        }
+}
+
 static void add_kill(Builder *b, const UnitPropertiesInput *in) {
         PUSH_STRING(b, "KillMode", "control-group");
         PUSH_U64(b, "TimeoutStopUSec", in->stop_timeout_usec);
@@ -259,7 +300,8 @@ static void add_output(Builder *b, const UnitPropertiesInput *in) {
 
 int unit_properties_build(const UnitPropertiesInput *in, UnitProperties *ret, jr_error *e) {
         static void (*const concerns[])(Builder *, const UnitPropertiesInput *) = {
-                add_lifecycle, add_exec, add_identity, add_cgroup, add_isolation, add_kill, add_output,
+                add_lifecycle, add_exec, add_identity, add_cgroup, add_isolation, add_confinement, add_kill,
+                add_output,
         };
         Builder b = {};
 

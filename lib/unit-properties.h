@@ -20,6 +20,8 @@ typedef enum UnitPropertyType {
         UNIT_PROP_EXEC,                 /* "a(sasas)", ExecStartEx: one (path, argv, flags) */
         UNIT_PROP_IO_BANDWIDTH,         /* "a(st)": (device, bytes per second) each */
         UNIT_PROP_FD,                   /* "h" */
+        UNIT_PROP_TMPFS,                /* "a(ss)", TemporaryFileSystem=: one (path, options) */
+        UNIT_PROP_BIND,                 /* "a(ssbt)", Bind(ReadOnly)Paths=: one (source, destination, -, flags) */
         _UNIT_PROP_TYPE_MAX,
 } UnitPropertyType;
 
@@ -46,6 +48,15 @@ typedef struct UnitProperty {
                         size_t n;
                 } io;
                 int fd;                 /* borrowed: not closed here; sd-bus dups it when appended */
+                struct {
+                        char *path;
+                        char *options;  /* e.g. "ro" */
+                } tmpfs;
+                struct {
+                        char *source;
+                        char *destination;
+                        bool ignore_missing;    /* the "-" prefix */
+                } bind;
         };
 } UnitProperty;
 
@@ -58,6 +69,7 @@ typedef struct UnitPropertiesInput {
         const jr_spec *spec;            /* already validated with jr_spec_validate() */
         const char *job_id;             /* for Description= */
         const char *slice;              /* Slice=, e.g. "jobrunner.slice" */
+        const char *cgroup;             /* the unit's cgroup below /sys/fs/cgroup, "/jobrunner.slice/<unit>" */
         const char *init_path;          /* absolute path of jobrunner-init, the ExecStart= binary */
         uint64_t stop_timeout_usec;     /* TimeoutStopUSec=; systemd reads 0 as infinity */
         int stdout_fd;                  /* StandardOutputFileDescriptor=; < 0 leaves the property out */

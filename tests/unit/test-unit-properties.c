@@ -22,7 +22,8 @@ static void fini(void) {
 TestSuite(unit_properties, .fini = fini);
 
 static UnitPropertiesInput input(const jr_spec *spec) {
-        return (UnitPropertiesInput) { .spec = spec, .job_id = ID, .slice = "jobrunner.slice", .init_path = INIT,
+        return (UnitPropertiesInput) { .spec = spec, .job_id = ID, .slice = "jobrunner.slice",
+                                       .cgroup = "/jobrunner.slice/jobrunner-" ID ".service", .init_path = INIT,
                                        .stop_timeout_usec = 10 * 1000 * 1000, .stdout_fd = 7, .stderr_fd = 8 };
 }
 
@@ -105,6 +106,18 @@ Test(unit_properties, defaults) {
         expect_bool("PrivateMounts", true);
         expect_bool("PrivateTmp", true);
 
+        /* Nothing of other jobs to see. */
+        expect_string("ProtectProc", "invisible");
+        expect_strv(get("InaccessiblePaths", UNIT_PROP_STRV)->strv,
+                    (const char *const[]) { "-/run/systemd/transient", "-/run/dbus/system_bus_socket", NULL });
+        const UnitProperty *t = get("TemporaryFileSystem", UNIT_PROP_TMPFS);
+        cr_expect_str_eq(t->tmpfs.path, "/sys/fs/cgroup");
+        cr_expect_str_eq(t->tmpfs.options, "ro");
+        const UnitProperty *bind = get("BindReadOnlyPaths", UNIT_PROP_BIND);
+        cr_expect_str_eq(bind->bind.source, "/sys/fs/cgroup/jobrunner.slice/jobrunner-" ID ".service");
+        cr_expect_str_eq(bind->bind.destination, bind->bind.source);
+        cr_expect_not(bind->bind.ignore_missing);
+
         expect_string("KillMode", "control-group");
         expect_u64("TimeoutStopUSec", 10 * 1000 * 1000);
         expect_string("OOMPolicy", "kill");
@@ -129,6 +142,8 @@ Test(unit_properties, signatures) {
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_EXEC), "a(sasas)");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_IO_BANDWIDTH), "a(st)");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_FD), "h");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_TMPFS), "a(ss)");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_BIND), "a(ssbt)");
         cr_expect_null(unit_property_signature(_UNIT_PROP_TYPE_MAX));
 }
 
@@ -193,6 +208,11 @@ Test(unit_properties, env_wd_and_isolation_off) {
         expect_bool("PrivateMounts", false);
         expect_bool("PrivateTmp", false);
         expect_u64("AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
+        /* The host's mounts as they are: no mount namespace to confine in. */
+        expect_absent("ProtectProc");
+        expect_absent("InaccessiblePaths");
+        expect_absent("TemporaryFileSystem");
+        expect_absent("BindReadOnlyPaths");
 }
 
 Test(unit_properties, network_none_explicit) {
