@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroup-usage.h"
+#include "exit-status.h"
 #include "job.h"
 #include "job-store.h"
 #include "log.h"
@@ -141,13 +142,22 @@ static void job_sample_usage(jr_job *j) {
 
 static char *failure_reason(const jr_job *j) {
         const UnitState *u = &j->unit_state;
+        const char *what;
         char *reason = NULL;
 
         /* jobrunner-init says "cannot execute PATH: REASON" via STATUS=. */
         if (u->status_text && u->status_text[0])
                 return strdup(u->status_text);
+        what = u->exec_main_code == CLD_EXITED ? exit_status_setup_failure(u->exec_main_status) : NULL;
         if (u->exec_main_code == CLD_EXITED && u->exec_main_status == 203)
                 (void) asprintf(&reason, "cannot execute %s", j->spec.argv ? j->spec.argv[0] : "?");
+        else if (what && u->exec_main_status == 200)
+                (void) asprintf(&reason, "%s %s", what, j->spec.working_directory ?: "/");
+        else if (what && u->exec_main_status == 217)
+                (void) asprintf(&reason, "%s %s", what, j->spec.user ?: "(dynamic)");
+        else if (what)
+                (void) asprintf(&reason, "%s (systemd's exit status %d; see the journal of %s)", what,
+                                u->exec_main_status, j->unit);
         else
                 (void) asprintf(&reason, "systemd could not start %s: start job %s, unit result %s",
                                 j->unit, j->start_job_result, u->result[0] ? u->result : "unknown");
