@@ -11,7 +11,6 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -21,25 +20,20 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli-runner.h"
 #include "fake-server.h"
 #include "jobrunner.pb-c.h"
 #include "macro.h"
 #include "tls.h"
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
-
-extern char **environ;
 
 /* ---- keys --------------------------------------------------------------------- *
  * Made once, in the runner, before the tests are spawned: a CA, a server
@@ -592,132 +586,6 @@ static void teardown(void) {
         fake_server_stop();
 }
 
-/* ---- running the CLI -------------------------------------------------------------- */
-
-typedef struct CliRun {
-        pid_t pid;
-        int exit_status;                /* -signal if killed */
-        char *out, *err;
-        size_t out_len, err_len;
-        char out_path[PATH_MAX], err_path[PATH_MAX];
-} CliRun;
-
-static void cli_run_done(CliRun *t) {
-        free(t->out);
-        free(t->err);
-}
-
-typedef enum Who {
-        AS_ALICE,
-        AS_OLD,                         /* expired certificate */
-        AS_MALLORY,                     /* another CA's */
-        AS_ALICE_TRUSTING_OTHER_CA,     /* verifies the server with the wrong CA */
-        AS_NOBODY,                      /* no connection options at all */
-} Who;
-
-/* Starts jobrunner --server ... --cert ... --key ... --ca ... ARGS...
- * (NULL-terminated). */
-static CliRun cli_start_v(Who who, va_list ap) {
-        const char *exe = getenv("JOBRUNNER_CLI");
-        static char cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32], home[PATH_MAX + 32];
-        char *env[] = { (char *) "PATH=/usr/bin:/bin", (char *) "TZ=UTC", NULL, NULL };
-        posix_spawn_file_actions_t fa;
-        char *argv[64];
-        size_t n = 0;
-        CliRun t = {};
-        int r;
-
-        cr_assert_not_null(exe, "$JOBRUNNER_CLI is not set");
-        fake_keys_path(home, sizeof(home), "home");
-        (void) mkdir(home, 0700);
-        {
-                static char home_env[PATH_MAX + 40];
-
-                snprintf(home_env, sizeof(home_env), "HOME=%s", home);
-                env[2] = home_env;
-        }
-
-        argv[n++] = (char *) exe;
-        if (who != AS_NOBODY) {
-                const char *user = who == AS_OLD ? "old" : "alice";
-
-                snprintf(cert, sizeof(cert), "%s/users/%s/client.crt", fake_keys_dir(),
-                         who == AS_MALLORY ? "../other/users/mallory" : user);
-                snprintf(key, sizeof(key), "%s/users/%s/client.key", fake_keys_dir(),
-                         who == AS_MALLORY ? "../other/users/mallory" : user);
-                fake_keys_path(ca, sizeof(ca), who == AS_ALICE_TRUSTING_OTHER_CA ? "other/ca.crt" : "ca.crt");
-                argv[n++] = (char *) "--server";
-                argv[n++] = fake_server.target;
-                argv[n++] = (char *) "--cert";
-                argv[n++] = cert;
-                argv[n++] = (char *) "--key";
-                argv[n++] = key;
-                argv[n++] = (char *) "--ca";
-                argv[n++] = ca;
-        }
-        for (char *a; (a = va_arg(ap, char *));) {
-                cr_assert_lt(n, ELEMENTSOF(argv) - 1);
-                argv[n++] = a;
-        }
-        argv[n] = NULL;
-
-        snprintf(t.out_path, sizeof(t.out_path), "/tmp/jr-test-cli-out.%d", (int) getpid());
-        snprintf(t.err_path, sizeof(t.err_path), "/tmp/jr-test-cli-err.%d", (int) getpid());
-        cr_assert_eq(posix_spawn_file_actions_init(&fa), 0);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, 1, t.out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        posix_spawn_file_actions_addopen(&fa, 2, t.err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        r = posix_spawn(&t.pid, exe, &fa, NULL, argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        cr_assert_eq(r, 0, "cannot run %s: %s", exe, strerror(r));
-        return t;
-}
-
-static void cli_finish(CliRun *t) {
-        int status;
-
-        cr_assert_eq(waitpid(t->pid, &status, 0), t->pid);
-        t->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-        t->out = fake_read_file(t->out_path, &t->out_len);
-        t->err = fake_read_file(t->err_path, &t->err_len);
-        unlink(t->out_path);
-        unlink(t->err_path);
-        cr_log_info("exit %d\nstdout:\n%s\nstderr:\n%s", t->exit_status, t->out, t->err);
-}
-
-static CliRun cli_as(Who who, ...) {
-        CliRun t;
-        va_list ap;
-
-        va_start(ap, who);
-        t = cli_start_v(who, ap);
-        va_end(ap);
-        cli_finish(&t);
-        return t;
-}
-
-#define cli(...) cli_as(AS_ALICE, __VA_ARGS__, NULL)
-
-/* Until the CLI has written text to its stdout (at most 10 s). */
-static void wait_for_output(const CliRun *t, const char *text) {
-        for (int i = 0; i < 1000; i++) {
-                _cleanup_free_ char *out = NULL;
-                size_t len;
-
-                out = fake_read_file(t->out_path, &len);
-                if (strstr(out, text))
-                        return;
-                usleep(10000);
-        }
-        cr_assert_fail("the CLI never wrote '%s'", text);
-}
-
-static void wait_for(atomic_int *flag) {
-        for (int i = 0; i < 1000 && !atomic_load(flag); i++)
-                usleep(10000);
-        cr_assert(atomic_load(flag), "the server never got there");
-}
-
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- start and run ----------------------------------------------------------------- */
@@ -1053,13 +921,11 @@ Test(cli, logs_follow_resumes_after_a_restart_without_loss_or_repeats) {
 
 Test(cli, logs_without_follow_gives_up_on_unavailable_before_any_answer) {
         _cleanup_(cli_run_done) CliRun t;
-        char target[64];
 
         /* A server that is not there at all: no retrying. */
-        snprintf(target, sizeof(target), "%s", fake_server.target);
-        snprintf(fake_server.target, sizeof(fake_server.target), "127.0.0.1:1");
+        cli_target = "127.0.0.1:1";
         t = cli("logs", "-f", ID_FLAKY);
-        snprintf(fake_server.target, sizeof(fake_server.target), "%s", target);
+        cli_target = NULL;
         cr_assert_eq(t.exit_status, 69);
         cr_assert_str_eq(t.err, "jobrunner: cannot connect to 127.0.0.1:1: Connection refused (is jobrunner.socket "
                                 "listening there? see --server)\n");
@@ -1094,16 +960,6 @@ Test(cli, logs_usage_errors) {
 }
 
 /* ---- Ctrl-C in run ------------------------------------------------------------------------------ */
-
-static CliRun cli_spawn(Who who, ...) {
-        CliRun t;
-        va_list ap;
-
-        va_start(ap, who);
-        t = cli_start_v(who, ap);
-        va_end(ap);
-        return t;
-}
 
 Test(cli, run_detaches_on_ctrl_c) {
         _cleanup_(cli_run_done) CliRun t = cli_spawn(AS_ALICE, "run", "/bin/sleep", "1000", NULL);
