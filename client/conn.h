@@ -51,6 +51,9 @@ static inline void conn_closep(Conn **c) {
  * we could never talk to it. */
 bool conn_reached_server(const Conn *c);
 
+/* Whether the channel has a connection up now. */
+bool conn_connected(Conn *c);
+
 /* "alice (role operator)" from the certificate, for messages; NULL if it
  * cannot be read. */
 const char *conn_who(Conn *c);

@@ -112,7 +112,9 @@ static int await_server(Conn *c, const char *id, const char *what, Backoff *b, b
                         (void) logs_output_notice(out, "reconnected");
                         return 0;
                 }
-                if (st.code != JR_CODE_UNAVAILABLE)
+                /* Or still connecting at the deadline: the connection
+                 * waits in the backlog of the socket for the next daemon. */
+                if (st.code != JR_CODE_UNAVAILABLE && (st.code != JR_CODE_DEADLINE_EXCEEDED || conn_connected(c)))
                         return conn_fail(c, &st, what, e);
         }
 }
