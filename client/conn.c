@@ -16,6 +16,7 @@
 
 #include "backoff.h"
 #include "conn.h"
+#include "format.h"
 #include "identity.h"
 #include "interrupt.h"
 #include "log.h"
@@ -23,6 +24,7 @@
 #include "rpc-error.h"
 #include "status.h"
 #include "tls.h"
+#include "transient.h"
 
 #define METHOD_PREFIX "/jobrunner.v1.JobRunner/"
 
@@ -36,6 +38,7 @@
 #define GRPC_SHUTDOWN_WAIT_MS 5000u
 
 struct Conn {
+        grpc_channel_credentials *creds;
         grpc_channel *channel;
         grpc_completion_queue *cq;
         unsigned n_streams;
@@ -43,6 +46,8 @@ struct Conn {
         char *server, *cert, *ca;
         uint64_t timeout_usec;          /* 0: none given */
         bool reached_server;
+        ConnRetryFunc retry;
+        void *retry_userdata;
 
         bool identity_loaded;
         Identity identity;
@@ -106,13 +111,61 @@ static int read_pem(const Setting *s, const char *what, char **ret, CliError *e)
         return r;
 }
 
+static void create_channel(Conn *c) {
+        grpc_arg args[5];
+
+        /* A List page or a status with a large spec may exceed gRPC's
+         * default of 4 MiB. */
+        args[0] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
+                .value.integer = -1,
+        };
+        /* After a failed connection attempt the channel fails calls at once
+         * until its backoff has passed (1 s, growing to 2 min, by default):
+         * keep it short so that following a job's output resumes soon
+         * after the daemon restarts. */
+        args[1] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+                .value.integer = 200,
+        };
+        args[2] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                .value.integer = 2000,
+        };
+        /* How long a connection attempt, TLS handshake included, may take
+         * (gRPC 1.51 uses this argument for nothing else): 20 s by default.
+         * While the daemon (re)starts, systemd keeps our connection in the
+         * socket's backlog and the handshake waits for the next daemon; at
+         * 20 s gRPC would give up on it with "Handshake read failed", which
+         * looks like a refused certificate.  As long as we would wait for a
+         * restarting daemon anyway: each call's own deadline still ends it
+         * sooner. */
+        args[3] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+                .value.integer = (int) (BACKOFF_GIVE_UP_USEC / 1000),
+        };
+        /* Subchannels of the channel's own: from the process-wide pool, a
+         * new channel (conn_reconnect()) would get the old one's back, with
+         * its last failure and its backoff. */
+        args[4] = (grpc_arg) {
+                .type = GRPC_ARG_INTEGER,
+                .key = (char *) GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
+                .value.integer = 1,
+        };
+        c->channel = grpc_channel_create(c->server, c->creds,
+                                         &(grpc_channel_args) { .num_args = ELEMENTSOF(args), .args = args });
+}
+
 int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, CliError *e) {
         _cleanup_free_ char *cert = NULL, *ca = NULL;
         _cleanup_(tls_erase_and_freep) char *key = NULL;
         const Setting *s = settings->s;
         grpc_ssl_pem_key_cert_pair pair;
         grpc_channel_credentials *creds;
-        grpc_arg args[4];
         Conn *c;
         int r;
 
@@ -165,43 +218,8 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
                                  s[SETTING_CERT].value, s[SETTING_KEY].value);
         }
 
-        /* A List page or a status with a large spec may exceed gRPC's
-         * default of 4 MiB. */
-        args[0] = (grpc_arg) {
-                .type = GRPC_ARG_INTEGER,
-                .key = (char *) GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH,
-                .value.integer = -1,
-        };
-        /* After a failed connection attempt the channel fails calls at once
-         * until its backoff has passed (1 s, growing to 2 min, by default):
-         * keep it short so that following a job's output resumes soon
-         * after the daemon restarts. */
-        args[1] = (grpc_arg) {
-                .type = GRPC_ARG_INTEGER,
-                .key = (char *) GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
-                .value.integer = 200,
-        };
-        args[2] = (grpc_arg) {
-                .type = GRPC_ARG_INTEGER,
-                .key = (char *) GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-                .value.integer = 2000,
-        };
-        /* How long a connection attempt, TLS handshake included, may take
-         * (gRPC 1.51 uses this argument for nothing else): 20 s by default.
-         * While the daemon (re)starts, systemd keeps our connection in the
-         * socket's backlog and the handshake waits for the next daemon; at
-         * 20 s gRPC would give up on it with "Handshake read failed", which
-         * looks like a refused certificate.  As long as we would wait for a
-         * restarting daemon anyway: each call's own deadline still ends it
-         * sooner. */
-        args[3] = (grpc_arg) {
-                .type = GRPC_ARG_INTEGER,
-                .key = (char *) GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
-                .value.integer = (int) (BACKOFF_GIVE_UP_USEC / 1000),
-        };
-        c->channel = grpc_channel_create(c->server, creds,
-                                         &(grpc_channel_args) { .num_args = ELEMENTSOF(args), .args = args });
-        grpc_channel_credentials_release(creds);
+        c->creds = creds;
+        create_channel(c);
         c->cq = grpc_completion_queue_create_for_pluck(NULL);
 
         *ret = c;
@@ -228,6 +246,8 @@ void conn_close(Conn *c) {
 
         if (c->channel)
                 grpc_channel_destroy(c->channel);
+        if (c->creds)
+                grpc_channel_credentials_release(c->creds);
         if (c->cq) {
                 /* Every batch was collected: the shutdown completes at once. */
                 grpc_completion_queue_shutdown(c->cq);
@@ -251,8 +271,17 @@ bool conn_reached_server(const Conn *c) {
         return c->reached_server;
 }
 
-bool conn_connected(Conn *c) {
-        return grpc_channel_check_connectivity_state(c->channel, 0) == GRPC_CHANNEL_READY;
+void conn_reconnect(Conn *c) {
+        assert(c->n_streams == 0);
+        if (grpc_channel_check_connectivity_state(c->channel, 0) != GRPC_CHANNEL_TRANSIENT_FAILURE)
+                return;
+        grpc_channel_destroy(c->channel);
+        create_channel(c);
+}
+
+void conn_set_retry(Conn *c, ConnRetryFunc retry, void *userdata) {
+        c->retry = retry;
+        c->retry_userdata = userdata;
 }
 
 static void load_identity(Conn *c) {
@@ -295,6 +324,31 @@ static gpr_timespec deadline_in(uint64_t usec) {
         if (usec == 0)
                 return gpr_inf_future(GPR_CLOCK_MONOTONIC);
         return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros((int64_t) usec, GPR_TIMESPAN));
+}
+
+bool conn_connected(Conn *c) {
+        return grpc_channel_check_connectivity_state(c->channel, 0) == GRPC_CHANNEL_READY;
+}
+
+int conn_wait_connected(Conn *c, uint64_t timeout_usec) {
+        gpr_timespec until = deadline_in(timeout_usec);
+        grpc_connectivity_state state;
+        grpc_event ev;
+        char tag;
+
+        for (;;) {
+                state = grpc_channel_check_connectivity_state(c->channel, 1);
+                if (state == GRPC_CHANNEL_READY)
+                        return 1;
+                /* A call now fails at once, with the reason. */
+                if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN)
+                        return 0;
+                grpc_channel_watch_connectivity_state(c->channel, state, until, c->cq, &tag);
+                ev = grpc_completion_queue_pluck(c->cq, &tag, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+                assert(ev.type == GRPC_OP_COMPLETE);
+                if (!ev.success)
+                        return -ETIMEDOUT;
+        }
 }
 
 /* Waits for the batch with this tag of call: 1 if it succeeded, 0 if not;
@@ -467,8 +521,27 @@ int conn_call(Conn *c, const char *method, const ProtobufCMessage *req, const Pr
         return 0;
 }
 
+/* A refused client certificate looks like a closed connection: what the
+ * local checks find wrong with it, or NULL if the failure is no such
+ * closed handshake (or the checks could not run). */
+static char *cert_diagnosis(Conn *c, const RpcStatus *status) {
+        char *diagnosis = NULL;
+
+        if (status->code == JR_CODE_UNAVAILABLE && !c->reached_server &&
+            classify_unavailable(status->details) == UNAVAILABLE_CLOSED &&
+            identity_diagnose(c->cert, c->ca, (int64_t) time(NULL), &diagnosis) >= 0)
+                return diagnosis;
+        return NULL;
+}
+
+bool conn_refusal_explained(Conn *c, const RpcStatus *status) {
+        _cleanup_free_ char *diagnosis = cert_diagnosis(c, status);
+
+        return diagnosis && diagnosis[0];
+}
+
 static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t timeout_usec, CliError *e) {
-        _cleanup_free_ char *diagnosis = NULL;
+        _cleanup_free_ char *diagnosis = cert_diagnosis(c, status);
         RpcErrorContext ctx = {
                 .server = c->server,
                 .cert = c->cert,
@@ -478,13 +551,7 @@ static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t tim
                 .timeout_usec = timeout_usec,
         };
 
-        /* A refused client certificate looks like a closed connection:
-         * find out locally what may be wrong with it. */
-        if (status->code == JR_CODE_UNAVAILABLE && !c->reached_server &&
-            classify_unavailable(status->details) == UNAVAILABLE_CLOSED &&
-            identity_diagnose(c->cert, c->ca, (int64_t) time(NULL), &diagnosis) >= 0)
-                ctx.cert_diagnosis = diagnosis;
-
+        ctx.cert_diagnosis = diagnosis;
         return rpc_error(&ctx, status->code, status->details, what, e);
 }
 
@@ -492,17 +559,65 @@ int conn_fail(Conn *c, const RpcStatus *status, const char *what, CliError *e) {
         return fail(c, status, what, c->timeout_usec > 0 ? c->timeout_usec : CONN_TIMEOUT_DEFAULT_USEC, e);
 }
 
-int conn_call_ok(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
-                 ConnDeadline deadline, const char *what, ProtobufCMessage **ret_resp, CliError *e) {
-        _cleanup_(rpc_status_done) RpcStatus status = {};
+/* The first calls, while a retry function is set, must tell a request
+ * that no server saw from one that a server may have acted on (Start).
+ * The call is made only once the channel has a connection, or has failed
+ * to get one: then gRPC fails it at once, before it has a connection to
+ * send it on, with pick_first's wording (transient_never_sent()).  A
+ * connection still waiting in the backlog of a restarting daemon's socket
+ * when the call's deadline passes thus leaves no call behind at all.
+ * GRPC_INITIAL_METADATA_WAIT_FOR_READY would not do: its deadline ends
+ * the call the same whether it was waiting for the connection or for the
+ * answer, and it holds back what must fail at once (connection refused,
+ * DNS) until the deadline. */
+static int call_when_connected(Conn *c, const char *method, const ProtobufCMessage *req,
+                               const ProtobufCMessageDescriptor *resp_type, ConnDeadline deadline,
+                               RpcStatus *ret_status, ProtobufCMessage **ret_resp, bool *ret_unsent, CliError *e) {
+        char t[FORMAT_TIMESPAN_MAX];
+        uint64_t timeout = timeout_for(c, deadline);
         int r;
 
-        r = conn_call(c, method, req, resp_type, deadline, &status, ret_resp, e);
+        r = conn_wait_connected(c, timeout);
+        if (r == -ETIMEDOUT) {
+                char *d;
+
+                if (asprintf(&d, "no TLS handshake within %s", format_timespan(timeout, t)) < 0)
+                        return cli_error_oom(e);
+                *ret_status = (RpcStatus) { .code = JR_CODE_DEADLINE_EXCEEDED, .details = d };
+                *ret_unsent = true;
+                return 0;
+        }
+        r = conn_call(c, method, req, resp_type, deadline, ret_status, ret_resp, e);
         if (r < 0)
                 return r;
-        if (status.code != JR_CODE_OK)
-                return fail(c, &status, what, timeout_for(c, deadline), e);
+        *ret_unsent = transient_never_sent(ret_status->code, ret_status->details);
         return 0;
+}
+
+int conn_call_ok(Conn *c, const char *method, const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_type,
+                 ConnDeadline deadline, const char *what, ProtobufCMessage **ret_resp, CliError *e) {
+        for (;;) {
+                _cleanup_(rpc_status_done) RpcStatus status = {};
+                bool unsent = false;
+                int r;
+
+                if (c->retry && !c->reached_server)
+                        r = call_when_connected(c, method, req, resp_type, deadline, &status, ret_resp, &unsent, e);
+                else
+                        r = conn_call(c, method, req, resp_type, deadline, &status, ret_resp, e);
+                if (r < 0)
+                        return r;
+                if (status.code == JR_CODE_OK)
+                        return 0;
+                if (c->retry && !c->reached_server) {
+                        r = c->retry(c->retry_userdata, c, &status, unsent, e);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue;
+                }
+                return fail(c, &status, what, timeout_for(c, deadline), e);
+        }
 }
 
 /* ---- streams ----------------------------------------------------------- */

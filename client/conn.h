@@ -54,6 +54,32 @@ bool conn_reached_server(const Conn *c);
 /* Whether the channel has a connection up now. */
 bool conn_connected(Conn *c);
 
+/* Connects if need be and waits (timeout_usec: 0 = no limit) until the
+ * channel has a connection up (1), or has failed to get one (0: a call
+ * fails at once, with the reason); -ETIMEDOUT when still connecting. */
+int conn_wait_connected(Conn *c, uint64_t timeout_usec);
+
+/* If the channel failed to connect: a new one, for a new connection
+ * attempt from scratch.  gRPC keeps a channel that failed to connect in
+ * TRANSIENT_FAILURE while it tries again, failing every call at once with
+ * the last attempt's error meanwhile, and makes that next attempt only when
+ * something polls it.  No stream may be open. */
+void conn_reconnect(Conn *c);
+
+/* Whether status is a closed TLS handshake that the local checks of the
+ * client certificate explain (expired, of another CA...). */
+bool conn_refusal_explained(Conn *c, const RpcStatus *status);
+
+/* Consulted by conn_call_ok() when a call failed before the server had
+ * ever answered on this connection: 1 to make the call again, 0 to fail
+ * with the call's error, or a negative errno with e set.  unsent: the
+ * request certainly reached no server.  While one is set, those first
+ * calls are made only once the channel has a connection or has failed to
+ * get one (see conn_wait_connected()); a call's deadline that passes
+ * before is a DEADLINE_EXCEEDED with unsent set. */
+typedef int (*ConnRetryFunc)(void *userdata, Conn *c, const RpcStatus *status, bool unsent, CliError *e);
+void conn_set_retry(Conn *c, ConnRetryFunc retry, void *userdata);
+
 /* "alice (role operator)" from the certificate, for messages; NULL if it
  * cannot be read. */
 const char *conn_who(Conn *c);

@@ -80,10 +80,7 @@ int rpc_exit_status(int code) {
         }
 }
 
-/* The part after the last ": ", e.g. "Connection refused" of gRPC's long
- * "failed to connect to all addresses; last error: ...: Connection
- * refused". */
-static const char *last_part(const char *details) {
+const char *rpc_details_cause(const char *details) {
         const char *p = details, *q;
 
         while ((q = strstr(p, ": ")))
@@ -111,7 +108,7 @@ static int unavailable(const RpcErrorContext *ctx, const char *details, CliError
         case UNAVAILABLE_CONNECT:
                 return cli_error(e, CLI_EXIT_UNAVAILABLE, -ECONNREFUSED,
                                  "cannot connect to %s: %s (is jobrunner.socket listening there? see --server)",
-                                 server, last_part(details));
+                                 server, rpc_details_cause(details));
         case UNAVAILABLE_NOT_TLS:
                 return cli_error(e, CLI_EXIT_UNAVAILABLE, -EPROTO,
                                  "no TLS handshake with %s: is it a jobrunner server, and the port right? (%s)",

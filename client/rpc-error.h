@@ -31,6 +31,11 @@ typedef enum Unavailable {
 
 Unavailable classify_unavailable(const char *details);
 
+/* The cause at the end of gRPC's long details, e.g. "Connection refused"
+ * of "failed to connect to all addresses; last error: ...: Connection
+ * refused"; details itself if there is no ": ". */
+const char *rpc_details_cause(const char *details);
+
 /* The exit status for a status code (never 0). */
 int rpc_exit_status(int code);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "first-contact.h"
 #include "jobs.h"
 #include "logs-follow.h"
 #include "parse.h"
@@ -38,8 +39,9 @@ static void help(void) {
                "characters.\n"
                "\n"
                "  -f, --follow           keep writing output as the job produces it, until it\n"
-               "                         ends; if the server restarts meanwhile, reconnect and\n"
-               "                         resume without loss or repeats\n"
+               "                         ends; if the server restarts meanwhile, or is\n"
+               "                         restarting, wait for it and resume without loss or\n"
+               "                         repeats\n"
                "  --stdout, --stderr     only that stream\n"
                "  --offset N             start at byte N of the stream chosen by --stdout or\n"
                "                         --stderr\n"
@@ -155,6 +157,7 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         LogsArgs a = {};
         LogsCursor cursor;
         LogsOutput out;
+        FirstContact first = {};
         const char *arg;
         int r;
 
@@ -168,16 +171,25 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         if (r < 0)
                 return r;
 
+        fflush(stdout);
+        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
+        out.merge = a.merge;
+
+        /* Following may begin while the daemon restarts, like it may go on
+         * across a restart. */
+        if (a.follow) {
+                r = cli_connect(cli, e);
+                if (r < 0)
+                        return r;
+                first_contact_begin(&first, cli->conn, &out, true);
+        }
         /* Whether the job exists, and where its streams end (for --tail);
          * also, once the server has answered, an UNAVAILABLE later on means
          * it restarted: worth reconnecting. */
         r = cli_get_job(cli, arg, id, &status, e);
+        first_contact_end(&first);
         if (r < 0)
                 return r;
-
-        fflush(stdout);
-        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
-        out.merge = a.merge;
         logs_cursor_init(&cursor, a.stdout_offset, a.stderr_offset);
 
         if (a.tail_set) {

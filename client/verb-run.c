@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "first-contact.h"
 #include "interrupt.h"
 #include "jobs.h"
 #include "logs-follow.h"
@@ -36,7 +37,8 @@ static void help(void) {
                "Starts PROGRAM on the server as a job, writes its output as it comes (its stdout\n"
                "to stdout, its stderr to stderr) and exits with its exit status.  PROGRAM must\n"
                "be an absolute path on the server (no shell, no PATH search).  If the server\n"
-               "restarts meanwhile, the output resumes where it was, without loss or repeats.\n"
+               "restarts meanwhile, the output resumes where it was, without loss or repeats;\n"
+               "if it is restarting, the job is started once it is back, never twice.\n"
                "\n"
                "Ctrl-C detaches: the job keeps running, and the commands to follow it again\n"
                "(from where this left off) or to stop it are printed (exit status 130).  With\n"
@@ -178,6 +180,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         char id[JOB_ID_LEN + 1];
         const JobStatus *j;
         LogsFollowOptions o;
+        FirstContact first;
         LogsCursor cursor;
         LogsOutput out;
         Run run = { .cli = cli, .out = &out, .id = id, .cursor = &cursor };
@@ -190,7 +193,17 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (run.merge && cli->json)
                 return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
 
+        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
+        out.merge = run.merge;
+
+        /* Begun while the daemon restarts, Start is retried only when its
+         * request certainly reached no daemon: never two jobs. */
+        r = cli_connect(cli, e);
+        if (r < 0)
+                return r;
+        first_contact_begin(&first, cli->conn, &out, false);
         r = cli_start_job(cli, &a.spec, &resp, e);
+        first_contact_end(&first);
         if (r < 0)
                 return r;
         j = resp->job;
@@ -212,8 +225,6 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (r < 0)
                 return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
 
-        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
-        out.merge = run.merge;
         logs_cursor_init(&cursor, 0, 0);
         o = (LogsFollowOptions) {
                 .follow = true,
