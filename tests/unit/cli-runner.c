@@ -19,6 +19,16 @@ extern char **environ;
 
 const char *cli_target;
 
+void cli_server_start(const char *const *method_paths, size_t n_methods, void (*serve)(FakeRequest *r)) {
+        fake_server_start(&(const FakeServerOptions) {
+                .method_paths = method_paths,
+                .n_methods = n_methods,
+                .thread_per_call = true,
+                .tls13_only = true,
+                .serve = serve,
+        });
+}
+
 void cli_run_done(CliRun *t) {
         free(t->out);
         free(t->err);

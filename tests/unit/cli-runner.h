@@ -12,6 +12,8 @@
 #include <limits.h>
 #include <sys/types.h>
 
+#include "fake-server.h"
+
 typedef struct CliRun {
         pid_t pid;
         int exit_status;                /* -signal if killed */
@@ -21,6 +23,10 @@ typedef struct CliRun {
 } CliRun;
 
 void cli_run_done(CliRun *t);
+
+/* fake_server_start() like the daemon serves: TLS 1.3 only, calls side
+ * by side (each on a thread of its own). */
+void cli_server_start(const char *const *method_paths, size_t n_methods, void (*serve)(FakeRequest *r));
 
 /* Whose certificates, from the keys directory: users/alice, users/old,
  * other/users/mallory. */

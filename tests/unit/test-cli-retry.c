@@ -138,13 +138,7 @@ static void serve(FakeRequest *r) {
 }
 
 static void setup(void) {
-        fake_server_start(&(const FakeServerOptions) {
-                .method_paths = method_paths,
-                .n_methods = _M_MAX,
-                .thread_per_call = true,
-                .tls13_only = true,
-                .serve = serve,
-        });
+        cli_server_start(method_paths, _M_MAX, serve);
 }
 
 static void teardown(void) {

@@ -572,14 +572,7 @@ static void setup(void) {
                 exited_stdout[i] = i < 6 ? (uint8_t) "hello\n"[i] : (uint8_t) (i - 6);
         pthread_mutex_init(&srv.lock, NULL);
 
-        /* Like the daemon: TLS 1.3 only. */
-        fake_server_start(&(const FakeServerOptions) {
-                .method_paths = method_paths,
-                .n_methods = _M_MAX,
-                .thread_per_call = true,
-                .tls13_only = true,
-                .serve = serve,
-        });
+        cli_server_start(method_paths, _M_MAX, serve);
 }
 
 static void teardown(void) {
