@@ -330,8 +330,8 @@ bool conn_connected(Conn *c) {
         return grpc_channel_check_connectivity_state(c->channel, 0) == GRPC_CHANNEL_READY;
 }
 
-int conn_wait_connected(Conn *c, uint64_t timeout_usec) {
-        gpr_timespec until = deadline_in(timeout_usec);
+int conn_wait_connected(Conn *c, ConnDeadline deadline) {
+        gpr_timespec until = deadline_in(timeout_for(c, deadline));
         grpc_connectivity_state state;
         grpc_event ev;
         char tag;
@@ -577,7 +577,7 @@ static int call_when_connected(Conn *c, const char *method, const ProtobufCMessa
         uint64_t timeout = timeout_for(c, deadline);
         int r;
 
-        r = conn_wait_connected(c, timeout);
+        r = conn_wait_connected(c, deadline);
         if (r == -ETIMEDOUT) {
                 char *d;
 

@@ -54,10 +54,11 @@ bool conn_reached_server(const Conn *c);
 /* Whether the channel has a connection up now. */
 bool conn_connected(Conn *c);
 
-/* Connects if need be and waits (timeout_usec: 0 = no limit) until the
- * channel has a connection up (1), or has failed to get one (0: a call
- * fails at once, with the reason); -ETIMEDOUT when still connecting. */
-int conn_wait_connected(Conn *c, uint64_t timeout_usec);
+/* Connects if need be and waits, as long as a call with this deadline
+ * would, until the channel has a connection up (1), or has failed to get
+ * one (0: a call fails at once, with the reason); -ETIMEDOUT when still
+ * connecting. */
+int conn_wait_connected(Conn *c, ConnDeadline deadline);
 
 /* If the channel failed to connect: a new one, for a new connection
  * attempt from scratch.  gRPC keeps a channel that failed to connect in

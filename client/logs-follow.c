@@ -102,6 +102,11 @@ static int await_server(Conn *c, const char *id, const char *what, Backoff *b, b
                                          "the server did not come back within %" PRIu64 " minutes (%s)",
                                          BACKOFF_GIVE_UP_USEC / 60000000, lost->details);
                 }
+                /* A connection that waits in the backlog of the socket for
+                 * the next daemon: wait on.  Only then the call, which gRPC
+                 * would otherwise hold back until its deadline. */
+                if (conn_wait_connected(c, CONN_DEADLINE_SHORT) == -ETIMEDOUT)
+                        continue;
                 r = conn_call(c, "GetStatus", &req.base, &jobrunner__v1__get_status_response__descriptor,
                               CONN_DEADLINE_SHORT, &st, &resp, e);
                 if (r < 0)
@@ -112,9 +117,11 @@ static int await_server(Conn *c, const char *id, const char *what, Backoff *b, b
                         (void) logs_output_notice(out, "reconnected");
                         return 0;
                 }
-                /* Or still connecting at the deadline: the connection
-                 * waits in the backlog of the socket for the next daemon. */
-                if (st.code != JR_CODE_UNAVAILABLE && (st.code != JR_CODE_DEADLINE_EXCEEDED || conn_connected(c)))
+                /* Or the deadline passed (CANCELLED: gRPC let it pass, and
+                 * conn.c's pluck() cancelled the call) with no connection
+                 * up: it went down again, the next daemon is not there yet. */
+                if (st.code != JR_CODE_UNAVAILABLE &&
+                    ((st.code != JR_CODE_DEADLINE_EXCEEDED && st.code != JR_CODE_CANCELLED) || conn_connected(c)))
                         return conn_fail(c, &st, what, e);
         }
 }
