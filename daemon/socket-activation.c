@@ -173,7 +173,7 @@ static int inherited_socket_address(int fd, IpAddress *ret) {
 }
 
 int socket_activation_init(void) {
-        _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
+        _cleanup_unlock_ _unused_ pthread_mutex_t *lock = lock_table();
         _cleanup_free_ Inherited *t = NULL;
         _cleanup_free_ int *sfds = NULL;
         _cleanup_(strv_freep) char **names = NULL, **snames = NULL;
@@ -242,7 +242,7 @@ int socket_activation_init(void) {
 }
 
 int socket_activation_take_stored(char ***ret_names, int **ret_fds) {
-        _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
+        _cleanup_unlock_ _unused_ pthread_mutex_t *lock = lock_table();
         size_t n = n_stored;
 
         *ret_names = TAKE_PTR(stored_names);
@@ -252,7 +252,7 @@ int socket_activation_take_stored(char ***ret_names, int **ret_fds) {
 }
 
 int socket_activation_check_claimed(void) {
-        _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
+        _cleanup_unlock_ _unused_ pthread_mutex_t *lock = lock_table();
         int r = 0;
 
         for (size_t i = 0; i < n_table; i++) {
@@ -279,7 +279,7 @@ char **socket_activation_addresses_free(char **l) {
 }
 
 int socket_activation_addresses(char ***ret) {
-        _cleanup_unlock_ pthread_mutex_t *lock = lock_table();
+        _cleanup_unlock_ _unused_ pthread_mutex_t *lock = lock_table();
         char **l;
 
         l = calloc(n_table + 1, sizeof(char *));

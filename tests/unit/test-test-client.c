@@ -807,8 +807,10 @@ static void tool_run_done(ToolRun *t) {
         free(t->err);
 }
 
-/* jr-test-client --target ... [--cert --key] --ca ... ARGS..., NULL-terminated. */
-static ToolRun tool(bool with_cert, ...) {
+/* jr-test-client --target ... [--cert --key] --ca ... ARGS..., NULL-terminated.
+ * with_cert is an int: va_start() after a parameter that undergoes default
+ * argument promotion, such as a bool, is undefined behaviour. */
+static ToolRun tool(int with_cert, ...) {
         const char *exe = getenv("JR_TEST_CLIENT");
         char out[PATH_MAX + 32], err[PATH_MAX + 32];
         char *argv[32];
