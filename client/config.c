@@ -183,20 +183,10 @@ static int file_path_value(const char *file, const char *value, char **ret, CliE
         return *ret ? 0 : cli_error_oom(e);
 }
 
-/* Reads one file into out (values it does not set stay NULL).  A missing
- * file is not an error. */
-static int config_parse(const char *path, CliSettings *out, CliError *e) {
-        _cleanup_fclose_ FILE *f = NULL;
+int config_parse_file(FILE *f, const char *path, CliSettings *out, CliError *e) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
         unsigned n = 0;
-
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read the configuration file %s: %m", path);
-        }
 
         for (;;) {
                 _cleanup_free_ char *value = NULL;
@@ -255,6 +245,20 @@ static int config_parse(const char *path, CliSettings *out, CliError *e) {
                 }
         }
         return 0;
+}
+
+/* Reads one file into out (values it does not set stay NULL).  A missing
+ * file is not an error. */
+static int config_parse(const char *path, CliSettings *out, CliError *e) {
+        _cleanup_fclose_ FILE *f = NULL;
+
+        f = fopen(path, "re");
+        if (!f) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read the configuration file %s: %m", path);
+        }
+        return config_parse_file(f, path, out, e);
 }
 
 int settings_resolve(const CliFlags *flags, const char *system_config, CliSettings *ret, CliError *e) {

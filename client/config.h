@@ -14,6 +14,8 @@
  * in a file is relative to the file's directory, "~/" is the home
  * directory. */
 
+#include <stdio.h>
+
 #include "error.h"
 
 #define SYSTEM_CONFIG_PATH "/etc/jobrunner/client.conf"
@@ -53,6 +55,12 @@ const char *setting_name(SettingKey k);
  * is normalised (see normalize_server()). */
 int settings_resolve(const CliFlags *flags, const char *system_config, CliSettings *ret, CliError *e);
 void settings_done(CliSettings *s);
+
+/* One configuration file, already open, into out: what it does not set
+ * stays NULL; a value set twice, an unknown key or a malformed line is a
+ * CLI_EXIT_CONFIG error naming path and line.  For settings_resolve(), and
+ * exposed for tests and fuzzing. */
+int config_parse_file(FILE *f, const char *path, CliSettings *out, CliError *e);
 
 /* "host" -> "host:50051", "[v6]" -> "[v6]:50051", a bare IPv6 address ->
  * "[addr]:50051", "host:port" as it is; the port must be 1..65535. */
