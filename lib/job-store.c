@@ -90,24 +90,7 @@ static void write_spec(FILE *f, const jr_spec *s) {
         write_u64(f, "private_tmp", s->private_tmp);
 }
 
-int job_store_save(const jr_job *j) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd, r;
-
-        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0 ||
-            asprintf(&tmp, "%s/." JOB_STORE_FILE ".tmp", j->dir) < 0)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-
+int job_store_write(const jr_job *j, FILE *f) {
         job_store_write_value(f, "id", j->id);
         job_store_write_value(f, "owner", j->owner);
         write_spec(f, &j->spec);
@@ -136,9 +119,30 @@ int job_store_save(const jr_job *j) {
         write_u64(f, "stderr_bytes", j->store ? output_store_get_end(j->store, OUTPUT_STREAM_STDERR) : j->stderr_bytes);
         write_u64(f, "output_truncated", j->store ? output_store_get_truncated(j->store) : j->output_truncated);
         write_u64(f, "output_eof", j->output_eof);
+        return ferror(f) ? -EIO : 0;
+}
 
-        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-                r = errno > 0 ? -errno : -EIO;
+int job_store_save(const jr_job *j) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int fd, r;
+
+        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0 ||
+            asprintf(&tmp, "%s/." JOB_STORE_FILE ".tmp", j->dir) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+
+        r = job_store_write(j, f);
+        if (r < 0 || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
+                r = r < 0 ? r : errno > 0 ? -errno : -EIO;
                 (void) unlink(tmp);
                 return r;
         }
@@ -243,27 +247,12 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         return 0;
 }
 
-int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
-        _cleanup_free_ char *path = NULL, *line = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
+int job_store_read(jr_job *j, FILE *f) {
+        _cleanup_free_ char *line = NULL;
         size_t size = 0;
-        jr_job *j;
-        int r;
+        int r = 0;
 
-        r = job_new(m, id, NULL, NULL, &j);
-        if (r < 0)
-                return r;
         j->output_eof = UINT_MAX;       /* not in the file: see below */
-        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0) {
-                job_free(j);
-                return -ENOMEM;
-        }
-        f = fopen(path, "re");
-        if (!f) {
-                r = -errno;
-                job_free(j);
-                return r;
-        }
         while (getline(&line, &size, f) > 0) {
                 char *eq = strchr(line, '='), *value;
 
@@ -282,15 +271,35 @@ int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
         }
         if (r >= 0 && (!j->spec.argv || j->state < JR_STATE_STARTING || j->state > JR_STATE_FAILED_TO_START))
                 r = -EBADMSG;
-        if (r < 0) {
-                job_free(j);
+        if (r < 0)
                 return r;
-        }
         if (j->output_eof == UINT_MAX)
                 /* Written before the key existed: a finished job's output
                  * counts as complete, as it did then. */
                 j->output_eof = jr_state_is_final(j->state) ? OUTPUT_STREAMS_ALL : 0;
         j->output_eof &= OUTPUT_STREAMS_ALL;
+        return 0;
+}
+
+int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        jr_job *j;
+        int r;
+
+        r = job_new(m, id, NULL, NULL, &j);
+        if (r < 0)
+                return r;
+        if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0) {
+                job_free(j);
+                return -ENOMEM;
+        }
+        f = fopen(path, "re");
+        r = f ? job_store_read(j, f) : -errno;
+        if (r < 0) {
+                job_free(j);
+                return r;
+        }
         *ret = j;
         return 0;
 }
