@@ -200,29 +200,18 @@ static int store_recover(OutputStore *s) {
         return 0;
 }
 
-int output_store_open(int dir_fd, const char *path, OutputStoreMode mode, sd_event *event, OutputStore **ret) {
+static int store_new(int fd, OutputStoreMode mode, sd_event *event, OutputStore **ret) {
         _cleanup_(output_store_unrefp) OutputStore *s = NULL;
-        int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
         int r;
 
-        assert(path);
-        assert(ret);
-
-        if (mode == OUTPUT_STORE_CREATE)
-                flags |= O_CREAT | O_EXCL;
-        else if (mode != OUTPUT_STORE_APPEND)
-                return -EINVAL;
-
         s = calloc(1, sizeof(*s));
-        if (!s)
+        if (!s) {
+                safe_close(fd);
                 return -ENOMEM;
+        }
         s->n_ref = 1;
-        s->fd = -EBADF;
+        s->fd = fd;
         s->event = event ? sd_event_ref(event) : NULL;
-
-        s->fd = openat(dir_fd, path, flags, 0600);
-        if (s->fd < 0)
-                return log_debug_errno(errno, "Failed to open output file %s", path);
 
         if (mode == OUTPUT_STORE_APPEND) {
                 r = store_recover(s);
@@ -232,6 +221,30 @@ int output_store_open(int dir_fd, const char *path, OutputStoreMode mode, sd_eve
 
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int output_store_open(int dir_fd, const char *path, OutputStoreMode mode, sd_event *event, OutputStore **ret) {
+        int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW, fd;
+
+        assert(path);
+        assert(ret);
+
+        if (mode == OUTPUT_STORE_CREATE)
+                flags |= O_CREAT | O_EXCL;
+        else if (mode != OUTPUT_STORE_APPEND)
+                return -EINVAL;
+
+        fd = openat(dir_fd, path, flags, 0600);
+        if (fd < 0)
+                return log_debug_errno(errno, "Failed to open output file %s", path);
+        return store_new(fd, mode, event, ret);
+}
+
+int output_store_open_fd(int fd, sd_event *event, OutputStore **ret) {
+        assert(fd >= 0);
+        assert(ret);
+
+        return store_new(fd, OUTPUT_STORE_APPEND, event, ret);
 }
 
 OutputStore *output_store_ref(OutputStore *s) {

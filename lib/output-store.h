@@ -87,6 +87,9 @@ typedef enum OutputStoreMode {
  * truncates a torn or corrupt tail and rebuilds the counters.  event (may be
  * NULL, then followers cannot be woken) is where follower wake-ups run. */
 int output_store_open(int dir_fd, const char *path, OutputStoreMode mode, sd_event *event, OutputStore **ret);
+/* The same as APPEND for a file already open read-write (a memfd in tests
+ * and fuzzing), which the store takes over, even on failure. */
+int output_store_open_fd(int fd, sd_event *event, OutputStore **ret);
 OutputStore *output_store_ref(OutputStore *s);
 OutputStore *output_store_unref(OutputStore *s);
 static inline void output_store_unrefp(OutputStore **s) {
