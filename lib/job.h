@@ -127,6 +127,8 @@ void job_stop_done(jr_job *j);
 bool job_stop_needed_sigkill(const jr_job *j);
 
 /* manager.c */
+/* Puts the job into the manager's map and list, as the newest. */
+int manager_add_job(jr_manager *m, jr_job *j);
 /* Takes the job out of the manager's map and list; the caller frees it. */
 void manager_forget_job(jr_manager *m, jr_job *j);
 

@@ -86,7 +86,7 @@ static int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
-static int manager_add_job(jr_manager *m, jr_job *j) {
+int manager_add_job(jr_manager *m, jr_job *j) {
         int r = hashmap_put(m->jobs, j->id, j);
 
         if (r < 0)
