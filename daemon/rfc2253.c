@@ -158,7 +158,11 @@ static int parse_string_value(const char **p, char *buf, size_t *n) {
 
 static int parse_value(const char **p, Rfc2253Attribute *a) {
         _cleanup_free_ char *buf = NULL;
-        bool ber = **p == '#';
+        /* A lone "#" is the one-character string "#": OpenSSL prints it
+         * unescaped (for a single character its last-character rule
+         * replaces the first-character one), and as a hexstring, which has
+         * at least one byte, it would mean nothing. */
+        bool ber = **p == '#' && !value_ends((*p)[1]);
         size_t n = 0;
         int r;
 

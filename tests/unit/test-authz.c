@@ -323,6 +323,10 @@ static const struct {
         { "CN=a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\=i", "0:CN=a,b+c\"d\\e<f>g;h=i",         1 },
         { "CN=\\#x",                            "0:CN=#x",                              1 },
         { "CN=a#b",                             "0:CN=a#b",                             1 },
+        /* How OpenSSL prints the one-character value "#". */
+        { "CN=#",                               "0:CN=#",                               1 },
+        { "CN=#,O=x",                           "0:CN=# 1:O=x",                         2 },
+        { "CN=#+O=x",                           "0:CN=# 0:O=x",                         1 },
         { "CN=a=b",                             "0:CN=a=b",                             1 },
         { "CN=\\ a b\\ ",                       "0:CN=\\x20a\\x20b\\x20",               1 },
         { "CN=j\\C3\\BCrgen",                   "0:CN=j\\xc3\\xbcrgen",                 1 },
@@ -358,7 +362,6 @@ static const struct {
         { "CN=\\x",                             NULL, 0 },
         { "CN=\\4",                             NULL, 0 },
         { "CN=\\4g",                            NULL, 0 },
-        { "CN=#",                               NULL, 0 },
         { "CN=#0",                              NULL, 0 },
         { "CN=#0g",                             NULL, 0 },
         { "CN=#00x",                            NULL, 0 },
@@ -394,6 +397,19 @@ Test(rfc2253, parse_table) {
                 cr_expect_str_eq(text, parses[i].out, "%s", parses[i].in);
                 cr_expect_eq(name.n_rdns, parses[i].n_rdns, "%s", parses[i].in);
         }
+}
+
+/* Found by fuzzing: OpenSSL writes the value "#" without an escape. */
+Test(rfc2253, lone_hash_is_a_string) {
+        _cleanup_(rfc2253_name_done) Rfc2253Name name = {};
+        _cleanup_free_ char *s = NULL;
+        size_t n = 0;
+
+        cr_assert_eq(rfc2253_parse("OU=#,title=", &name), 0);
+        cr_expect_not(name.attributes[0].value_is_ber);
+        cr_assert_eq(rfc2253_attribute_string(&name.attributes[0], &s, &n), 0);
+        cr_expect_eq(n, 1);
+        cr_expect_str_eq(s, "#");
 }
 
 /* Many attributes: the array grows. */
