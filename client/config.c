@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,21 @@ int user_config_dir(char **ret, CliError *e) {
         return asprintf(ret, "%s/.config/jobrunner", h) < 0 ? cli_error_oom(e) : 0;
 }
 
+/* An IPv6 zone, the part after '%': an interface name or index, which the
+ * kernel allows up to IF_NAMESIZE - 1 bytes without '/', ':' or spaces;
+ * ']' and control characters would break the "[addr%zone]:port" we make
+ * of it. */
+static bool ipv6_zone_is_valid(const char *zone) {
+        size_t n = strlen(zone);
+
+        if (n == 0 || n >= IF_NAMESIZE)
+                return false;
+        for (const char *p = zone; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f || strchr("/:]%", *p))
+                        return false;
+        return true;
+}
+
 int normalize_server(const char *s, char **ret, CliError *e) {
         const char *colon, *port = NULL;
         size_t host_len;
@@ -113,9 +130,10 @@ int normalize_server(const char *s, char **ret, CliError *e) {
                          * start). */
                         struct in6_addr a;
                         char addr[INET6_ADDRSTRLEN];
+                        const char *zone = strchr(s, '%');
 
                         if ((size_t) snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(s, "%"), s) >= sizeof(addr) ||
-                            inet_pton(AF_INET6, addr, &a) != 1)
+                            inet_pton(AF_INET6, addr, &a) != 1 || (zone && !ipv6_zone_is_valid(zone + 1)))
                                 return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
                                                  "invalid server address '%s': expected HOST[:PORT], with an IPv6 "
                                                  "address as [ADDRESS]:PORT", s);

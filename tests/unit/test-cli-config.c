@@ -229,10 +229,15 @@ Test(config, server_addresses) {
                 { "[::1]:7", "[::1]:7" },
                 { "::1", "[::1]:50051" },
                 { "fe80::1", "[fe80::1]:50051" },
+                { "fe80::1%eth0", "[fe80::1%eth0]:50051" },
                 { "host:065535", "host:65535" },
         };
         static const char *const bad[] = { "", "host:0", "host:65536", "host:x", ":80", "[::1", "[]:1", "a b",
-                                           "host:", "[::1]x", "http://host", "host:1:" };
+                                           "host:", "[::1]x", "http://host", "host:1:",
+                                           /* Found by fuzzing: the zone of a bare IPv6 address went
+                                            * unchecked, into an address that does not parse again. */
+                                           "fe80::1%", "fe80::1%a b", "fe80::1%a]", "fe80::1%\x01",
+                                           "fe80::1%a::1", "fe80::1%0123456789abcdef" };
         CliError e = {};
 
         for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
