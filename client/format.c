@@ -278,6 +278,12 @@ static bool is_safe_char(unsigned char c) {
                strchr("_@%+=:,./-", c);
 }
 
+/* C0, DEL and C1: what a terminal may act on rather than show (U+009B is
+ * CSI, like ESC [). */
+static bool is_control(uint32_t cp) {
+        return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f);
+}
+
 /* Control characters or bytes that are not UTF-8: only $'...' shows them. */
 static bool needs_c_quoting(const char *s) {
         const unsigned char *p = (const unsigned char *) s;
@@ -287,7 +293,7 @@ static bool needs_c_quoting(const char *s) {
                 uint32_t cp;
                 size_t n = utf8_sequence(p + i, len - i, &cp);
 
-                if (n == 0 || cp < 0x20 || cp == 0x7f)
+                if (n == 0 || is_control(cp))
                         return true;
                 i += n;
         }
@@ -314,7 +320,7 @@ static void quote_word(FILE *f, const char *s) {
                         uint32_t cp;
                         size_t n = utf8_sequence(p + i, len - i, &cp);
 
-                        if (n == 0 || cp < 0x20 || cp == 0x7f) {
+                        if (n == 0 || is_control(cp)) {
                                 if (p[i] == '\n')
                                         fputs("\\n", f);
                                 else if (p[i] == '\t')
@@ -375,7 +381,7 @@ char *format_escaped(const char *s) {
                 uint32_t cp;
                 size_t n = utf8_sequence(p + i, len - i, &cp);
 
-                if (n == 0 || cp < 0x20 || cp == 0x7f) {
+                if (n == 0 || is_control(cp)) {
                         if (p[i] == '\n')
                                 fputs("\\n", f);
                         else if (p[i] == '\t')

@@ -67,8 +67,9 @@ const char *format_timestamp(int64_t usec, bool with_zone, char buf[static FORMA
  * one line.  malloc'd, NULL on OOM. */
 char *format_argv(char *const *argv, size_t n);
 
-/* s with control characters and non-UTF-8 bytes escaped (\n, \xNN), for
- * strings from the server printed in human output.  malloc'd. */
+/* s with control characters (C0, DEL, C1) and non-UTF-8 bytes escaped
+ * (\n, \xNN), for strings from the server printed in human output.
+ * malloc'd. */
 char *format_escaped(const char *s);
 
 /* Number of code points (an estimate of the display width). */

@@ -94,6 +94,8 @@ Test(format, command_lines) {
                 { { "/bin/x", "tab\there", "it's\n" }, 3, "/bin/x $'tab\\there' $'it\\'s\\n'" },
                 { { "/bin/x", "\xff\\" }, 2, "/bin/x $'\\xff\\\\'" },
                 { { "/bin/x", "caf\xc3\xa9" }, 2, "/bin/x 'caf\xc3\xa9'" },
+                /* C1 controls too (found by fuzzing): U+009B is CSI. */
+                { { "/bin/x", "\xc2\x9b" "2J" }, 2, "/bin/x $'\\xc2\\x9b2J'" },
                 { { "/bin/x", "$HOME", "*" }, 3, "/bin/x '$HOME' '*'" },
                 { { "/bin/x", "x=y", "a,b:c@d%e+f" }, 3, "/bin/x x=y a,b:c@d%e+f" },
                 { { NULL }, 0, "" },
@@ -113,6 +115,14 @@ Test(format, escaped) {
         cr_assert_str_eq(a, "a\\nb\\tc\\x01\\xff caf\xc3\xa9\\");
         cr_assert_str_eq(b, "");
         cr_assert_eq(utf8_width("caf\xc3\xa9"), 4);
+}
+
+/* Found by fuzzing: C1 controls (U+0080..U+009F, such as U+009B, CSI)
+ * reached the terminal as they were. */
+Test(format, escaped_c1) {
+        _cleanup_free_ char *a = format_escaped("x\xc2\x9b" "2J\xc2\x85y\xc2\xa0");
+
+        cr_assert_str_eq(a, "x\\xc2\\x9b2J\\xc2\\x85y\xc2\xa0");
 }
 
 Test(format, exit_statuses_and_results) {
