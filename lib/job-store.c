@@ -247,6 +247,17 @@ static int apply_line(jr_job *j, const char *key, char *value) {
         return 0;
 }
 
+/* What the rest of the library and the daemon take for granted of a job:
+ * a job that breaks it would fail every status and every List that shows
+ * it, so a damaged file that does is refused instead. */
+static bool job_is_sound(const jr_job *j) {
+        const jr_spec *s = &j->spec;
+
+        return s->argv && s->argv[0] && jr_state_to_string(j->state) &&
+               (unsigned) s->network <= JR_NETWORK_HOST && (unsigned) s->pid_namespace <= JR_TOGGLE_OFF &&
+               (unsigned) s->private_mounts <= JR_TOGGLE_OFF && (unsigned) s->private_tmp <= JR_TOGGLE_OFF;
+}
+
 int job_store_read(jr_job *j, FILE *f) {
         _cleanup_free_ char *line = NULL;
         size_t size = 0;
@@ -269,7 +280,7 @@ int job_store_read(jr_job *j, FILE *f) {
                 if (r < 0)
                         break;
         }
-        if (r >= 0 && (!j->spec.argv || j->state < JR_STATE_STARTING || j->state > JR_STATE_FAILED_TO_START))
+        if (r >= 0 && !job_is_sound(j))
                 r = -EBADMSG;
         if (r < 0)
                 return r;
