@@ -67,7 +67,7 @@ static void write_u64(FILE *f, const char *key, uint64_t v) {
         fprintf(f, "%s=%" PRIu64 "\n", key, v);
 }
 
-static void write_spec(FILE *f, const jr_spec *s) {
+static int write_spec(FILE *f, const jr_spec *s) {
         for (char **a = s->argv; a && *a; a++)
                 job_store_write_value(f, "argv", *a);
         for (char **e = s->env; e && *e; e++)
@@ -80,20 +80,32 @@ static void write_spec(FILE *f, const jr_spec *s) {
         write_u64(f, "cpu_weight", s->cpu_weight);
         write_u64(f, "memory_max", s->memory_max);
         write_u64(f, "io_weight", s->io_weight);
-        for (size_t i = 0; i < s->n_io_limits; i++)
-                fprintf(f, "io=%" PRIu64 " %" PRIu64 " %s\n", s->io_limits[i].read_bps,
-                        s->io_limits[i].write_bps, s->io_limits[i].device);
+        for (size_t i = 0; i < s->n_io_limits; i++) {
+                _cleanup_free_ char *io = NULL;
+
+                /* Escaped like every value: a device path may hold a
+                 * backslash (udev's "by-label/My\x20Disk"). */
+                if (asprintf(&io, "%" PRIu64 " %" PRIu64 " %s", s->io_limits[i].read_bps,
+                             s->io_limits[i].write_bps, s->io_limits[i].device) < 0)
+                        return -ENOMEM;
+                job_store_write_value(f, "io", io);
+        }
         write_u64(f, "tasks_max", s->tasks_max);
         write_u64(f, "network", s->network);
         write_u64(f, "pid_namespace", s->pid_namespace);
         write_u64(f, "private_mounts", s->private_mounts);
         write_u64(f, "private_tmp", s->private_tmp);
+        return 0;
 }
 
 int job_store_write(const jr_job *j, FILE *f) {
+        int r;
+
         job_store_write_value(f, "id", j->id);
         job_store_write_value(f, "owner", j->owner);
-        write_spec(f, &j->spec);
+        r = write_spec(f, &j->spec);
+        if (r < 0)
+                return r;
         write_u64(f, "state", j->state);
         write_u64(f, "start_queued", j->start_queued);
         write_u64(f, "start_job_done", j->start_job_done);

@@ -162,3 +162,34 @@ Test(job_store, damaged_files_are_refused) {
         cr_expect_eq(read_text("argv=/bin/true\nstate=8\n"), -EBADMSG);
         cr_expect_eq(read_text("state=3\n"), -EBADMSG);
 }
+
+/* Found by fuzzing: the device of an IO limit was written unescaped, so
+ * that a backslash (udev's by-label names escape spaces as \x20) or a line
+ * break came back as another path. */
+Test(job_store, io_devices_round_trip) {
+        static const char *const devices[] = { "/dev/disk/by-label/My\\x20Disk", "/dev/a\nb", "/dev/a\\" };
+        jr_manager m = { .state_dir = (char *) "/nonexistent", .slice = (char *) "jobrunner.slice" };
+        char *argv[] = { (char *) "/bin/true", NULL };
+
+        for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+                jr_io_limit io = { .device = (char *) devices[i], .read_bps = 1 };
+                jr_spec spec = { .argv = argv, .io_limits = &io, .n_io_limits = 1 };
+                char *text = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&text, &size);
+                jr_job *j, *back;
+
+                cr_assert_eq(job_new(&m, "0123456789abcdef0123456789abcdef", "alice", &spec, &j), 0);
+                cr_assert_eq(job_store_write(j, f), 0);
+                fclose(f);
+                f = fmemopen(text, size, "r");
+                cr_assert_eq(job_new(&m, "0123456789abcdef0123456789abcdef", NULL, NULL, &back), 0);
+                cr_assert_eq(job_store_read(back, f), 0);
+                cr_assert_eq(back->spec.n_io_limits, 1);
+                cr_expect_str_eq(back->spec.io_limits[0].device, devices[i]);
+                fclose(f);
+                free(text);
+                job_free(back);
+                job_free(j);
+        }
+}
