@@ -14,7 +14,8 @@
  *   u64 offset       stream offset of the record's first byte
  *   u64 gap_length   GAP: bytes missing (0 only for DAEMON_DOWN); DATA: 0
  *
- * Each stream has its own offsets from 0, contiguous across its records.
+ * Each stream has its own offsets from 0, contiguous across its records,
+ * up to OUTPUT_OFFSET_MAX.
  * Records are appended with one pwritev() each, and readers never look past
  * the committed size, so a record is never seen half-written.  In memory the
  * store keeps only counters, never anything per record, so memory stays flat
@@ -29,6 +30,10 @@
 #define OUTPUT_FILE_NAME "output.log"
 #define OUTPUT_RECORD_HEADER_SIZE 24u
 #define OUTPUT_RECORD_DATA_MAX (64u * 1024u)
+/* Stream offsets stay at most this: no job prints 2^63 bytes (292 years at
+ * 1 GB/s), so a record that claims more is corrupt, and offset arithmetic
+ * never overflows. */
+#define OUTPUT_OFFSET_MAX ((uint64_t) INT64_MAX)
 /* Bytes dropped in a row are recorded as one gap at least this often, so a
  * follower sees a truncated stream progress without one record per read. */
 #define OUTPUT_GAP_FLUSH_BYTES (UINT64_C(64) * 1024 * 1024)

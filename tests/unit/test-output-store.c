@@ -235,6 +235,41 @@ Test(output_store, recovery_cuts_a_discontinuous_record) {
         recover_after_tail(tail, sizeof(tail));
 }
 
+/* Found by fuzzing: a gap that ends the stream at 2^64 - 1 passed, and
+ * the next append wrapped the offset into a record nobody could read. */
+static void recover_after_gap(uint64_t length) {
+        OutputRecordHeader h = { .type = OUTPUT_RECORD_GAP, .stream = OUTPUT_STREAM_STDOUT,
+                                 .gap_reason = OUTPUT_GAP_IO_ERROR, .offset = 5, .gap_length = length };
+        uint8_t tail[OUTPUT_RECORD_HEADER_SIZE];
+
+        output_record_header_pack(&h, tail);
+        recover_after_tail(tail, sizeof(tail));
+}
+
+Test(output_store, recovery_cuts_a_record_up_to_2_64) {
+        recover_after_gap(UINT64_MAX - 5);
+}
+
+Test(output_store, recovery_cuts_a_record_past_the_offset_limit) {
+        recover_after_gap(OUTPUT_OFFSET_MAX - 4);       /* one byte too many */
+}
+
+Test(output_store, appends_stop_at_the_offset_limit) {
+        OutputStore *s = open_store(OUTPUT_STORE_CREATE);
+        Rec recs[8];
+
+        cr_assert_eq(output_store_append_gap(s, OUTPUT_STREAM_STDOUT, OUTPUT_GAP_IO_ERROR, OUTPUT_OFFSET_MAX - 2), 0);
+        cr_assert_eq(output_store_append_data(s, OUTPUT_STREAM_STDOUT, "abc", 3), -EOVERFLOW);
+        append(s, OUTPUT_STREAM_STDOUT, "ab");
+        cr_assert_eq(output_store_get_end(s, OUTPUT_STREAM_STDOUT), OUTPUT_OFFSET_MAX);
+        output_store_unref(s);
+
+        s = open_store(OUTPUT_STORE_APPEND);
+        cr_assert_eq(read_records(s, recs, ELEMENTSOF(recs)), 2);
+        cr_assert_eq(output_store_get_end(s, OUTPUT_STREAM_STDOUT), OUTPUT_OFFSET_MAX);
+        output_store_unref(s);
+}
+
 Test(output_store, dropped_bytes_are_coalesced_into_few_gaps) {
         _cleanup_(output_store_unrefp) OutputStore *s = open_store(OUTPUT_STORE_CREATE);
         Rec recs[8];
