@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "fake-call.h"
+#include "fuzz.h"
+#include "macro.h"
+#include "strv.h"
+
+struct Call {
+        const RpcMethod *method;
+        AuthzIdentity identity;
+
+        bool handler_holds;
+        call_callback_t on_sent, on_abort;
+        void *userdata;
+        bool send_in_flight;
+        bool finish_pending;
+        bool finished;
+
+        JrCode code;
+        ProtobufCMessage *response;
+        ProtobufCMessage **messages;
+        size_t n_messages;
+
+        char *audit_job;
+        char **audit_argv;
+};
+
+Call *fake_call_new(const RpcMethod *method, const AuthzIdentity *who) {
+        Call *c = calloc(1, sizeof(Call));
+
+        FUZZ_CHECK(c, "out of memory");
+        c->method = method;
+        c->identity = *who;
+        c->handler_holds = true;
+        return c;
+}
+
+void fake_call_free(Call *c) {
+        if (!c)
+                return;
+        if (c->response)
+                protobuf_c_message_free_unpacked(c->response, NULL);
+        for (size_t i = 0; i < c->n_messages; i++)
+                protobuf_c_message_free_unpacked(c->messages[i], NULL);
+        free(c->messages);
+        free(c->audit_job);
+        strv_free(c->audit_argv);
+        free(c);
+}
+
+/* Packs m and unpacks it again, as the wire would. */
+static ProtobufCMessage *through_the_wire(const ProtobufCMessage *m) {
+        size_t size = protobuf_c_message_get_packed_size(m);
+        _cleanup_free_ uint8_t *buf = malloc(size ? size : 1);
+        ProtobufCMessage *back;
+
+        FUZZ_CHECK(buf, "out of memory");
+        FUZZ_CHECK(protobuf_c_message_pack(m, buf) == size, "%s: packed size differs", m->descriptor->name);
+        back = protobuf_c_message_unpack(m->descriptor, NULL, size, buf);
+        FUZZ_CHECK(back, "%s does not unpack as it was packed", m->descriptor->name);
+        return back;
+}
+
+const AuthzIdentity *call_identity(const Call *c) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        return &c->identity;
+}
+
+const char *call_peer(const Call *c) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        return "ipv4:192.0.2.1:40000";
+}
+
+void call_set_audit_job(Call *c, const char *job_id) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        free(c->audit_job);
+        c->audit_job = strdup(job_id);
+        FUZZ_CHECK(c->audit_job, "out of memory");
+}
+
+void call_set_audit_argv(Call *c, char *const *argv) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        strv_free(c->audit_argv);
+        c->audit_argv = strv_copy(argv);
+        FUZZ_CHECK(c->audit_argv, "out of memory");
+}
+
+void call_set_handlers(Call *c, call_callback_t on_sent, call_callback_t on_abort, void *userdata) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        c->on_sent = on_sent;
+        c->on_abort = on_abort;
+        c->userdata = userdata;
+}
+
+int call_send(Call *c, const ProtobufCMessage *message) {
+        ProtobufCMessage **grown;
+
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        FUZZ_CHECK(c->method->server_streaming, "a message sent on a unary call");
+        FUZZ_CHECK(!c->send_in_flight, "a message sent while another is in flight");
+        grown = realloc(c->messages, (c->n_messages + 1) * sizeof(ProtobufCMessage *));
+        FUZZ_CHECK(grown, "out of memory");
+        c->messages = grown;
+        c->messages[c->n_messages++] = through_the_wire(message);
+        c->send_in_flight = true;
+        return 0;
+}
+
+bool call_send_in_flight(const Call *c) {
+        return c->send_in_flight;
+}
+
+void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const char *message) {
+        _cleanup_(strv_freep) char **record = NULL;
+
+        FUZZ_CHECK(c->handler_holds, "the call is finished twice, or after it was aborted");
+        FUZZ_CHECK((unsigned) code < _JR_CODE_MAX, "code %d", (int) code);
+        FUZZ_CHECK(!response || code == JR_CODE_OK, "a response with code %d", (int) code);
+        FUZZ_CHECK(!c->method->server_streaming || !response, "a unary response on a stream");
+        c->handler_holds = false;
+        c->code = code;
+        if (response)
+                c->response = through_the_wire(response);
+
+        /* The daemon's audit record of every call. */
+        FUZZ_CHECK(audit_build_record(&c->identity, "ipv4:192.0.2.1:40000", c->method->name, c->audit_job,
+                                      c->audit_argv, code, message, &record) == 0, "out of memory");
+        if (c->send_in_flight)
+                c->finish_pending = true;
+        else
+                c->finished = true;
+}
+
+void call_finish_errno(Call *c, int error, const char *message) {
+        call_finish(c, NULL, jr_code_from_errno(error), message && *message ? message : strerror(abs(error)));
+}
+
+bool fake_call_run(Call *c, sd_event *event) {
+        /* Each round delivers a message or runs one event; a Logs call on
+         * a finished job needs a few per chunk. */
+        for (unsigned round = 0; round < 100000 && !c->finished; round++) {
+                if (c->send_in_flight) {
+                        c->send_in_flight = false;
+                        if (c->finish_pending)
+                                c->finished = true;
+                        else if (c->handler_holds && c->on_sent)
+                                c->on_sent(c, c->userdata);
+                        continue;
+                }
+                if (sd_event_run(event, 0) <= 0)
+                        break;
+        }
+        if (!c->finished && c->handler_holds) {
+                /* As the daemon does when the client goes away. */
+                c->handler_holds = false;
+                if (c->on_abort)
+                        c->on_abort(c, c->userdata);
+        }
+        return c->finished;
+}
+
+JrCode fake_call_code(const Call *c) {
+        return c->code;
+}
+
+const ProtobufCMessage *fake_call_response(const Call *c) {
+        return c->response;
+}
+
+size_t fake_call_n_messages(const Call *c) {
+        return c->n_messages;
+}
+
+const ProtobufCMessage *fake_call_message(const Call *c, size_t i) {
+        return i < c->n_messages ? c->messages[i] : NULL;
+}
+
+const char *fake_call_audit_job(const Call *c) {
+        return c->audit_job;
+}
+
+char *const *fake_call_audit_argv(const Call *c) {
+        return c->audit_argv;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* daemon/call.h without gRPC, for running the daemon's rpc handlers as they
+ * are (daemon/rpc-*.c) on requests that never crossed a network.  A call
+ * keeps what the handler answered: the code, the response or the streamed
+ * messages (packed and unpacked again, as the wire would), and the audit
+ * record's fields, which it also formats as the daemon does.  Using a call
+ * after the handler let go of it, finishing it twice, or sending while a
+ * message is in flight aborts: in the daemon those would be bugs. */
+
+#include <systemd/sd-event.h>
+
+#include "call.h"
+
+Call *fake_call_new(const RpcMethod *method, const AuthzIdentity *who);
+void fake_call_free(Call *c);
+
+/* Delivers sent messages and runs the event loop until the handler
+ * finishes the call; false if it never does (nothing left to run). */
+bool fake_call_run(Call *c, sd_event *event);
+
+JrCode fake_call_code(const Call *c);
+/* The unary response, unpacked; NULL unless the code is OK. */
+const ProtobufCMessage *fake_call_response(const Call *c);
+/* The streamed messages, unpacked, in order. */
+size_t fake_call_n_messages(const Call *c);
+const ProtobufCMessage *fake_call_message(const Call *c, size_t i);
+/* What the audit record names. */
+const char *fake_call_audit_job(const Call *c);
+char *const *fake_call_audit_argv(const Call *c);
