@@ -118,10 +118,13 @@ static int await_server(Conn *c, const char *id, const char *what, Backoff *b, b
                         return 0;
                 }
                 /* Or the deadline passed (CANCELLED: gRPC let it pass, and
-                 * conn.c's pluck() cancelled the call) with no connection
-                 * up: it went down again, the next daemon is not there yet. */
-                if (st.code != JR_CODE_UNAVAILABLE &&
-                    ((st.code != JR_CODE_DEADLINE_EXCEEDED && st.code != JR_CODE_CANCELLED) || conn_connected(c)))
+                 * conn.c's pluck() cancelled the call): with no connection
+                 * up the next daemon is not there yet; with one, it is
+                 * there but still starting (re-attaching every job takes
+                 * a while on a loaded host).  Either is part of the restart
+                 * we are waiting out, within the same budget. */
+                if (st.code != JR_CODE_UNAVAILABLE && st.code != JR_CODE_DEADLINE_EXCEEDED &&
+                    st.code != JR_CODE_CANCELLED)
                         return conn_fail(c, &st, what, e);
         }
 }

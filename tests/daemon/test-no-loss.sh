@@ -175,7 +175,7 @@ for n in $(seq 0 9); do
         ids+=("$(cat "$T/out")")
 done
 for n in "${!ids[@]}"; do
-        timeout 300 "$CLI" logs -f "${ids[n]}" > "$T/follow.$n.out" 2> "$T/follow.$n.err" &
+        timeout 900 "$CLI" logs -f "${ids[n]}" > "$T/follow.$n.out" 2> "$T/follow.$n.err" &
         pids+=($!)
 done
 sleep 2
