@@ -21,8 +21,10 @@
 
 #include "jobrunner.pb-c.h"
 
-/* Used when a deadline_ms argument is <= 0. */
-#define TC_DEFAULT_DEADLINE_MS INT64_C(30000)
+/* Used when a deadline_ms argument is <= 0.  A safety net against hangs,
+ * not a measure: the first call of a VM boot starts jobrunnerd and polkit,
+ * which under ASan in TCG on a busy host takes most of 30 s by itself. */
+#define TC_DEFAULT_DEADLINE_MS INT64_C(120000)
 
 typedef struct TcConn TcConn;
 typedef struct TcStream TcStream;
