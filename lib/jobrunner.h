@@ -283,6 +283,13 @@ typedef enum jr_output_event_type {
         JR_OUTPUT_END,                  /* the job has ended and every stream reached EOF */
 } jr_output_event_type;
 
+/* Gaps: the contiguous missing ranges of one stream with one reason that are
+ * stored come as one GAP, from its first missing byte, also when the
+ * follower's offset lies inside it (its offset is then below the follower's).
+ * A job that goes on losing output (past its cap, on a full disk) adds to
+ * the range live: a follower then gets further GAPs, each starting where the
+ * last ended, for the caller to join. */
+
 typedef enum jr_gap_reason {
         JR_GAP_TRUNCATED = 1,           /* past the job's output cap */
         JR_GAP_DAEMON_DOWN,             /* written while nobody was reading; length 0 = unknown */

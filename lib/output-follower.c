@@ -7,6 +7,13 @@
 #include "macro.h"
 #include "output-follower.h"
 
+/* Contiguous gaps of one stream with one reason: the follower returns them
+ * as one, and one that starts inside them from their first missing byte. */
+typedef struct GapRun {
+        uint64_t start, end;
+        OutputGapReason reason;         /* OUTPUT_GAP_NONE: no run */
+} GapRun;
+
 struct OutputFollower {
         OutputStore *store;
         OutputWaiter waiter;
@@ -17,6 +24,7 @@ struct OutputFollower {
         unsigned stream_mask;
         uint64_t pos;                   /* file position of the next record to look at */
         uint64_t want[2];               /* per stream: the next offset to return */
+        GapRun skipped[2];              /* per stream: the gaps passed over just before want */
 };
 
 static uint64_t *follower_want(OutputFollower *f, OutputStream stream) {
@@ -119,19 +127,81 @@ static bool follower_skips(OutputFollower *f, const OutputRecordHeader *h) {
         return span > 0 ? h->offset + span <= want : h->offset < want;
 }
 
-static void follower_take_gap(OutputFollower *f, const OutputRecordHeader *h, uint64_t record_end, OutputEvent *ev) {
+static GapRun *follower_skipped(OutputFollower *f, OutputStream stream) {
+        assert(output_stream_is_valid(stream));
+        return &f->skipped[stream - 1];
+}
+
+/* Whether h continues the gaps in run: the same reason, where they end.  A
+ * loss of unknown size stands alone. */
+static bool gap_continues(const GapRun *run, const OutputRecordHeader *h) {
+        return h->type == OUTPUT_RECORD_GAP && h->gap_length > 0 && run->reason != OUTPUT_GAP_NONE &&
+               h->gap_reason == run->reason && h->offset == run->end;
+}
+
+/* A record of a selected stream that lies wholly before the follower's
+ * offset: remembered if it is a gap, so that a gap the offset falls into is
+ * returned from its start. */
+static void follower_note_skipped(OutputFollower *f, const OutputRecordHeader *h) {
+        GapRun *run;
+
+        if (!(f->stream_mask & OUTPUT_STREAM_BIT(h->stream)))
+                return;
+        run = follower_skipped(f, h->stream);
+        if (gap_continues(run, h))
+                run->end += h->gap_length;
+        else if (h->type == OUTPUT_RECORD_GAP && h->gap_length > 0)
+                *run = (GapRun) { h->offset, h->offset + h->gap_length, h->gap_reason };
+        else
+                *run = (GapRun) {};
+}
+
+/* Returns the gap at f->pos, from its first missing byte (also if the
+ * follower's offset is inside it), joined with the gaps that continue it
+ * in the records committed so far.  Records of the other stream in between
+ * are passed over but not consumed: the follower's position stays at the
+ * first of them, and what was joined is behind the stream's offset when it
+ * comes to them again.  So every record is looked at a bounded number of
+ * times. */
+static void follower_take_gap(OutputFollower *f, OutputReadWindow *w, const OutputRecordHeader *h,
+                              uint64_t record_end, uint64_t size, OutputEvent *ev) {
         uint64_t *want = follower_want(f, h->stream);
-        uint64_t from = *want > h->offset ? *want : h->offset;
+        GapRun *skipped = follower_skipped(f, h->stream);
+        GapRun run = { h->offset, h->offset + h->gap_length, h->gap_reason };
+        bool consumed = true;
+
+        if (gap_continues(skipped, h))
+                run.start = skipped->start;
+        *skipped = (GapRun) {};
+        f->pos = record_end;
+
+        for (uint64_t pos = record_end; h->gap_length > 0 && pos < size;) {
+                OutputRecordHeader next;
+
+                if (output_store_read_header(f->store, w, pos, size, &next) < 0)
+                        break;          /* the next call finds the error */
+                pos += OUTPUT_RECORD_HEADER_SIZE + next.length;
+
+                if (next.stream == h->stream) {
+                        if (!gap_continues(&run, &next))
+                                break;
+                        run.end += next.gap_length;
+                } else if (!follower_skips(f, &next))
+                        consumed = false;
+                else if (consumed)
+                        follower_note_skipped(f, &next);
+                if (consumed)
+                        f->pos = pos;
+        }
 
         *ev = (OutputEvent) {
                 .type = OUTPUT_EVENT_GAP,
                 .stream = h->stream,
-                .offset = from,
-                .length = h->offset + h->gap_length - from,
+                .offset = run.start,
+                .length = run.end - run.start,
                 .reason = h->gap_reason,
         };
-        *want = h->offset + h->gap_length;
-        f->pos = record_end;
+        *want = run.end;
 }
 
 /* Copies the wanted part of a DATA record, as much as fits, to the end of
@@ -155,6 +225,7 @@ static int follower_take_data(OutputFollower *f, OutputReadWindow *w, const Outp
         if (r < 0)
                 return r;
 
+        *follower_skipped(f, h->stream) = (GapRun) {};
         if (ev->length == 0) {
                 ev->type = OUTPUT_EVENT_DATA;
                 ev->stream = h->stream;
@@ -196,6 +267,7 @@ int output_follower_next(OutputFollower *f, OutputEvent *ev, void *buf, size_t b
                 record_end = f->pos + OUTPUT_RECORD_HEADER_SIZE + h.length;
 
                 if (follower_skips(f, &h)) {
+                        follower_note_skipped(f, &h);
                         f->pos = record_end;
                         continue;
                 }
@@ -203,7 +275,7 @@ int output_follower_next(OutputFollower *f, OutputEvent *ev, void *buf, size_t b
                 if (h.type == OUTPUT_RECORD_GAP) {
                         if (ev->length > 0)
                                 break;
-                        follower_take_gap(f, &h, record_end, ev);
+                        follower_take_gap(f, &w, &h, record_end, size, ev);
                         return 1;
                 }
 

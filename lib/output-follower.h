@@ -36,7 +36,8 @@ typedef void (*OutputFollowerWake)(OutputFollower *f, void *userdata);
 
 /* stream_mask: OUTPUT_STREAM_BIT()s; records of other streams are skipped.
  * An offset past its (selected) stream's current end: -ERANGE.  An offset
- * inside a record or gap starts with the rest of it.  wake may be NULL
+ * inside a record starts with the rest of it; one inside a gap with the
+ * whole gap (see output_follower_next()).  wake may be NULL
  * (poll-only); otherwise the store needs an sd-event loop.  Takes a
  * reference on the store. */
 int output_follower_new(OutputStore *store, uint64_t stdout_offset, uint64_t stderr_offset, unsigned stream_mask,
@@ -49,8 +50,12 @@ static inline void output_follower_freep(OutputFollower **f) {
 
 /* 1: *ev is filled.  DATA copies 1..bufsize bytes into buf; consecutive
  * records of one stream are merged up to bufsize, and a record larger than
- * what is left is split.  END comes once everything was read and the store
- * is complete, and is then returned on every call.
+ * what is left is split.  A GAP is every contiguous gap record of one stream
+ * and reason committed so far, joined (the other stream's records in between
+ * come after it), from its first missing byte even if the follower's offset
+ * was inside it; gaps committed later continue it in another GAP.  A loss of
+ * unknown size (length 0) stands alone.  END comes once everything was read
+ * and the store is complete, and is then returned on every call.
  * 0: nothing now; wake then fires exactly once, later, when there is
  * something (a record of a selected stream, or the store became complete).
  * Negative errno on error (-EBADMSG: the file is corrupt). */

@@ -155,12 +155,12 @@ Test(output_follower, offsets_past_the_end_are_out_of_range) {
         cr_assert_eq(output_follower_new(store, 10, 15, BOTH, NULL, NULL, &f), 0);
         expect_nothing(f);
         output_store_set_eof(store, ERR);               /* writes the pending gap */
-        expect_gap(f, ERR, 15, 5, OUTPUT_GAP_TRUNCATED);  /* the rest of it */
+        expect_gap(f, ERR, 0, 20, OUTPUT_GAP_TRUNCATED);  /* all of it, though 15 is inside */
         expect_nothing(f);
         output_follower_free(f);
 }
 
-Test(output_follower, gaps_are_returned_whole_or_from_inside) {
+Test(output_follower, gaps_are_returned_whole_also_from_inside) {
         _cleanup_(output_follower_freep) OutputFollower *all = NULL, *inside = NULL, *after = NULL;
 
         append_pattern(OUT, 10);
@@ -175,12 +175,109 @@ Test(output_follower, gaps_are_returned_whole_or_from_inside) {
         expect_data(all, sizeof(buf), OUT, 1010, 10);
 
         inside = follow(500, 0, BOTH, NULL, NULL);
-        expect_gap(inside, OUT, 500, 510, OUTPUT_GAP_TRUNCATED);
+        expect_gap(inside, OUT, 10, 1000, OUTPUT_GAP_TRUNCATED);
         expect_data(inside, sizeof(buf), OUT, 1010, 10);
 
         after = follow(1015, 0, BOTH, NULL, NULL);
         expect_data(after, sizeof(buf), OUT, 1015, 5);
         expect_nothing(after);
+}
+
+/* A full disk: every read of the pipe fails to be stored, each a gap record
+ * of its own, with the other stream's records in between. */
+Test(output_follower, contiguous_gaps_of_one_reason_are_one) {
+        _cleanup_(output_follower_freep) OutputFollower *both = NULL, *out = NULL;
+
+        append_pattern(OUT, 10);
+        for (int i = 0; i < 300; i++) {
+                cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_IO_ERROR, 65536), 0);
+                if (i % 100 == 50)
+                        append_pattern(ERR, 3);
+                if (i % 100 == 70)
+                        cr_assert_eq(output_store_append_gap(store, ERR, OUTPUT_GAP_IO_ERROR, 7), 0);
+        }
+        append_pattern(OUT, 10);
+
+        both = follow(0, 0, BOTH, NULL, NULL);
+        expect_data(both, sizeof(buf), OUT, 0, 10);
+        /* The other stream's records are passed over and come after. */
+        expect_gap(both, OUT, 10, 300 * 65536, OUTPUT_GAP_IO_ERROR);
+        expect_data(both, sizeof(buf), ERR, 0, 3);
+        expect_gap(both, ERR, 3, 7, OUTPUT_GAP_IO_ERROR);
+        expect_data(both, sizeof(buf), ERR, 10, 3);
+        expect_gap(both, ERR, 13, 7, OUTPUT_GAP_IO_ERROR);
+        expect_data(both, sizeof(buf), ERR, 20, 3);
+        expect_gap(both, ERR, 23, 7, OUTPUT_GAP_IO_ERROR);
+        expect_data(both, sizeof(buf), OUT, 10 + 300 * 65536, 10);
+        expect_nothing(both);
+
+        out = follow(0, 0, OUTPUT_STREAM_BIT(OUT), NULL, NULL);
+        expect_data(out, sizeof(buf), OUT, 0, 10);
+        expect_gap(out, OUT, 10, 300 * 65536, OUTPUT_GAP_IO_ERROR);
+        expect_data(out, sizeof(buf), OUT, 10 + 300 * 65536, 10);
+        expect_nothing(out);
+}
+
+Test(output_follower, gaps_of_another_reason_or_unknown_size_stand_apart) {
+        _cleanup_(output_follower_freep) OutputFollower *f = NULL;
+
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_DAEMON_DOWN, 0), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_DAEMON_DOWN, 50), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        cr_assert_eq(output_store_append_gap(store, ERR, OUTPUT_GAP_TRUNCATED, 5), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+
+        f = follow(0, 0, BOTH, NULL, NULL);
+        expect_gap(f, OUT, 0, 200, OUTPUT_GAP_TRUNCATED);
+        expect_gap(f, OUT, 200, 0, OUTPUT_GAP_DAEMON_DOWN);
+        expect_gap(f, OUT, 200, 50, OUTPUT_GAP_DAEMON_DOWN);
+        expect_gap(f, OUT, 250, 200, OUTPUT_GAP_TRUNCATED);
+        expect_gap(f, ERR, 0, 5, OUTPUT_GAP_TRUNCATED);
+        expect_nothing(f);
+}
+
+/* Where logs --tail lands: an offset inside the gaps after the output cap
+ * brings all of them, so that the caller learns where the stored output
+ * ends. */
+Test(output_follower, an_offset_inside_contiguous_gaps_brings_all_of_them) {
+        _cleanup_(output_follower_freep) OutputFollower *at = NULL, *inside = NULL, *err = NULL;
+
+        append_pattern(OUT, 10);
+        for (int i = 0; i < 5; i++) {
+                cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 1000), 0);
+                cr_assert_eq(output_store_append_gap(store, ERR, OUTPUT_GAP_TRUNCATED, 1), 0);
+        }
+
+        inside = follow(4500, 0, OUTPUT_STREAM_BIT(OUT), NULL, NULL);
+        expect_gap(inside, OUT, 10, 5000, OUTPUT_GAP_TRUNCATED);
+        expect_nothing(inside);
+
+        /* At a boundary between two of them, too: it is inside the run. */
+        at = follow(1010, 3, BOTH, NULL, NULL);
+        expect_gap(at, OUT, 10, 5000, OUTPUT_GAP_TRUNCATED);
+        expect_gap(at, ERR, 0, 5, OUTPUT_GAP_TRUNCATED);
+        expect_nothing(at);
+
+        /* The first byte after them is not. */
+        err = follow(5010, 5, BOTH, NULL, NULL);
+        expect_nothing(err);
+}
+
+/* What is committed later is returned later: a live follower of a job past
+ * its cap gets the gap in contiguous pieces, which its caller joins. */
+Test(output_follower, gaps_committed_later_continue_where_the_last_ended) {
+        _cleanup_(output_follower_freep) OutputFollower *f = NULL;
+
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        f = follow(0, 0, BOTH, NULL, NULL);
+        expect_gap(f, OUT, 0, 100, OUTPUT_GAP_TRUNCATED);
+        expect_nothing(f);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        cr_assert_eq(output_store_append_gap(store, OUT, OUTPUT_GAP_TRUNCATED, 100), 0);
+        expect_gap(f, OUT, 100, 200, OUTPUT_GAP_TRUNCATED);
+        expect_nothing(f);
 }
 
 Test(output_follower, streams_not_selected_are_skipped) {
