@@ -280,22 +280,26 @@ static void store_notify(OutputStore *s, unsigned stream_mask) {
         }
 }
 
-static int store_write_record(OutputStore *s, const OutputRecordHeader *h, const void *data) {
-        uint8_t raw[OUTPUT_RECORD_HEADER_SIZE];
-        struct iovec iov[2] = {
-                { .iov_base = raw, .iov_len = sizeof(raw) },
-                { .iov_base = (void *) data, .iov_len = h->length },
-        };
-        struct iovec *v = iov;
-        int n_iov = h->length > 0 ? 2 : 1;
+/* Appends n records (1 or 2) in one pwritev(): their headers, and data
+ * after the last one's header.  All of them are committed, or none. */
+static int store_write_records(OutputStore *s, const OutputRecordHeader *h, size_t n, const void *data) {
+        uint8_t raw[2][OUTPUT_RECORD_HEADER_SIZE];
+        struct iovec iov[3], *v = iov;
+        int n_iov = 0;
         uint64_t done = 0;
 
-        /* Only a stream recovered from a file that claims nearly 2^63
-         * bytes gets here; a record past the limit could not be read. */
-        if (output_record_span(h) > OUTPUT_OFFSET_MAX - h->offset)
-                return -EOVERFLOW;
-
-        output_record_header_pack(h, raw);
+        assert(n >= 1 && n <= ELEMENTSOF(raw));
+        for (size_t i = 0; i < n; i++) {
+                /* Only a stream recovered from a file that claims nearly
+                 * 2^63 bytes gets here; a record past the limit could not
+                 * be read. */
+                if (output_record_span(&h[i]) > OUTPUT_OFFSET_MAX - h[i].offset)
+                        return -EOVERFLOW;
+                output_record_header_pack(&h[i], raw[i]);
+                iov[n_iov++] = (struct iovec) { .iov_base = raw[i], .iov_len = sizeof(raw[i]) };
+        }
+        if (h[n - 1].length > 0)
+                iov[n_iov++] = (struct iovec) { .iov_base = (void *) data, .iov_len = h[n - 1].length };
 
         /* pwritev() at the committed size rather than O_APPEND: a failed
          * attempt leaves nothing that the next one does not overwrite. */
@@ -325,8 +329,13 @@ static int store_write_record(OutputStore *s, const OutputRecordHeader *h, const
         }
 
         s->size += done;
-        store_stream(s, h->stream)->next += output_record_span(h);
+        for (size_t i = 0; i < n; i++)
+                store_stream(s, h[i].stream)->next += output_record_span(&h[i]);
         return 0;
+}
+
+static int store_write_record(OutputStore *s, const OutputRecordHeader *h, const void *data) {
+        return store_write_records(s, h, 1, data);
 }
 
 static int store_write_gap(OutputStore *s, OutputStream stream, OutputGapReason reason, uint64_t length) {
@@ -362,27 +371,39 @@ int output_store_flush(OutputStore *s, OutputStream stream) {
 }
 
 int output_store_append_data(OutputStore *s, OutputStream stream, const void *data, size_t size) {
-        OutputRecordHeader h = {
-                .type = OUTPUT_RECORD_DATA,
-                .stream = stream,
-                .length = (uint32_t) size,
-        };
+        OutputRecordHeader h[2];
+        StoreStream *ss;
+        size_t n = 0;
         int r;
 
         if (!output_stream_is_valid(stream) || size == 0 || size > OUTPUT_RECORD_DATA_MAX)
                 return -EINVAL;
-        if (store_stream(s, stream)->eof)
+        ss = store_stream(s, stream);
+        if (ss->eof)
                 return -ESHUTDOWN;
 
-        /* Offsets are contiguous: a pending gap goes before later data. */
-        r = output_store_flush(s, stream);
+        /* Offsets are contiguous: a pending gap goes before later data, in
+         * the same write.  While the disk is full every attempt fails as a
+         * whole, and the loss stays one pending gap instead of a gap record
+         * per attempt. */
+        if (ss->pending > 0)
+                h[n++] = (OutputRecordHeader) {
+                        .type = OUTPUT_RECORD_GAP,
+                        .stream = stream,
+                        .gap_reason = ss->pending_reason,
+                        .offset = ss->next,
+                        .gap_length = ss->pending,
+                };
+        h[n++] = (OutputRecordHeader) {
+                .type = OUTPUT_RECORD_DATA,
+                .stream = stream,
+                .length = (uint32_t) size,
+                .offset = ss->next + ss->pending,
+        };
+        r = store_write_records(s, h, n, data);
         if (r < 0)
                 return r;
-
-        h.offset = store_stream(s, stream)->next;
-        r = store_write_record(s, &h, data);
-        if (r < 0)
-                return r;
+        ss->pending = 0;
         s->data_bytes += size;
         store_notify(s, OUTPUT_STREAM_BIT(stream));
         return 0;

@@ -103,8 +103,9 @@ static inline void output_store_unrefp(OutputStore **s) {
 }
 
 /* Appends one DATA record of 1..OUTPUT_RECORD_DATA_MAX bytes, after the
- * stream's pending gap if there is one.  On a write error nothing is
- * committed and the error is returned (logged once per store). */
+ * stream's pending gap if there is one, in one write.  On a write error
+ * nothing is committed, neither the data nor the gap, and the error is
+ * returned (logged once per store). */
 int output_store_append_data(OutputStore *s, OutputStream stream, const void *data, size_t size);
 /* Appends a GAP record at once.  length 0 only for OUTPUT_GAP_DAEMON_DOWN (a
  * loss of unknown size). */

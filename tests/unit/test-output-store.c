@@ -331,6 +331,40 @@ Test(output_store, invalid_appends_are_refused) {
         cr_assert_eq(output_store_get_size(s), OUTPUT_RECORD_HEADER_SIZE + OUTPUT_RECORD_DATA_MAX);
 }
 
+/* A disk that stays full while a job goes on writing: room for a gap
+ * header or two, never for the data.  The loss is one gap, written once
+ * the stream ends, not a gap record per failed read. */
+Test(output_store, a_full_disk_leaves_one_gap) {
+        _cleanup_(output_store_unrefp) OutputStore *s = open_store(OUTPUT_STORE_CREATE);
+        struct rlimit rl, saved;
+        static char data[1000];
+        Rec recs[8];
+        uint64_t size;
+
+        append(s, OUTPUT_STREAM_STDOUT, "ok");
+        size = output_store_get_size(s);
+        cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+        cr_assert_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+        rl = saved;
+        rl.rlim_cur = size + 2 * OUTPUT_RECORD_HEADER_SIZE + 10;
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+
+        for (int i = 0; i < 100; i++) {
+                cr_assert_lt(output_store_append_data(s, OUTPUT_STREAM_STDOUT, data, sizeof(data)), 0);
+                output_store_drop(s, OUTPUT_STREAM_STDOUT, OUTPUT_GAP_IO_ERROR, sizeof(data));
+        }
+        cr_assert_eq(output_store_get_size(s), size);
+        cr_assert_eq(file_size(), size);
+        output_store_set_eof(s, OUTPUT_STREAM_STDOUT);
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+
+        cr_assert_eq(read_records(s, recs, ELEMENTSOF(recs)), 2);
+        cr_assert_eq(recs[1].h.type, OUTPUT_RECORD_GAP);
+        cr_assert_eq(recs[1].h.gap_reason, OUTPUT_GAP_IO_ERROR);
+        cr_assert_eq(recs[1].h.offset, 2);
+        cr_assert_eq(recs[1].h.gap_length, 100 * sizeof(data));
+}
+
 Test(output_store, write_errors_leave_no_partial_record_and_become_gaps) {
         _cleanup_(output_store_unrefp) OutputStore *s = open_store(OUTPUT_STORE_CREATE);
         struct rlimit rl;
