@@ -35,37 +35,34 @@ bool logs_cursor_chunk(LogsCursor *c, int stream, uint64_t offset, size_t len, s
         else
                 *ret_missing = offset - next;
 
-        if (end > next) {
+        if (end > next)
                 c->next[stream] = end;
-                c->truncating[stream] = false;
-        }
         return true;
 }
 
-bool logs_cursor_gap(LogsCursor *c, int stream, uint64_t offset, uint64_t length, int reason) {
-        uint64_t next, end = offset + length;
-        bool truncation = reason == JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_OUTPUT_TRUNCATED;
-        bool notify;
+bool logs_cursor_gap(LogsCursor *c, int stream, uint64_t *offset, uint64_t *length) {
+        uint64_t next, end = *offset + *length;
 
-        if (!valid_stream(stream) || end < offset)
+        if (!valid_stream(stream) || end < *offset)
                 return false;
         next = c->next[stream];
 
-        if (length == 0) {
+        if (*length == 0) {
                 /* A loss of unknown size at offset: told once per offset. */
-                if (offset < next || c->last_unknown_loss[stream] == offset + 1)
+                if (*offset < next || c->last_unknown_loss[stream] == *offset + 1)
                         return false;
-                c->last_unknown_loss[stream] = offset + 1;
-                c->truncating[stream] = false;
+                c->last_unknown_loss[stream] = *offset + 1;
                 return true;
         }
 
         if (end <= next)
                 return false;           /* passed already */
-        notify = !(truncation && c->truncating[stream]);
+        if (*offset < next) {
+                *offset = next;
+                *length = end - next;
+        }
         c->next[stream] = end;
-        c->truncating[stream] = truncation;
-        return notify;
+        return true;
 }
 
 char *format_gap_notice(int stream, uint64_t offset, uint64_t length, int reason) {

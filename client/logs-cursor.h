@@ -14,10 +14,6 @@
 typedef struct LogsCursor {
         /* Indexed by the OutputStream enum (1 stdout, 2 stderr). */
         uint64_t next[3];
-        /* The last event of the stream was an OUTPUT_TRUNCATED gap: the
-         * following ones (a follower gets one each time the count grows)
-         * need no new notice. */
-        bool truncating[3];
         /* The offset of the last loss of unknown size (a DAEMON_DOWN gap of
          * length 0) +1, 0 if none: it occupies no offsets, so resuming at
          * its offset may bring it again. */
@@ -33,9 +29,11 @@ void logs_cursor_init(LogsCursor *c, uint64_t stdout_offset, uint64_t stderr_off
 bool logs_cursor_chunk(LogsCursor *c, int stream, uint64_t offset, size_t len, size_t *ret_skip,
                        uint64_t *ret_missing);
 
-/* A gap: whether the user should be told of it.  Gaps already passed are
- * not told again; a run of truncation gaps is told once, at its start. */
-bool logs_cursor_gap(LogsCursor *c, int stream, uint64_t offset, uint64_t length, int reason);
+/* A gap: whether the user should be told of it, and if so *offset and
+ * *length are cut to the part not told yet.  A gap passed already is not
+ * told again; one that starts before the cursor (the server sends a gap
+ * whole when asked from inside it) is told from the cursor on. */
+bool logs_cursor_gap(LogsCursor *c, int stream, uint64_t *offset, uint64_t *length);
 
 /* The one-line notice for a gap (without a program name or newline):
  * "stdout: 4096 bytes missing at offset 1048576 (the job's output cap was

@@ -61,9 +61,10 @@ static int deliver(LogsResponse *m, LogsCursor *cursor, LogsOutput *out, CliErro
                                               ch->data.len - skip);
         } else if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP && m->gap) {
                 const Jobrunner__V1__LogGap *g = m->gap;
+                uint64_t offset = g->offset, length = g->length;
 
-                if (logs_cursor_gap(cursor, g->stream, g->offset, g->length, g->reason))
-                        r = logs_output_gap(out, g->stream, g->offset, g->length, g->reason);
+                if (logs_cursor_gap(cursor, g->stream, &offset, &length))
+                        r = logs_output_gap(out, g->stream, offset, length, g->reason);
         }
         return r < 0 ? output_error(r, e) : 0;
 }
@@ -129,8 +130,8 @@ static int await_server(Conn *c, const char *id, const char *what, Backoff *b, b
         }
 }
 
-int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor *cursor, LogsOutput *out,
-                JobStatus **ret_end, CliError *e) {
+static int follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor *cursor, LogsOutput *out,
+                  JobStatus **ret_end, CliError *e) {
         _cleanup_(job_status_freep) JobStatus *end = NULL;
         _cleanup_free_ char *what = NULL;
         Backoff b = {};
@@ -207,6 +208,19 @@ int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor 
         }
 }
 
+int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor *cursor, LogsOutput *out,
+                JobStatus **ret_end, CliError *e) {
+        int r, q;
+
+        r = follow(c, id, o, cursor, out, ret_end, e);
+        /* No more output comes: the gaps held back are told, also before
+         * an error. */
+        q = logs_output_flush(out);
+        if (q < 0 && r >= 0)
+                return output_error(q, e);
+        return r;
+}
+
 /* ---- tail -------------------------------------------------------------- */
 
 typedef struct TailEvent {
@@ -223,6 +237,10 @@ typedef struct Tail {
         size_t n_events, size_events;
         LogsCursor cursor;              /* for this collection only */
         JobStatus *end;
+        /* The collection started inside a gap, which the server sent whole:
+         * no stored output of the stream lies after gap_start. */
+        bool inside_gap;
+        uint64_t gap_start;
 } Tail;
 
 static void tail_done(Tail *t) {
@@ -299,9 +317,16 @@ static int tail_collect(Conn *c, const char *id, int stream, uint64_t start, Tai
                                 r = tail_add(t, false, m->chunk->offset + skip, m->chunk->data.len - skip, 0,
                                              m->chunk->data.data + skip);
                 } else if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP && m->gap &&
-                           (int) m->gap->stream == stream &&
-                           logs_cursor_gap(&t->cursor, stream, m->gap->offset, m->gap->length, m->gap->reason))
-                        r = tail_add(t, true, m->gap->offset, m->gap->length, m->gap->reason, NULL);
+                           (int) m->gap->stream == stream) {
+                        uint64_t offset = m->gap->offset, length = m->gap->length;
+
+                        if (t->n_events == 0 && offset < start) {
+                                t->inside_gap = true;
+                                t->gap_start = offset;
+                        }
+                        if (logs_cursor_gap(&t->cursor, stream, &offset, &length))
+                                r = tail_add(t, true, offset, length, m->gap->reason, NULL);
+                }
                 if (r < 0)
                         return cli_error_oom(e);
         }
@@ -316,18 +341,24 @@ static int tail_collect(Conn *c, const char *id, int stream, uint64_t start, Tai
 int logs_tail(Conn *c, const char *id, int stream, uint64_t end, uint64_t n, LogsCursor *cursor, LogsOutput *out,
               JobStatus **ret_end, CliError *e) {
         _cleanup_(tail_done) Tail t = {};
-        uint64_t window = TAIL_WINDOW_FIRST, start;
+        uint64_t window = TAIL_WINDOW_FIRST, start, stored_end = end;
         size_t cut;
         int r;
 
         for (;;) {
                 bool complete;
 
-                start = end > window ? end - window : 0;
+                start = stored_end > window ? stored_end - window : 0;
                 tail_done(&t);
                 r = tail_collect(c, id, stream, start, &t, e);
                 if (r < 0)
                         return r;
+                if (t.inside_gap && n > 0) {
+                        /* E.g. all output past the cap: the lines are
+                         * before the gap, and the gap is told whole. */
+                        stored_end = t.gap_start;
+                        continue;
+                }
                 cut = tail_start(t.buf, t.len, n, &complete);
                 /* Lines longer than the largest window are cut short. */
                 if (complete || start == 0 || window >= TAIL_WINDOW_MAX)
@@ -353,7 +384,6 @@ int logs_tail(Conn *c, const char *id, int stream, uint64_t end, uint64_t n, Log
 
         /* Follow on from where the collection ended. */
         cursor->next[stream] = t.cursor.next[stream];
-        cursor->truncating[stream] = t.cursor.truncating[stream];
         cursor->last_unknown_loss[stream] = t.cursor.last_unknown_loss[stream];
         if (ret_end)
                 *ret_end = TAKE_PTR(t.end);

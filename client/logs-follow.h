@@ -25,7 +25,8 @@ typedef struct LogsFollowOptions {
         void *userdata;
 } LogsFollowOptions;
 
-/* Streams output from cursor's offsets on into out.  Returns 1 and
+/* Streams output from cursor's offsets on into out, and before returning
+ * writes the gaps out holds back (logs_output_flush()).  Returns 1 and
  * *ret_end (free with jobrunner__v1__job_status__free_unpacked()) when the
  * output is complete and the job has ended; 0 when the call ended without
  * that (not following a job that still runs); -EINTR (see on_interrupt);
@@ -34,7 +35,9 @@ int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor 
                 JobStatus **ret_end, CliError *e);
 
 /* Writes the last n lines stored of one stream (STDOUT or STDERR) into
- * out and moves cursor past them.  end: the stream's end offset from a
+ * out and moves cursor past them; a gap after them is held back in out
+ * (what follows may continue it).  If the stream ends inside a gap, the
+ * lines are those stored before it.  end: the stream's end offset from a
  * recent GetStatus.  *ret_end as above if the job had ended (may be
  * NULL). */
 int logs_tail(Conn *c, const char *id, int stream, uint64_t end, uint64_t n, LogsCursor *cursor, LogsOutput *out,

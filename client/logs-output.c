@@ -81,11 +81,23 @@ static void build_event(JsonWriter *w, const void *arg) {
         json_end_object(w);
 }
 
+static LogsGap *pending_gap(LogsOutput *o, int stream) {
+        if (stream != JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT &&
+            stream != JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR)
+                return NULL;
+        return &o->pending[stream];
+}
+
+static int flush_gap(LogsOutput *o, int stream);
+
 int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t *data, size_t len) {
         int r;
 
         if (len == 0)
                 return 0;
+        r = flush_gap(o, stream);
+        if (r < 0)
+                return r;
         if (o->json)
                 return write_json_line(o->out_fd, build_event,
                                        &(Event) { .type = "chunk", .stream = stream, .offset = offset,
@@ -111,7 +123,7 @@ static int notice(LogsOutput *o, const char *text) {
         return write_all(o->err_fd, line, (size_t) n);
 }
 
-int logs_output_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason) {
+static int write_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason) {
         _cleanup_free_ char *text = NULL;
 
         if (o->json)
@@ -124,9 +136,52 @@ int logs_output_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length,
         return notice(o, text);
 }
 
-int logs_output_end(LogsOutput *o, const JobStatus *j) {
-        if (!o->json)
+static int flush_gap(LogsOutput *o, int stream) {
+        LogsGap *g = pending_gap(o, stream);
+
+        if (!g || !g->set)
                 return 0;
+        g->set = false;
+        return write_gap(o, stream, g->offset, g->length, g->reason);
+}
+
+int logs_output_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason) {
+        LogsGap *g = pending_gap(o, stream);
+        int r;
+
+        if (!g)
+                return write_gap(o, stream, offset, length, reason);
+        if (g->set && length > 0 && g->reason == reason && g->offset + g->length == offset) {
+                g->length += length;
+                return 0;
+        }
+        r = flush_gap(o, stream);
+        if (r < 0)
+                return r;
+        if (length == 0)
+                return write_gap(o, stream, offset, length, reason);
+        *g = (LogsGap) { .set = true, .offset = offset, .length = length, .reason = reason, .order = ++o->order };
+        return 0;
+}
+
+int logs_output_flush(LogsOutput *o) {
+        const int out = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT,
+                  err = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR;
+        bool err_first = o->pending[err].set && (!o->pending[out].set || o->pending[err].order < o->pending[out].order);
+        int r;
+
+        r = flush_gap(o, err_first ? err : out);
+        if (r >= 0)
+                r = flush_gap(o, err_first ? out : err);
+        return r;
+}
+
+int logs_output_end(LogsOutput *o, const JobStatus *j) {
+        int r;
+
+        r = logs_output_flush(o);
+        if (r < 0 || !o->json)
+                return r;
         return write_json_line(o->out_fd, build_event, &(Event) { .type = "end", .job = j });
 }
 

@@ -12,6 +12,13 @@
 
 #include "format.h"
 
+typedef struct LogsGap {
+        bool set;
+        uint64_t offset, length;
+        int reason;
+        unsigned order;                 /* which of the pending gaps came first */
+} LogsGap;
+
 typedef struct LogsOutput {
         int out_fd, err_fd;
         bool json;
@@ -19,6 +26,12 @@ typedef struct LogsOutput {
         bool merge;
         /* Whether the last byte written to err_fd ended a line. */
         bool err_at_line_start;
+        /* Per stream (1 stdout, 2 stderr): its last gap, held back until
+         * it is known not to go on, so that contiguous gaps of one stream
+         * and reason are one notice stating the whole range, also when
+         * they arrive one by one (live, or across a reconnection). */
+        LogsGap pending[3];
+        unsigned order;
 } LogsOutput;
 
 void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json);
@@ -26,9 +39,15 @@ void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json);
 /* Each returns 0 or a negative errno of write(2) (-EPIPE when the reader
  * went away). */
 int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t *data, size_t len);
+/* Held back while the next gap of the stream may continue it: told when
+ * the stream's next chunk or a gap that does not continue it comes, or by
+ * logs_output_flush().  A loss of unknown size (length 0) is told at once. */
 int logs_output_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason);
-/* The end of the output with the job's final status: a JSON line, nothing
- * when raw. */
+/* Tells the gaps held back, in the order they came: when no more output
+ * comes, or before telling the user where the output stands. */
+int logs_output_flush(LogsOutput *o);
+/* The end of the output with the job's final status: the gaps held back,
+ * then a JSON line (nothing more when raw). */
 int logs_output_end(LogsOutput *o, const JobStatus *j);
 /* "jobrunner: ..." on a line of its own on err_fd. */
 int logs_output_notice(LogsOutput *o, const char *format, ...) __attribute__((format(printf, 2, 3)));

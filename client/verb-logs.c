@@ -34,8 +34,9 @@ static void help(void) {
                "\n"
                "Writes a job's output: its stdout to stdout and its stderr to stderr, byte for\n"
                "byte, binary included.  A range the server does not have (output past the job's\n"
-               "output cap, or written while the daemon was down) is reported by a one-line\n"
-               "notice on stderr.  ID is the job's id or a unique prefix of at least 8\n"
+               "output cap, written while the daemon was down, or lost to a full disk) is\n"
+               "reported by one notice on stderr with its offset and length, however many\n"
+               "pieces it came in.  ID is the job's id or a unique prefix of at least 8\n"
                "characters.\n"
                "\n"
                "  -f, --follow           keep writing output as the job produces it, until it\n"
@@ -204,9 +205,8 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
                                 return r;
                 }
                 if (!a.follow) {
-                        if (end && (r = logs_output_end(&out, end)) < 0)
-                                return output_error(r, e);
-                        return 0;
+                        r = end ? logs_output_end(&out, end) : logs_output_flush(&out);
+                        return r < 0 ? output_error(r, e) : 0;
                 }
                 job_status_freep(&end);
         }

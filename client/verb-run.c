@@ -92,7 +92,9 @@ static int on_interrupt(void *userdata, CliError *e) {
                 char offsets[64] = "";
 
                 /* Where this left off: following again from there neither
-                 * repeats nor skips anything. */
+                 * repeats nor skips anything, so a gap up to there is told
+                 * now. */
+                (void) logs_output_flush(run->out);
                 if (o > 0 || x > 0)
                         snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ",
                                  o, x);

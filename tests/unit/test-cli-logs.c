@@ -2,8 +2,9 @@
 
 /* How the CLI handles a job's output (client/logs-cursor.c,
  * client/logs-output.c): per-stream offsets that drop repeats and notice
- * holes, gap notices told once per run, --tail's line counting, and the
- * raw and JSON writers, binary-safe. */
+ * holes, gaps cut to what was not told yet, --tail's line counting, and the
+ * raw and JSON writers, binary-safe, which join contiguous gaps into one
+ * notice. */
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -77,32 +78,43 @@ Test(logs, resuming_from_offsets) {
         cr_assert_not(logs_cursor_chunk(&c, OUT, UINT64_MAX, 2, &s, &m));
 }
 
+/* Whether a gap is told, and which part of it. */
+static void expect_gap(LogsCursor *c, int stream, uint64_t offset, uint64_t length, bool told, uint64_t told_offset,
+                       uint64_t told_length) {
+        uint64_t o = offset, l = length;
+
+        cr_assert_eq(logs_cursor_gap(c, stream, &o, &l), told, "gap %" PRIu64 "+%" PRIu64, offset, length);
+        if (told) {
+                cr_assert_eq(o, told_offset, "gap %" PRIu64 "+%" PRIu64 ": told from %" PRIu64, offset, length, o);
+                cr_assert_eq(l, told_length, "gap %" PRIu64 "+%" PRIu64 ": told %" PRIu64, offset, length, l);
+        }
+}
+
 Test(logs, gaps) {
         LogsCursor c;
 
         logs_cursor_init(&c, 0, 0);
-        /* A run of truncation gaps, as a follower gets them: told once. */
-        cr_assert(logs_cursor_gap(&c, OUT, 0, 100, TRUNCATED));
-        cr_assert_not(logs_cursor_gap(&c, OUT, 100, 50, TRUNCATED));
-        cr_assert_not(logs_cursor_gap(&c, OUT, 150, 1, TRUNCATED));
-        cr_assert_eq(c.next[OUT], 151);
-        /* Passed already. */
-        cr_assert_not(logs_cursor_gap(&c, OUT, 0, 151, IO_ERROR));
-        /* Another reason is news; and after data a new run is too. */
-        cr_assert(logs_cursor_gap(&c, OUT, 151, 9, IO_ERROR));
-        cr_assert(logs_cursor_gap(&c, OUT, 160, 10, TRUNCATED));
-        expect_chunk(&c, OUT, 170, 1, 0, 0);
-        cr_assert(logs_cursor_gap(&c, OUT, 171, 10, TRUNCATED));
+        expect_gap(&c, OUT, 0, 100, true, 0, 100);
+        expect_gap(&c, OUT, 100, 50, true, 100, 50);
+        cr_assert_eq(c.next[OUT], 150);
+        /* Passed already, in whole or in part (a gap is sent whole when
+         * asked from inside it, e.g. after a reconnection). */
+        expect_gap(&c, OUT, 0, 150, false, 0, 0);
+        expect_gap(&c, OUT, 0, 160, true, 150, 10);
+        cr_assert_eq(c.next[OUT], 160);
+        expect_chunk(&c, OUT, 160, 1, 0, 0);
+        expect_gap(&c, OUT, 161, 10, true, 161, 10);
 
         /* Losses of unknown size occupy no offsets: once per offset. */
-        cr_assert(logs_cursor_gap(&c, ERR, 0, 0, DOWN));
-        cr_assert_not(logs_cursor_gap(&c, ERR, 0, 0, DOWN));
+        expect_gap(&c, ERR, 0, 0, true, 0, 0);
+        expect_gap(&c, ERR, 0, 0, false, 0, 0);
         cr_assert_eq(c.next[ERR], 0);
         expect_chunk(&c, ERR, 0, 4, 0, 0);
-        cr_assert_not(logs_cursor_gap(&c, ERR, 2, 0, DOWN));
-        cr_assert(logs_cursor_gap(&c, ERR, 4, 0, DOWN));
+        expect_gap(&c, ERR, 2, 0, false, 0, 0);
+        expect_gap(&c, ERR, 4, 0, true, 4, 0);
 
-        cr_assert_not(logs_cursor_gap(&c, 7, 0, 1, DOWN));
+        expect_gap(&c, 7, 0, 1, false, 0, 0);
+        expect_gap(&c, OUT, UINT64_MAX, 2, false, 0, 0);
 }
 
 Test(logs, gap_notices) {
@@ -231,6 +243,74 @@ Test(logs, json_output) {
         cr_assert_eq(o[strlen(o) - 1], '\n');
         e = contents(err, NULL);
         cr_assert_str_eq(e, "");
+}
+
+/* Contiguous gaps of one stream and reason, as a follower of a job past its
+ * cap gets them live, or as a full disk leaves them: one notice with the
+ * whole range, told when the stream goes on or the output ends. */
+Test(logs, contiguous_gaps_are_one_notice) {
+        _cleanup_close_ int out = memfd(), err = memfd();
+        _cleanup_free_ char *o = NULL, *e = NULL;
+        LogsOutput w;
+
+        logs_output_init(&w, out, err, false);
+        cr_assert_eq(logs_output_chunk(&w, OUT, 0, (const uint8_t *) "0123456789", 10), 0);
+        cr_assert_eq(logs_output_gap(&w, OUT, 10, 65536, IO_ERROR), 0);
+        cr_assert_eq(logs_output_gap(&w, ERR, 0, 5, IO_ERROR), 0);
+        /* The other stream's output does not end the range. */
+        cr_assert_eq(logs_output_chunk(&w, ERR, 5, (const uint8_t *) "err\n", 4), 0);
+        for (int i = 1; i < 100; i++)
+                cr_assert_eq(logs_output_gap(&w, OUT, 10 + (uint64_t) i * 65536, 65536, IO_ERROR), 0);
+        e = contents(err, NULL);
+        cr_assert_str_eq(e, "jobrunner: job stderr: 5 bytes missing at offset 0 (the server could not store it: a "
+                            "disk error)\nerr\n");
+        free(TAKE_PTR(e));
+
+        /* Its own stream's next chunk tells it, first. */
+        cr_assert_eq(logs_output_chunk(&w, OUT, 10 + 100 * 65536, (const uint8_t *) "!", 1), 0);
+        /* Another reason is another notice; so is a loss of unknown size,
+         * told at once; the output's end tells the rest. */
+        cr_assert_eq(logs_output_gap(&w, OUT, 11 + 100 * 65536, 100, IO_ERROR), 0);
+        cr_assert_eq(logs_output_gap(&w, OUT, 111 + 100 * 65536, 100, TRUNCATED), 0);
+        cr_assert_eq(logs_output_gap(&w, OUT, 211 + 100 * 65536, 200, TRUNCATED), 0);
+        cr_assert_eq(logs_output_gap(&w, ERR, 9, 0, DOWN), 0);
+        cr_assert_eq(logs_output_gap(&w, ERR, 9, 3, DOWN), 0);
+        cr_assert_eq(logs_output_end(&w, &(JobStatus) JOBRUNNER__V1__JOB_STATUS__INIT), 0);
+
+        o = contents(out, NULL);
+        cr_assert_str_eq(o, "0123456789!");
+        e = contents(err, NULL);
+        cr_assert_str_eq(e, "jobrunner: job stderr: 5 bytes missing at offset 0 (the server could not store it: a "
+                            "disk error)\nerr\n"
+                            "jobrunner: job stdout: 6553600 bytes missing at offset 10 (the server could not store "
+                            "it: a disk error)\n"
+                            "jobrunner: job stdout: 100 bytes missing at offset 6553611 (the server could not store "
+                            "it: a disk error)\n"
+                            "jobrunner: job stderr: output of unknown size missing at offset 9 (jobrunnerd was not "
+                            "running when the job wrote it)\n"
+                            "jobrunner: job stdout: 300 bytes missing at offset 6553711 (the job's output cap was "
+                            "reached: later output is counted but not kept)\n"
+                            "jobrunner: job stderr: 3 bytes missing at offset 9 (jobrunnerd was not running when the "
+                            "job wrote it)\n");
+}
+
+Test(logs, contiguous_gaps_are_one_json_event) {
+        _cleanup_close_ int out = memfd(), err = memfd();
+        _cleanup_free_ char *o = NULL;
+        LogsOutput w;
+
+        logs_output_init(&w, out, err, true);
+        cr_assert_eq(logs_output_gap(&w, ERR, 0, 100, TRUNCATED), 0);
+        cr_assert_eq(logs_output_gap(&w, OUT, 7, 1, TRUNCATED), 0);
+        cr_assert_eq(logs_output_gap(&w, ERR, 100, 50, TRUNCATED), 0);
+        cr_assert_eq(logs_output_flush(&w), 0);
+        cr_assert_eq(logs_output_flush(&w), 0);
+
+        o = contents(out, NULL);
+        cr_assert_str_eq(o, "{\"type\":\"gap\",\"stream\":\"stderr\",\"offset\":0,\"length\":150,"
+                            "\"reason\":\"output-truncated\"}\n"
+                            "{\"type\":\"gap\",\"stream\":\"stdout\",\"offset\":7,\"length\":1,"
+                            "\"reason\":\"output-truncated\"}\n");
 }
 
 Test(logs, a_closed_pipe_is_epipe) {

@@ -80,6 +80,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
 #define ID_FOREVER   "99999999000000000000000000000003"  /* Wait never answers */
 #define ID_TAIL      "77777777000000000000000000000004"  /* stdout: 10 numbered lines; stderr: 3 lines */
 #define ID_STARTED   "00112233445566778899aabbccddeeff"  /* what Start creates */
+#define ID_CAPPED    "66666666000000000000000000000005"  /* stdout: 20 lines, then 200 MiB past the cap */
 
 typedef struct FakeJob {
         const char *id;
@@ -108,10 +109,17 @@ static const FakeJob started_job = {
         ID_STARTED, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING, 0, 0, "", 1700000000000000,
 };
 
+/* Not listed either, so that the list tests keep their counts. */
+static const FakeJob capped_job = {
+        ID_CAPPED, "alice", JOBRUNNER__V1__JOB_STATE__JOB_STATE_EXITED, 0, 0, "", 1700000010000000,
+};
+
 static const FakeJob *find_job(const char *id) {
         for (size_t i = 0; i < ELEMENTSOF(fake_jobs); i++)
                 if (streq(fake_jobs[i].id, id))
                         return &fake_jobs[i];
+        if (streq(id, ID_CAPPED))
+                return &capped_job;
         return streq(id, ID_STARTED) ? &started_job : NULL;
 }
 
@@ -124,6 +132,15 @@ static const char exited_stderr[] = "warning\n";
 /* The output of ID_FLAKY, each stream 64 bytes of text. */
 static const char flaky_stdout[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\n";
 static const char flaky_stderr[] = "the quick brown fox jumps over the lazy dog, again and again..\n";
+
+/* ID_CAPPED: what the job stored, then what the cap discarded, as gaps of
+ * CAPPED_GAP_PIECE bytes when read from before them (a live follower gets
+ * them so), whole when asked from inside them (as jobrunnerd does). */
+static const char capped_stdout[] = "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\n"
+                                    "line 10\nline 11\nline 12\nline 13\nline 14\nline 15\nline 16\nline 17\n"
+                                    "line 18\nline 19\nline 20\n";
+#define CAPPED_GAP_LEN (UINT64_C(200) << 20)
+#define CAPPED_GAP_PIECE (UINT64_C(64) << 20)
 
 static const char tail_stdout[] = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
 static const char tail_stderr[] = "e1\ne2\ne3";
@@ -205,6 +222,9 @@ static void fill_status(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spe
         } else if (streq(j->id, ID_TAIL)) {
                 s->stdout_bytes = strlen(tail_stdout);
                 s->stderr_bytes = strlen(tail_stderr);
+        } else if (streq(j->id, ID_CAPPED)) {
+                s->stdout_bytes = strlen(capped_stdout) + CAPPED_GAP_LEN;
+                s->output_truncated = true;
         }
 }
 
@@ -485,6 +505,17 @@ static void serve_logs(FakeRequest *r) {
                 if (ok && want_err)
                         ok = send_range(r->call, ERR, tail_stderr, req->stderr_offset, strlen(tail_stderr), 3,
                                         &first);
+        } else if (streq(j->id, ID_CAPPED) && want_out) {
+                const uint64_t stored = strlen(capped_stdout), truncation = JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_OUTPUT_TRUNCATED;
+
+                if (req->stdout_offset > stored && req->stdout_offset < stored + CAPPED_GAP_LEN)
+                        ok = send_gap(r->call, OUT, stored, CAPPED_GAP_LEN, truncation, &first);
+                else if (req->stdout_offset <= stored) {
+                        ok = send_range(r->call, OUT, capped_stdout, req->stdout_offset, stored, 16, &first);
+                        for (uint64_t o = 0; ok && o < CAPPED_GAP_LEN; o += CAPPED_GAP_PIECE)
+                                ok = send_gap(r->call, OUT, stored + o, min_u64(CAPPED_GAP_PIECE, CAPPED_GAP_LEN - o),
+                                              truncation, &first);
+                }
         } else if (streq(j->id, ID_FLAKY)) {
                 if (!atomic_exchange(&srv.flaky_failed, 1)) {
                         /* Part of each stream, then the daemon "restarts". */
@@ -936,6 +967,30 @@ Test(cli, logs_tail) {
         cr_assert_str_eq(u.out, "");
         cr_assert_str_eq(v.out, "");
         cr_assert_str_eq(v.err, "e1\ne2\ne3");
+}
+
+/* Past the cap: the stored lines, then one notice for all that is missing,
+ * also from --tail, whose window lands inside the gap. */
+Test(cli, logs_past_the_cap_tell_the_whole_missing_range_once) {
+        _cleanup_(cli_run_done) CliRun t = cli("logs", ID_CAPPED);
+        _cleanup_(cli_run_done) CliRun u = cli("logs", "--tail", "2", ID_CAPPED);
+        _cleanup_(cli_run_done) CliRun v = cli("--json", "logs", "--tail", "1", ID_CAPPED);
+        const char *gap;
+        static const char notice[] = "jobrunner: job stdout: 209715200 bytes missing at offset 151 (the job's "
+                                     "output cap was reached: later output is counted but not kept)\n";
+
+        cr_assert_eq(strlen(capped_stdout), 151);
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(t.out, capped_stdout);
+        cr_assert_str_eq(t.err, notice);
+        cr_assert_eq(u.exit_status, 0);
+        cr_assert_str_eq(u.out, "line 19\nline 20\n");
+        cr_assert_str_eq(u.err, notice);
+        cr_assert_eq(v.exit_status, 0);
+        gap = strstr(v.out, "{\"type\":\"gap\",");
+        cr_assert(gap && strncmp(gap, "{\"type\":\"gap\",\"stream\":\"stdout\",\"offset\":151,\"length\":209715200,"
+                                      "\"reason\":\"output-truncated\"}\n{\"type\":\"end\",", 103) == 0, "%s", v.out);
+        cr_assert_null(strstr(gap + 1, "{\"type\":\"gap\","));
 }
 
 Test(cli, logs_usage_errors) {
