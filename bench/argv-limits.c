@@ -325,8 +325,7 @@ static bool trial(char **args, char **env, bool reload, char *why, size_t why_si
                 sd_bus_error error = SD_BUS_ERROR_NULL;
                 _cleanup_free_ char *load = NULL, *active = NULL;
                 _cleanup_(strv_freep) char **after = NULL;
-                const UnitProperty *exec = unit_properties_find(&props, "ExecStartEx") ?:
-                                           unit_properties_find(&props, "ExecStart");
+                const UnitProperty *exec = unit_properties_find(&props, "ExecStart");
 
                 sd_bus_message *m = NULL;
 

@@ -19,15 +19,15 @@
 static int append_exec(sd_bus_message *m, const UnitProperty *p) {
         int r;
 
-        r = sd_bus_message_open_container(m, 'a', "(sasas)");
+        r = sd_bus_message_open_container(m, 'a', "(sasb)");
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'r', "sasas");
+                r = sd_bus_message_open_container(m, 'r', "sasb");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", p->exec.path);
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, p->exec.argv);
         if (r >= 0)
-                r = sd_bus_message_append_strv(m, p->exec.flags);
+                r = sd_bus_message_append(m, "b", false);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "unit-properties.h"
+#include "command.h"
 #include "macro.h"
 #include "strv.h"
+#include "unit-properties.h"
 
 #define DESCRIPTION_COMMAND_MAX 200     /* bytes of the command line in Description= */
 #define PID_NAMESPACE_FLAG "--pid-namespace"
+#define COMMAND_FLAG "--command-from-stdin"
 
 const char *unit_property_signature(UnitPropertyType type) {
         static const char *const signatures[_UNIT_PROP_TYPE_MAX] = {
@@ -22,7 +24,7 @@ const char *unit_property_signature(UnitPropertyType type) {
                 [UNIT_PROP_BOOL] = "b",
                 [UNIT_PROP_U64] = "t",
                 [UNIT_PROP_STRV] = "as",
-                [UNIT_PROP_EXEC] = "a(sasas)",
+                [UNIT_PROP_EXEC] = "a(sasb)",
                 [UNIT_PROP_IO_BANDWIDTH] = "a(st)",
                 [UNIT_PROP_FD] = "h",
                 [UNIT_PROP_TMPFS] = "a(ss)",
@@ -48,7 +50,6 @@ static void property_free(UnitProperty *it) {
         else if (it->type == UNIT_PROP_EXEC) {
                 free(it->exec.path);
                 strv_free(it->exec.argv);
-                strv_free(it->exec.flags);
         } else if (it->type == UNIT_PROP_IO_BANDWIDTH) {
                 for (size_t i = 0; i < it->io.n; i++)
                         free(it->io.items[i].device);
@@ -66,7 +67,7 @@ static void property_free(UnitProperty *it) {
  * an allocation failed. */
 static void push(Builder *b, UnitProperty p) {
         bool missing = (p.type == UNIT_PROP_STRING && !p.string) || (p.type == UNIT_PROP_STRV && !p.strv) ||
-                       (p.type == UNIT_PROP_EXEC && (!p.exec.path || !p.exec.argv || !p.exec.flags)) ||
+                       (p.type == UNIT_PROP_EXEC && (!p.exec.path || !p.exec.argv)) ||
                        (p.type == UNIT_PROP_IO_BANDWIDTH && !p.io.items) ||
                        (p.type == UNIT_PROP_TMPFS && (!p.tmpfs.path || !p.tmpfs.options)) ||
                        (p.type == UNIT_PROP_BIND && (!p.bind.source || !p.bind.destination));
@@ -176,17 +177,16 @@ static void add_lifecycle(Builder *b, const UnitPropertiesInput *in) {
 
 static void add_exec(Builder *b, const UnitPropertiesInput *in) {
         bool pidns = in->spec->pid_namespace != JR_TOGGLE_OFF;
-        char *head[] = { (char *) in->init_path, (char *) (pidns ? PID_NAMESPACE_FLAG : "--"), pidns ? (char *) "--" : NULL, NULL };
-        char *flags[] = { (char *) "no-env-expand", NULL };
+        char *argv[] = { (char *) in->init_path, (char *) (pidns ? PID_NAMESPACE_FLAG : COMMAND_FLAG),
+                         pidns ? (char *) COMMAND_FLAG : NULL, NULL };
 
         PUSH_STRING(b, "Type", "notify");
         PUSH_STRING(b, "NotifyAccess", "main");
-        /* [init_path, (--pid-namespace), --, argv...]; no-env-expand: systemd
-         * must not expand "$FOO" in the job's arguments. */
-        PUSH(b, "ExecStartEx", UNIT_PROP_EXEC,
-             .exec = { strdup(in->init_path), strv_concat(head, in->spec->argv), strv_concat(flags, NULL) });
-        if (in->spec->env && in->spec->env[0])
-                PUSH(b, "Environment", UNIT_PROP_STRV, .strv = strv_concat(in->spec->env, NULL));
+        /* The job's argv and environment go to jobrunner-init through its
+         * standard input (add_output()), never through systemd's own
+         * parsing: see init/command.h.  ExecStart= holds jobrunner-init's
+         * words only, so that systemd has nothing of the job's to expand. */
+        PUSH(b, "ExecStart", UNIT_PROP_EXEC, .exec = { strdup(in->init_path), strv_copy(argv) });
         if (in->spec->working_directory)
                 PUSH_STRING(b, "WorkingDirectory", in->spec->working_directory);
 }
@@ -253,12 +253,13 @@ static void add_isolation(Builder *b, const UnitPropertiesInput *in) {
 /* What other jobs must not see of this one, and this one of them: their
  * command lines, environments, processes and cgroups.  Each job runs as a
  * user of its own, so ProtectProc= hides the others' processes (and with
- * them /proc/PID/cmdline) even without a PID namespace.  Units' argv and
- * environment are in clear in their transient unit files and in systemd's
- * D-Bus properties, which any user may read: neither is reachable from a
- * job.  /sys/fs/cgroup shows the job its own cgroup only, at its own path,
- * so that runtimes that read their limits from it (JVMs, Go) still find
- * them.  All of it needs a mount namespace of the job's own: a job that
+ * them /proc/PID/cmdline) even without a PID namespace.  Units'
+ * descriptions, in their transient unit files and in systemd's D-Bus
+ * properties, which any user may read, hold the start of their command
+ * lines (argv and environment themselves never reach systemd, see
+ * add_exec()): neither is reachable from a job.  /sys/fs/cgroup shows the
+ * job its own cgroup only, at its own path, so that runtimes that read
+ * their limits from it (JVMs, Go) still find them.  All of it needs a mount namespace of the job's own: a job that
  * shares the host's mounts (an admin's choice, for a named user) sees what
  * its user sees there. */
 static void add_confinement(Builder *b, const UnitPropertiesInput *in) {
@@ -289,7 +290,7 @@ static void add_kill(Builder *b, const UnitPropertiesInput *in) {
 }
 
 static void add_output(Builder *b, const UnitPropertiesInput *in) {
-        PUSH_STRING(b, "StandardInput", "null");
+        PUSH(b, "StandardInputFileDescriptor", UNIT_PROP_FD, .fd = b->list.command_fd);
         if (in->stdout_fd >= 0)
                 PUSH(b, "StandardOutputFileDescriptor", UNIT_PROP_FD, .fd = in->stdout_fd);
         if (in->stderr_fd >= 0)
@@ -303,18 +304,23 @@ int unit_properties_build(const UnitPropertiesInput *in, UnitProperties *ret, jr
                 add_lifecycle, add_exec, add_identity, add_cgroup, add_isolation, add_confinement, add_kill,
                 add_output,
         };
-        Builder b = {};
+        Builder b = { .list.command_fd = -EBADF };
 
-        *ret = (UnitProperties) {};
+        *ret = (UnitProperties) { .command_fd = -EBADF };
         if (!in || !in->spec || !in->spec->argv || !in->spec->argv[0])
                 return jr_error_set(e, -EINVAL, "unit properties: no spec or an empty argv");
         if (!in->job_id || !in->job_id[0] || !in->slice || !in->slice[0])
                 return jr_error_set(e, -EINVAL, "unit properties: no job id or slice");
-        if (!in->init_path || in->init_path[0] != '/')
-                return jr_error_set(e, -EINVAL, "unit properties: the init path must be absolute");
+        /* systemd expands "$NAME" in ExecStart= arguments. */
+        if (!in->init_path || in->init_path[0] != '/' || strchr(in->init_path, '$'))
+                return jr_error_set(e, -EINVAL, "unit properties: the init path must be absolute, without '$'");
         if (in->spec->n_io_limits > 0 && !in->spec->io_limits)
                 return jr_error_set(e, -EINVAL, "unit properties: io_limits: no array");
 
+        b.list.command_fd = command_fd_new(in->spec->argv, in->spec->env);
+        if (b.list.command_fd < 0)
+                return jr_error_set(e, b.list.command_fd, "cannot pass the command to jobrunner-init: %s",
+                                    strerror(-b.list.command_fd));
         for (size_t i = 0; i < ELEMENTSOF(concerns); i++)
                 concerns[i](&b, in);
         if (b.oom) {
@@ -331,7 +337,8 @@ void unit_properties_done(UnitProperties *p) {
         for (size_t i = 0; i < p->n; i++)
                 property_free(&p->items[i]);
         free(p->items);
-        *p = (UnitProperties) {};
+        safe_close(p->command_fd);
+        *p = (UnitProperties) { .command_fd = -EBADF };
 }
 
 const UnitProperty *unit_properties_find(const UnitProperties *p, const char *name) {

@@ -17,7 +17,7 @@ typedef enum UnitPropertyType {
         UNIT_PROP_BOOL,                 /* "b" */
         UNIT_PROP_U64,                  /* "t" */
         UNIT_PROP_STRV,                 /* "as" */
-        UNIT_PROP_EXEC,                 /* "a(sasas)", ExecStartEx: one (path, argv, flags) */
+        UNIT_PROP_EXEC,                 /* "a(sasb)", ExecStart: one (path, argv, ignore failure: no) */
         UNIT_PROP_IO_BANDWIDTH,         /* "a(st)": (device, bytes per second) each */
         UNIT_PROP_FD,                   /* "h" */
         UNIT_PROP_TMPFS,                /* "a(ss)", TemporaryFileSystem=: one (path, options) */
@@ -41,7 +41,6 @@ typedef struct UnitProperty {
                 struct {
                         char *path;
                         char **argv;    /* NULL-terminated */
-                        char **flags;   /* NULL-terminated, e.g. "no-env-expand" */
                 } exec;
                 struct {
                         UnitPropertyIO *items;
@@ -63,6 +62,7 @@ typedef struct UnitProperty {
 typedef struct UnitProperties {
         UnitProperty *items;            /* owns its strings */
         size_t n;
+        int command_fd;                 /* owned: the job's argv and env for jobrunner-init's stdin */
 } UnitProperties;
 
 typedef struct UnitPropertiesInput {

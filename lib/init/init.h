@@ -33,10 +33,10 @@ int init_message_recv(int fd, InitMessage *ret);
  * unless we run as root, whose capabilities come with its identity. */
 int drop_capabilities(void);
 
-/* Forks argv[0] (an absolute path, no PATH search) with signal mask `mask`.
- * Fills *ret with INIT_EXEC_OK and *ret_pid, or with why the command never
- * ran; in that case no child is left behind. */
-void spawn_command(char *const argv[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret);
+/* Forks argv[0] (an absolute path, no PATH search) with environment envp
+ * and signal mask `mask`.  Fills *ret with INIT_EXEC_OK and *ret_pid, or
+ * with why the command never ran; in that case no child is left behind. */
+void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret);
 
 /* Blocks the forwarded signals and SIGCHLD, so that they wait for a
  * signalfd instead of being acted on; returns the previous mask, which is

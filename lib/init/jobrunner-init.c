@@ -19,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "init.h"
 #include "log.h"
 
@@ -28,15 +29,24 @@
 #define NOTIFY_BARRIER_USEC (5 * UINT64_C(1000000))
 
 static bool arg_pid_namespace;
+static bool arg_command_from_stdin;
 static char **arg_command;
+/* The command's environment: ours, with the changes of a command read
+ * from standard input. */
+static char **arg_environment;
 
 static void help(void) {
-        printf("jobrunner-init [--pid-namespace] -- /ABSOLUTE/COMMAND [ARG...]\n\n"
+        printf("jobrunner-init [--pid-namespace] -- /ABSOLUTE/COMMAND [ARG...]\n"
+               "jobrunner-init [--pid-namespace] --command-from-stdin\n\n"
                "Runs COMMAND as a child, forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1\n"
                "and SIGUSR2 to it, reaps orphans, and exits with COMMAND's status (dying of\n"
                "the same signal if it was killed).  Meant as ExecStart= of a Type=notify unit.\n\n"
-               "  --pid-namespace  run COMMAND as PID 2 of a new PID namespace with its own /proc\n"
-               "  -h --help        show this help\n");
+               "  --pid-namespace       run COMMAND as PID 2 of a new PID namespace with its\n"
+               "                        own /proc\n"
+               "  --command-from-stdin  read COMMAND, its arguments and environment variables\n"
+               "                        from standard input (as libjobrunner writes them),\n"
+               "                        which then becomes /dev/null\n"
+               "  -h --help             show this help\n");
 }
 
 /* Returns 1 to run, 0 after --help, or -EINVAL after a usage message. */
@@ -44,6 +54,8 @@ static int parse_argv(int argc, char *argv[]) {
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--pid-namespace") == 0)
                         arg_pid_namespace = true;
+                else if (strcmp(argv[i], "--command-from-stdin") == 0)
+                        arg_command_from_stdin = true;
                 else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                         help();
                         return 0;
@@ -56,13 +68,15 @@ static int parse_argv(int argc, char *argv[]) {
                 }
         }
 
+        if (arg_command_from_stdin) {
+                if (arg_command) {
+                        log_error("--command-from-stdin and a command after '--' exclude each other");
+                        return -EINVAL;
+                }
+                return 1;
+        }
         if (!arg_command || !arg_command[0]) {
                 log_error("no command given after '--'");
-                return -EINVAL;
-        }
-        /* execve() as-is: a PATH search would depend on the job's environment. */
-        if (arg_command[0][0] != '/') {
-                log_error("the command must be an absolute path: %s", arg_command[0]);
                 return -EINVAL;
         }
         return 1;
@@ -125,7 +139,7 @@ _noreturn_ static void run_direct(const sigset_t *mask) {
                 fail_setup(errno, "become a child subreaper");
         sfd = become_supervisor();
 
-        spawn_command(arg_command, mask, &pid, &m);
+        spawn_command(arg_command, arg_environment, mask, &pid, &m);
         r = started_then_supervise(&m, sfd, pid, &status);
         if (r < 0)
                 exit(EXIT_FAILURE);
@@ -162,7 +176,7 @@ _noreturn_ static void run_namespace_init(const sigset_t *mask, int fd) {
         if (sfd < 0)
                 namespace_init_fail(fd, sfd, "create a signalfd");
 
-        spawn_command(arg_command, mask, &pid, &m);
+        spawn_command(arg_command, arg_environment, mask, &pid, &m);
         if (init_message_send(fd, m.type, m.value, m.what) < 0 || m.type != INIT_EXEC_OK)
                 _exit(EXIT_FAILURE);
 
@@ -215,7 +229,33 @@ _noreturn_ static void run_in_pid_namespace(const sigset_t *mask) {
         exit_with_status(status);
 }
 
+/* The command libjobrunner wrote into a memfd for our standard input.  The
+ * memfd is emptied once read (systemd keeps its descriptor as long as the
+ * unit exists), and the command gets /dev/null as its standard input. */
+static int read_command(Command *ret) {
+        char link[64];
+        ssize_t n;
+        int fd, r;
+
+        r = command_read(STDIN_FILENO, COMMAND_SIZE_MAX, ret);
+        if (r < 0)
+                return r;
+        n = readlink("/proc/self/fd/0", link, sizeof(link) - 1);
+        if (n > 0) {
+                link[n] = 0;
+                if (strncmp(link, "/memfd:jobrunner-command", strlen("/memfd:jobrunner-command")) == 0)
+                        (void) ftruncate(STDIN_FILENO, 0);
+        }
+        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = dup2(fd, STDIN_FILENO) < 0 ? -errno : 0;
+        (void) close(fd);
+        return r;
+}
+
 int main(int argc, char *argv[]) {
+        Command command = {};
         sigset_t mask;
         int r;
 
@@ -226,6 +266,23 @@ int main(int argc, char *argv[]) {
         }
         if (r == 0)
                 return EXIT_SUCCESS;
+
+        if (arg_command_from_stdin) {
+                r = read_command(&command);
+                if (r < 0)
+                        fail_setup(r, "read the command from standard input");
+                arg_command = command.argv;
+        }
+        /* execve() as-is: a PATH search would depend on the job's environment. */
+        if (arg_command[0][0] != '/') {
+                log_error("the command must be an absolute path: %s", arg_command[0]);
+                if (arg_command_from_stdin)
+                        fail_setup(EINVAL, "run a command that is not an absolute path");
+                return EXIT_USAGE;
+        }
+        arg_environment = command_environment(environ, command.env);
+        if (!arg_environment)
+                fail_setup(ENOMEM, "put the command's environment together");
 
         /* Blocked from the start, so that a signal arriving before the
          * signalfd exists waits for it instead of killing us. */

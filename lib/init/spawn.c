@@ -68,7 +68,7 @@ int drop_capabilities(void) {
 
 /* The child between fork() and execve(): we are single-threaded, so plain
  * libc calls are safe here. */
-_noreturn_ static void exec_command(char *const argv[], const sigset_t *mask, int fd) {
+_noreturn_ static void exec_command(char *const argv[], char *const envp[], const sigset_t *mask, int fd) {
         int r;
 
         if (sigprocmask(SIG_SETMASK, mask, NULL) < 0) {
@@ -80,16 +80,12 @@ _noreturn_ static void exec_command(char *const argv[], const sigset_t *mask, in
                 (void) init_message_send(fd, INIT_SETUP_FAILED, -r, "drop capabilities");
                 _exit(127);
         }
-        /* The command is not the unit's main process: systemd would refuse
-         * its notifications (NotifyAccess=main) and log a warning for each. */
-        (void) unsetenv("NOTIFY_SOCKET");
-
-        execve(argv[0], argv, environ);
+        execve(argv[0], argv, envp);
         (void) init_message_send(fd, INIT_EXEC_FAILED, errno, NULL);
         _exit(127);
 }
 
-void spawn_command(char *const argv[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret) {
+void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret) {
         _cleanup_close_pair_ int pipefd[2] = { -EBADF, -EBADF };
         pid_t pid;
         int r;
@@ -107,7 +103,7 @@ void spawn_command(char *const argv[], const sigset_t *mask, pid_t *ret_pid, Ini
                 return;
         }
         if (pid == 0)
-                exec_command(argv, mask, pipefd[1]);
+                exec_command(argv, envp, mask, pipefd[1]);
 
         pipefd[1] = safe_close(pipefd[1]);
         r = init_message_recv(pipefd[0], ret);

@@ -101,7 +101,7 @@ a=$1; b=$2; s1=SECRET_; s2=ALICE_
 for id in "$a" "$b"; do
         if cat /run/systemd/transient/jobrunner-$id.service > /dev/null 2>&1; then echo "read: transient unit file $id"; fi
         if ls /run/systemd/transient/ > /dev/null 2>&1; then echo "read: the transient unit directory"; fi
-        if systemctl show -p Environment -p ExecStart jobrunner-$id.service 2>/dev/null | grep -q "$s1$s2"; then
+        if systemctl show jobrunner-$id.service 2>/dev/null | grep -q "$s1$s2"; then
                 echo "read: unit properties of $id over D-Bus"; fi
         if ls /sys/fs/cgroup/jobrunner.slice/jobrunner-$id.service > /dev/null 2>&1; then echo "read: cgroup of $id"; fi
         if cat /var/lib/jobrunner/jobs/$id/output.log > /dev/null 2>&1; then echo "read: output of $id"; fi
@@ -131,11 +131,15 @@ checks=$((checks + 1))
 if ((${#ids[@]} == 2)); then
         grep -q "$secret" "/run/systemd/transient/jobrunner-${ids[0]}.service" ||
                 fail "the secret is not in alice's transient unit file"
-        systemctl show -p Environment "jobrunner-${ids[0]}.service" | grep -q "$secret" ||
-                fail "the secret is not in alice's unit's Environment"
+        systemctl show "jobrunner-${ids[0]}.service" | grep -q "$secret" ||
+                fail "the secret is not in alice's unit's properties"
         [[ -d /sys/fs/cgroup/jobrunner.slice/jobrunner-${ids[0]}.service ]] || fail "alice's job has no cgroup"
-        pid=$(systemctl show -p MainPID --value "jobrunner-${ids[1]}.service")
+        # The main process is jobrunner-init; the job is its child.
+        main=$(systemctl show -p MainPID --value "jobrunner-${ids[1]}.service")
+        read -r pid _ < "/proc/$main/task/$main/children"
         tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q "$secret" || fail "alice's job has not the secret in its cmdline"
+        tr '\0' '\n' < "/proc/$pid/environ" | grep -qx "TOKEN=$secret" ||
+                fail "alice's job has not the secret in its environment"
 fi
 
 step "alice's jobs are stopped"

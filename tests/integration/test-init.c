@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
@@ -29,11 +30,14 @@
 typedef struct Job {
         bool pid_namespace;
         const char *script;     /* run by /bin/sh -c, or else: */
-        const char *path;       /* a command without arguments */
+        const char *path;       /* a command without arguments, or else: */
+        const char *command;    /* a command on stdin (--command-from-stdin), */
+        size_t command_len;     /* as libjobrunner writes it (lib/init/command.h) */
         bool capture;           /* stdout (and stderr) into a pipe we read */
 
         /* filled by run_job() */
         int stdout_fd;
+        int command_fd;
         int start;              /* transient_unit_start()'s return */
         char *result;           /* the unit's Result= */
         int32_t code;           /* ExecMainCode: CLD_EXITED, CLD_KILLED, ... */
@@ -87,8 +91,13 @@ static int append_job_properties(sd_bus_message *m, void *userdata) {
         argv[n++] = getenv("JOBRUNNER_INIT");
         if (j->pid_namespace)
                 argv[n++] = "--pid-namespace";
-        argv[n++] = "--";
-        if (j->script) {
+        if (j->command)
+                argv[n++] = "--command-from-stdin";
+        else
+                argv[n++] = "--";
+        if (j->command)
+                ;
+        else if (j->script) {
                 argv[n++] = "/bin/sh";
                 argv[n++] = "-c";
                 argv[n++] = j->script;
@@ -110,6 +119,8 @@ static int append_job_properties(sd_bus_message *m, void *userdata) {
                                           "CapabilityBoundingSet", "t", CAP_SYS_ADMIN_MASK);
         if (r >= 0 && j->capture)
                 r = sd_bus_message_append(m, "(sv)", "StandardOutputFileDescriptor", "h", j->stdout_fd);
+        if (r >= 0 && j->command)
+                r = sd_bus_message_append(m, "(sv)", "StandardInputFileDescriptor", "h", j->command_fd);
         return r;
 }
 
@@ -151,6 +162,15 @@ static void run_job(Job *j) {
                               SD_ID128_FORMAT_VAL(id)), 0);
         cr_assert_geq(sd_bus_path_encode("/org/freedesktop/systemd1/unit", name, &path), 0);
 
+        _cleanup_close_ int command_fd = -EBADF;
+
+        j->command_fd = -EBADF;
+        if (j->command) {
+                command_fd = memfd_create("jobrunner-command", MFD_CLOEXEC);
+                cr_assert_geq(command_fd, 0);
+                cr_assert_eq(write(command_fd, j->command, j->command_len), (ssize_t) j->command_len);
+                j->command_fd = command_fd;
+        }
         j->stdout_fd = -EBADF;
         if (j->capture) {
                 cr_assert_geq(pipe2(pipefd, O_CLOEXEC), 0);
@@ -176,7 +196,7 @@ static void run_job(Job *j) {
         sd_bus_error_free(&error);
 
         printf("%s [%s] %s: start=%d result=%s code=%d status=%d status_text='%s' output='%s'\n",
-               name, mode(j), j->script ?: j->path, j->start, j->result, j->code, j->status,
+               name, mode(j), j->script ?: j->path ?: "(stdin)", j->start, j->result, j->code, j->status,
                j->status_text, j->output ?: "");
 }
 
@@ -247,6 +267,34 @@ Test(init, missing_binary_fails_the_start) {
                 cr_assert_eq(j.code, CLD_EXITED, "[%s]", mode(&j));
                 cr_assert_eq(j.status, 203, "[%s]", mode(&j));
                 job_done(&j);
+        }
+}
+
+/* The way libjobrunner runs every job: the command, its arguments and
+ * environment on stdin, which the command then finds to be /dev/null; and
+ * a start that fails, with the reason, if what comes is not a command. */
+#define STDIN_COMMAND(s) s, sizeof(s) - 1
+Test(init, command_from_stdin) {
+        for (int ns = 0; ns <= 1; ns++) {
+                Job j = { .pid_namespace = ns, .capture = true,
+                          .command = STDIN_COMMAND("jobrunner-command 1\n" "4\0" "1\0"
+                                                   "/bin/sh\0" "-c\0" "printf '%s|' \"$0\" \"$X\"; cat\0" "$HOME\0"
+                                                   "X=${y} z\0") },
+                    bad = { .pid_namespace = ns, .command = STDIN_COMMAND("jobrunner-command 1\n" "2\0" "0\0"
+                                                                          "/bin/true\0") };
+
+                run_job(&j);
+                cr_assert_eq(j.start, 0, "[%s]", mode(&j));
+                cr_assert_str_eq(j.result, "success", "[%s]", mode(&j));
+                cr_assert_str_eq(j.output, "$HOME|${y} z|", "[%s]", mode(&j));
+                job_done(&j);
+
+                run_job(&bad);
+                cr_assert_lt(bad.start, 0, "[%s] the start job succeeded", mode(&bad));
+                cr_assert_str_eq(bad.status_text, "cannot read the command from standard input: Bad message",
+                                 "[%s]", mode(&bad));
+                cr_assert_eq(bad.status_errno, EBADMSG, "[%s]", mode(&bad));
+                job_done(&bad);
         }
 }
 

@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <string.h>
 
+#include "command.h"
 #include "jobrunner.h"
 #include "macro.h"
 #include "unit-properties.h"
@@ -64,6 +65,17 @@ static void expect_strv(char **l, const char *const *want) {
         cr_expect_null(l[i], "extra entry %zu: %s", i, l[i]);
 }
 
+/* What jobrunner-init reads from its standard input. */
+static void expect_command(char **argv, char **env) {
+        _cleanup_(command_done) Command c = {};
+        char *none[] = { NULL };
+
+        cr_assert_geq(props.command_fd, 0);
+        cr_assert_eq(command_read(props.command_fd, COMMAND_SIZE_MAX, &c), 0);
+        expect_strv(c.argv, (const char *const *) argv);
+        expect_strv(c.env, (const char *const *) (env ?: none));
+}
+
 Test(unit_properties, defaults) {
         jr_spec s = { .argv = argv_ls };
 
@@ -75,10 +87,11 @@ Test(unit_properties, defaults) {
         expect_string("Type", "notify");
         expect_string("NotifyAccess", "main");
 
-        const UnitProperty *x = get("ExecStartEx", UNIT_PROP_EXEC);
+        const UnitProperty *x = get("ExecStart", UNIT_PROP_EXEC);
         cr_expect_str_eq(x->exec.path, INIT);
-        expect_strv(x->exec.argv, (const char *const[]) { INIT, "--pid-namespace", "--", "/bin/ls", "-l", "$HOME", NULL });
-        expect_strv(x->exec.flags, (const char *const[]) { "no-env-expand", NULL });
+        expect_strv(x->exec.argv, (const char *const[]) { INIT, "--pid-namespace", "--command-from-stdin", NULL });
+        expect_command(argv_ls, NULL);
+        expect_absent("ExecStartEx");
         expect_absent("Environment");
         expect_absent("WorkingDirectory");
 
@@ -123,7 +136,8 @@ Test(unit_properties, defaults) {
         expect_string("OOMPolicy", "kill");
         expect_bool("SendSIGKILL", true);
 
-        expect_string("StandardInput", "null");
+        expect_absent("StandardInput");
+        cr_expect_eq(get("StandardInputFileDescriptor", UNIT_PROP_FD)->fd, props.command_fd);
         cr_expect_eq(get("StandardOutputFileDescriptor", UNIT_PROP_FD)->fd, 7);
         cr_expect_eq(get("StandardErrorFileDescriptor", UNIT_PROP_FD)->fd, 8);
 
@@ -139,7 +153,7 @@ Test(unit_properties, signatures) {
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_BOOL), "b");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_U64), "t");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_STRV), "as");
-        cr_expect_str_eq(unit_property_signature(UNIT_PROP_EXEC), "a(sasas)");
+        cr_expect_str_eq(unit_property_signature(UNIT_PROP_EXEC), "a(sasb)");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_IO_BANDWIDTH), "a(st)");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_FD), "h");
         cr_expect_str_eq(unit_property_signature(UNIT_PROP_TMPFS), "a(ss)");
@@ -198,9 +212,8 @@ Test(unit_properties, env_wd_and_isolation_off) {
                       .network = JR_NETWORK_HOST, .private_mounts = JR_TOGGLE_OFF, .private_tmp = JR_TOGGLE_OFF };
 
         build(&s);
-        const UnitProperty *p = get("Environment", UNIT_PROP_STRV);
-        expect_strv(p->strv, (const char *const[]) { "A=1", "B=x y", NULL });
-        cr_expect_neq(p->strv, env);
+        expect_command(argv_ls, env);
+        expect_absent("Environment");
         expect_string("WorkingDirectory", "/srv");
         expect_string("User", "nobody");
         expect_absent("DynamicUser");
@@ -228,8 +241,8 @@ Test(unit_properties, pid_namespace_off) {
         jr_spec s = { .argv = argv_ls, .pid_namespace = JR_TOGGLE_OFF };
 
         build(&s);
-        expect_strv(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv,
-                    (const char *const[]) { INIT, "--", "/bin/ls", "-l", "$HOME", NULL });
+        expect_strv(get("ExecStart", UNIT_PROP_EXEC)->exec.argv,
+                    (const char *const[]) { INIT, "--command-from-stdin", NULL });
         expect_absent("AmbientCapabilities");
         expect_absent("CapabilityBoundingSet");
         expect_bool("DynamicUser", true);
@@ -239,7 +252,7 @@ Test(unit_properties, pid_namespace_on_explicitly) {
         jr_spec s = { .argv = argv_ls, .pid_namespace = JR_TOGGLE_ON };
 
         build(&s);
-        cr_expect_str_eq(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
+        cr_expect_str_eq(get("ExecStart", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
         expect_u64("AmbientCapabilities", UINT64_C(1) << CAP_SYS_ADMIN);
 }
 
@@ -250,7 +263,7 @@ Test(unit_properties, named_user_root_gets_no_ambient_caps) {
         expect_string("User", "root");
         expect_absent("DynamicUser");
         expect_bool("NoNewPrivileges", true);
-        cr_expect_str_eq(get("ExecStartEx", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
+        cr_expect_str_eq(get("ExecStart", UNIT_PROP_EXEC)->exec.argv[1], "--pid-namespace");
         expect_absent("AmbientCapabilities");
         expect_absent("CapabilityBoundingSet");
 }
@@ -296,6 +309,9 @@ Test(unit_properties, bad_input) {
         cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
         cr_expect(strstr(e.message, "init path"));
         cr_expect_eq(props.n, 0);
+        cr_expect_lt(props.command_fd, 0);
+        in.init_path = "/opt/$HOME/jobrunner-init";     /* systemd would expand it */
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
         in = input(&s);
         in.slice = NULL;
         cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
