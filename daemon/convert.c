@@ -21,13 +21,11 @@ static int check_string(const char *s, const char *what, jr_error *e) {
 
 /* A checked copy of a repeated string field as a NULL-terminated array.
  * The count is checked first so that a huge request costs us nothing. */
-static int strv_from_proto(char *const *in, size_t n, const char *name, size_t max, char ***ret, jr_error *e) {
+static int strv_from_proto(char *const *in, size_t n, const char *name, char ***ret, jr_error *e) {
         _cleanup_(strv_freep) char **l = NULL;
         char what[32];
         int r;
 
-        if (n > max)
-                return jr_error_set(e, -E2BIG, "%s: more than %zu entries", name, max);
         if (n > 0 && !in)
                 return jr_error_set(e, -EINVAL, "%s: %zu entries but no array", name, n);
 
@@ -163,11 +161,19 @@ int convert_spec_from_proto(const Jobrunner__V1__JobSpec *in, jr_spec *ret, jr_e
 
         /* argv is always an array, possibly empty, so that
          * jr_spec_validate() names the actual problem: no entries. */
-        r = strv_from_proto(in->argv, in->n_argv, "argv", JR_ARGV_MAX, &spec.argv, e);
+        /* Before anything is copied: the request may hold many more
+         * strings than a job can take. */
+        if (in->n_argv > JR_EXEC_ENTRIES_MAX || in->n_env > JR_EXEC_ENTRIES_MAX - in->n_argv)
+                return jr_error_set(e, -E2BIG,
+                                    "argv and env: %zu entries, more than execve() can take (%u: each string "
+                                    "costs at least its NUL and an %u-byte pointer of the %u bytes it takes)",
+                                    in->n_argv + in->n_env, JR_EXEC_ENTRIES_MAX, JR_EXEC_POINTER_SIZE,
+                                    JR_EXEC_BYTES_MAX);
+        r = strv_from_proto(in->argv, in->n_argv, "argv", &spec.argv, e);
         if (r < 0)
                 return r;
         if (in->n_env > 0) {
-                r = strv_from_proto(in->env, in->n_env, "env", JR_ENV_MAX, &spec.env, e);
+                r = strv_from_proto(in->env, in->n_env, "env", &spec.env, e);
                 if (r < 0)
                         return r;
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,9 +12,13 @@
 
 #define DAEMON_TLS_DIR_DEFAULT "/etc/jobrunner/tls"
 #define DAEMON_STATE_DIR_DEFAULT "/var/lib/jobrunner"
-/* StartRequest is the largest request: a spec is at most JR_SPEC_BYTES_MAX
- * of strings; allow for its framing, refuse anything beyond. */
-#define DAEMON_MAX_REQUEST_BYTES_DEFAULT (2u * 1024u * 1024u)
+/* StartRequest is the largest request.  In protobuf its argv and env take
+ * fewer bytes (a tag and a length of up to 3 bytes per string) than
+ * JR_EXEC_BYTES_MAX counts for them (a NUL and an 8-byte pointer); besides
+ * them a spec holds a working directory and up to JR_IO_DEVICES_MAX device
+ * paths, each shorter than PATH_MAX, a user name and a few numbers.  Nothing
+ * larger can be a valid request: gRPC refuses it before it is parsed. */
+#define DAEMON_MAX_REQUEST_BYTES_DEFAULT (JR_EXEC_BYTES_MAX + (JR_IO_DEVICES_MAX + 1u) * (PATH_MAX + 64u) + 4096u)
 
 typedef struct DaemonConfig {
         char **listen;                  /* NULL: the sockets systemd passes */

@@ -38,12 +38,28 @@ int jr_error_set(jr_error *e, int error, const char *format, ...) __attribute__(
 
 #define JR_ID_STRING_MAX 33             /* 32 lowercase hex digits + NUL */
 
-/* Limits on the size of a spec, so a request cannot make the daemon or
- * systemd allocate without bound. */
-#define JR_ARGV_MAX 4096                /* entries */
-#define JR_ENV_MAX 4096                 /* entries */
-#define JR_STRING_MAX (64u * 1024u)     /* bytes in one argv/env entry or path */
-#define JR_SPEC_BYTES_MAX (1024u * 1024u) /* all strings of a spec together */
+/* Limits on the size of a spec: a job's argv and environment may be as
+ * large as execve(2) takes them.  They reach the job through a memfd that
+ * jobrunner-init reads (systemd never parses them: see init/command.h), and
+ * jobrunner-init's execve() of the command is what limits them, as measured
+ * in the test VM with bench/argv-limits (see README):
+ *   - one string at most MAX_ARG_STRLEN, 32 pages, with its NUL;
+ *   - all of argv and env, each string with its NUL and with the pointer
+ *     to it (8 bytes), within a quarter of the stack limit: 2 MiB at the
+ *     default RLIMIT_STACK of 8 MiB that systemd gives services.  The same
+ *     2 MiB also holds the command's path once more (the kernel copies the
+ *     file name) and the environment systemd gives the service (PATH,
+ *     INVOCATION_ID, USER, HOME and a few more: about 270 bytes in the test
+ *     VM, more with a locale or DefaultEnvironment=); JR_EXEC_RESERVE is
+ *     left for them.  A host whose services get more than that fails a job
+ *     at the limit with "cannot execute ...: Argument list too long".
+ *   - no count of entries but the one this implies. */
+#define JR_STRING_MAX 131071u           /* bytes in one argv/env entry or path, without the NUL */
+#define JR_EXEC_POINTER_SIZE 8u         /* what each argv/env entry costs on the stack, besides its bytes */
+#define JR_EXEC_RESERVE (16u * 1024u)
+#define JR_EXEC_BYTES_MAX (2u * 1024u * 1024u - JR_EXEC_RESERVE) /* argv and env as execve() counts them */
+/* Implied: an empty string costs its NUL and its pointer. */
+#define JR_EXEC_ENTRIES_MAX (JR_EXEC_BYTES_MAX / (1u + JR_EXEC_POINTER_SIZE))
 #define JR_IO_DEVICES_MAX 64
 
 /* Limit ranges.  For every limit 0 means "not set": no quota, systemd's
@@ -116,9 +132,9 @@ typedef struct jr_validate_options {
  * size caps, -EPERM for a named user that is not allowed, -ENODEV for an IO
  * limit on something that is not a block device).  options may be NULL (no
  * named user).  Strings must be valid UTF-8 (see jr_check_string()); argv
- * entries and env values may contain control characters (systemd escapes
- * them), paths may not; duplicate env keys are refused, as systemd does; the
- * size of all strings counts each one's terminating NUL. */
+ * entries and env values may contain control characters, paths may not;
+ * duplicate env keys are refused, as systemd does; argv and env together
+ * count as execve() counts them (see JR_EXEC_BYTES_MAX). */
 int jr_spec_validate(const jr_spec *spec, const jr_validate_options *options, jr_error *e);
 
 /* ---- job state --------------------------------------------------------- */

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Job specs: errors, deep copy, and validation before anything is created.
  *
- * What systemd 252 and sd-bus accept decides what we accept: every string
- * travels as a D-Bus "s" (strict UTF-8, no noncharacters, see utf8_next()),
- * argv entries and env values may hold any other character (systemd C-escapes
- * them in the unit's drop-in), env names follow env_name_is_valid(), duplicate
- * env keys are refused like strv_env_is_valid() does, and user names follow
- * valid_user_group_name() in its strict form.  Paths (argv[0],
- * working_directory, IO devices) must not hold control characters: systemd
- * writes WorkingDirectory= unescaped into the drop-in. */
+ * Strings are UTF-8 as proto3 and D-Bus want them, strictly as sd-bus
+ * checks its "s" (no noncharacters, see utf8_next()): the paths and the user
+ * name travel to systemd as such, and the job's argv and environment go over
+ * the API as strings.  Those two reach the job through jobrunner-init's
+ * standard input and its execve(), so what execve() takes bounds them (see
+ * JR_EXEC_BYTES_MAX), and they may hold any other character.  env names
+ * follow systemd's env_name_is_valid(), duplicate env keys are refused like
+ * strv_env_is_valid() does, and user names follow valid_user_group_name() in
+ * its strict form.  Paths (argv[0], working_directory, IO devices) must not
+ * hold control characters: systemd writes WorkingDirectory= unescaped into
+ * the unit file. */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,13 +22,15 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "env-keys.h"
+#include "exec-limits.h"
 #include "jobrunner.h"
 #include "macro.h"
 #include "strv.h"
 
-#ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#endif
+/* The CLI checks with the same numbers. */
+_Static_assert(JR_STRING_MAX == EXEC_STRING_MAX && JR_EXEC_POINTER_SIZE == EXEC_POINTER_SIZE &&
+               JR_EXEC_BYTES_MAX == EXEC_BYTES_MAX, "common/exec-limits.h differs from jobrunner.h");
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -145,7 +150,8 @@ int jr_check_string(const char *data, size_t len, const char *what, jr_error *e)
         size_t bad;
 
         if (len > JR_STRING_MAX)
-                return jr_error_set(e, -E2BIG, "%s: longer than %u bytes", what, JR_STRING_MAX);
+                return jr_error_set(e, -E2BIG, "%s: longer than %u bytes (the kernel's MAX_ARG_STRLEN, with the NUL)",
+                                    what, JR_STRING_MAX);
         if (len > 0 && (nul = memchr(data, 0, len)))
                 return jr_error_set(e, -EINVAL, "%s: contains a NUL byte at offset %zu", what, (size_t) (nul - data));
         if (len > 0 && (bad = utf8_invalid_at(data, len)) < len)
@@ -153,13 +159,12 @@ int jr_check_string(const char *data, size_t len, const char *what, jr_error *e)
         return 0;
 }
 
-/* Checks one C string of a spec and adds its size (with the NUL) to *total. */
-static int check_cstring(const char *s, const char *what, size_t *total, jr_error *e) {
+/* Checks one C string of a spec; returns its length. */
+static ssize_t check_cstring(const char *s, const char *what, jr_error *e) {
         size_t len = strnlen(s, JR_STRING_MAX + 1);
         int r = jr_check_string(s, len, what, e);
 
-        *total += len + 1;
-        return r;
+        return r < 0 ? r : (ssize_t) len;
 }
 
 static int check_path(const char *s, const char *what, bool normalized, jr_error *e) {
@@ -184,28 +189,49 @@ static int check_path(const char *s, const char *what, bool normalized, jr_error
 
 /* ---- validation --------------------------------------------------------- */
 
-static int validate_argv(char *const *argv, size_t *total, jr_error *e) {
-        char what[32], q[QUOTE_MAX];
-        size_t n = 0;
+/* Checks the strings of argv or env and adds what execve() makes of them to
+ * *exec: each string's bytes, its NUL and the pointer to it. */
+static int check_exec_strings(char *const *l, const char *name, size_t *exec, jr_error *e) {
+        char what[32];
+
+        for (size_t i = 0; l && l[i]; i++) {
+                ssize_t len;
+
+                snprintf(what, sizeof what, "%s[%zu]", name, i);
+                len = check_cstring(l[i], what, e);
+                if (len < 0)
+                        return (int) len;
+                *exec += (size_t) len + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        return 0;
+}
+
+static int validate_exec_size(const jr_spec *spec, jr_error *e) {
+        size_t exec = 0;
         int r;
 
-        if (!argv || !argv[0])
+        if (!spec->argv || !spec->argv[0])
                 return jr_error_set(e, -EINVAL, "argv: must contain at least one entry");
-        while (argv[n] && n <= JR_ARGV_MAX)
-                n++;
-        if (n > JR_ARGV_MAX)
-                return jr_error_set(e, -E2BIG, "argv: more than %d entries", JR_ARGV_MAX);
+        r = check_exec_strings(spec->argv, "argv", &exec, e);
+        if (r >= 0)
+                r = check_exec_strings(spec->env, "env", &exec, e);
+        if (r < 0)
+                return r;
+        if (exec > JR_EXEC_BYTES_MAX)
+                return jr_error_set(e, -E2BIG,
+                                    "argv and env: %zu bytes as execve() counts them (each string, its NUL and "
+                                    "an %u-byte pointer), more than %u",
+                                    exec, JR_EXEC_POINTER_SIZE, JR_EXEC_BYTES_MAX);
+        return 0;
+}
 
-        for (size_t i = 0; i < n; i++) {
-                snprintf(what, sizeof what, "argv[%zu]", i);
-                r = check_cstring(argv[i], what, total, e);
-                if (r < 0)
-                        return r;
-        }
-        if (argv[0][0] != '/')
+static int validate_argv0(const char *argv0, jr_error *e) {
+        char q[QUOTE_MAX];
+
+        if (argv0[0] != '/')
                 return jr_error_set(e, -EINVAL, "argv[0] %s: must be an absolute path; jobrunner does not search PATH",
-                                    quote(argv[0], q));
-        return check_path(argv[0], "argv[0]", false, e);
+                                    quote(argv0, q));
+        return check_path(argv0, "argv[0]", false, e);
 }
 
 static bool env_name_valid(const char *s, size_t n) {
@@ -217,68 +243,28 @@ static bool env_name_valid(const char *s, size_t n) {
         return true;
 }
 
-typedef struct EnvKey {
-        const char *key;
-        size_t len, index;
-} EnvKey;
-
-static int env_key_compare(const void *a, const void *b) {
-        const EnvKey *x = a, *y = b;
-        int c = strncmp(x->key, y->key, MIN(x->len, y->len));
-
-        if (c != 0)
-                return c;
-        if (x->len != y->len)
-                return x->len < y->len ? -1 : 1;
-        return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static int validate_env(char *const *env, size_t *total, jr_error *e) {
-        _cleanup_free_ EnvKey *keys = NULL;
-        char what[32], q[QUOTE_MAX], q2[QUOTE_MAX];
-        size_t n = 0;
+/* The strings are checked already (validate_exec_size()). */
+static int validate_env(char *const *env, jr_error *e) {
+        char q[QUOTE_MAX], q2[QUOTE_MAX];
+        size_t n = 0, dup, first;
         int r;
 
-        while (env && env[n] && n <= JR_ENV_MAX)
-                n++;
-        if (n > JR_ENV_MAX)
-                return jr_error_set(e, -E2BIG, "env: more than %d entries", JR_ENV_MAX);
-        if (n == 0)
-                return 0;
-
-        keys = calloc(n, sizeof *keys);
-        if (!keys)
-                return jr_error_set(e, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-                snprintf(what, sizeof what, "env[%zu]", i);
-                r = check_cstring(env[i], what, total, e);
-                if (r < 0)
-                        return r;
-                const char *eq = strchr(env[i], '=');
-                if (!eq || eq == env[i])
-                        return jr_error_set(e, -EINVAL, "env[%zu] %s: not of the form KEY=VALUE", i, quote(env[i], q));
-                if (!env_name_valid(env[i], (size_t) (eq - env[i]))) {
-                        _cleanup_free_ char *key = strndup(env[i], (size_t) (eq - env[i]));
+        for (; env && env[n]; n++) {
+                const char *eq = strchr(env[n], '=');
+                if (!eq || eq == env[n])
+                        return jr_error_set(e, -EINVAL, "env[%zu] %s: not of the form KEY=VALUE", n, quote(env[n], q));
+                if (!env_name_valid(env[n], (size_t) (eq - env[n]))) {
+                        _cleanup_free_ char *key = strndup(env[n], (size_t) (eq - env[n]));
                         return jr_error_set(e, -EINVAL,
                                             "env[%zu] %s: the name %s is not valid (letters, digits and '_', not starting with a digit)",
-                                            i, quote(env[i], q), key ? quote(key, q2) : "");
+                                            n, quote(env[n], q), key ? quote(key, q2) : "");
                 }
-                keys[i] = (EnvKey) { env[i], (size_t) (eq - env[i]), i };
         }
 
-        /* Sorted by key, then index: equal keys form runs whose first entry is
-         * the first occurrence. */
-        qsort(keys, n, sizeof *keys, env_key_compare);
-        size_t dup = SIZE_MAX, first = 0;
-        for (size_t i = 1, start = 0; i < n; i++) {
-                if (keys[i].len != keys[i - 1].len || strncmp(keys[i].key, keys[i - 1].key, keys[i].len) != 0)
-                        start = i;
-                else if (keys[i].index < dup) {
-                        dup = keys[i].index;
-                        first = keys[start].index;
-                }
-        }
-        if (dup != SIZE_MAX) {
+        r = env_find_duplicate(env, n, &dup, &first);
+        if (r < 0)
+                return jr_error_set(e, r, "out of memory");
+        if (r > 0) {
                 _cleanup_free_ char *key = strndup(env[dup], strcspn(env[dup], "="));
                 return jr_error_set(e, -EINVAL, "env[%zu]: duplicate key %s, already set by env[%zu]",
                                     dup, key ? quote(key, q) : "", first);
@@ -286,18 +272,18 @@ static int validate_env(char *const *env, size_t *total, jr_error *e) {
         return 0;
 }
 
-static int validate_user(const char *user, const jr_validate_options *options, size_t *total, jr_error *e) {
+static int validate_user(const char *user, const jr_validate_options *options, jr_error *e) {
         char q[QUOTE_MAX];
+        ssize_t r;
         size_t n;
-        int r;
 
         if (!user)
                 return 0;
         if (!options->allow_named_user)
                 return jr_error_set(e, -EPERM, "user %s: a named user may only be requested by an admin", quote(user, q));
-        r = check_cstring(user, "user", total, e);
+        r = check_cstring(user, "user", e);
         if (r < 0)
-                return r;
+                return (int) r;
         if (user[0] == 0)
                 return jr_error_set(e, -EINVAL, "user: must not be empty (no user selects a dynamic user)");
         if (strspn(user, "0123456789") == strlen(user))
@@ -366,10 +352,10 @@ static dev_t whole_disk(dev_t d) {
         return makedev(ma, mi);
 }
 
-static int validate_io_limits(const jr_spec *spec, size_t *total, jr_error *e) {
+static int validate_io_limits(const jr_spec *spec, jr_error *e) {
         dev_t disks[JR_IO_DEVICES_MAX];
         char what[32], q[QUOTE_MAX], q2[QUOTE_MAX];
-        int r;
+        ssize_t r;
 
         if (spec->n_io_limits > JR_IO_DEVICES_MAX)
                 return jr_error_set(e, -E2BIG, "io_limits: %zu entries, at most %d devices", spec->n_io_limits, JR_IO_DEVICES_MAX);
@@ -383,12 +369,11 @@ static int validate_io_limits(const jr_spec *spec, size_t *total, jr_error *e) {
                 snprintf(what, sizeof what, "io_limits[%zu]", i);
                 if (!l->device)
                         return jr_error_set(e, -EINVAL, "%s: no device", what);
-                r = check_cstring(l->device, what, total, e);
+                r = check_cstring(l->device, what, e);
+                if (r >= 0)
+                        r = check_path(l->device, what, true, e);
                 if (r < 0)
-                        return r;
-                r = check_path(l->device, what, true, e);
-                if (r < 0)
-                        return r;
+                        return (int) r;
                 if (l->read_bps == 0 && l->write_bps == 0)
                         return jr_error_set(e, -EINVAL, "%s %s: sets neither read_bps nor write_bps", what, quote(l->device, q));
                 if (stat(l->device, &st) < 0)
@@ -433,40 +418,36 @@ static int validate_isolation(const jr_spec *spec, jr_error *e) {
 
 int jr_spec_validate(const jr_spec *spec, const jr_validate_options *options, jr_error *e) {
         static const jr_validate_options none = {};
-        size_t total = 0;
-        int r;
+        ssize_t r;
 
         if (!spec)
                 return jr_error_set(e, -EINVAL, "no spec");
         if (!options)
                 options = &none;
 
-        r = validate_argv(spec->argv, &total, e);
+        r = validate_exec_size(spec, e);
+        if (r >= 0)
+                r = validate_argv0(spec->argv[0], e);
+        if (r >= 0)
+                r = validate_env(spec->env, e);
         if (r < 0)
-                return r;
-        r = validate_env(spec->env, &total, e);
-        if (r < 0)
-                return r;
+                return (int) r;
         if (spec->working_directory) {
                 if (spec->working_directory[0] == 0)
                         return jr_error_set(e, -EINVAL, "working_directory: must not be empty (none means \"/\")");
-                r = check_cstring(spec->working_directory, "working_directory", &total, e);
+                r = check_cstring(spec->working_directory, "working_directory", e);
                 if (r >= 0)
                         r = check_path(spec->working_directory, "working_directory", true, e);
                 if (r < 0)
-                        return r;
+                        return (int) r;
         }
-        r = validate_user(spec->user, options, &total, e);
+        r = validate_user(spec->user, options, e);
+        if (r >= 0)
+                r = validate_io_limits(spec, e);
+        if (r >= 0)
+                r = validate_limits(spec, e);
         if (r < 0)
-                return r;
-        r = validate_io_limits(spec, &total, e);
-        if (r < 0)
-                return r;
-        if (total > JR_SPEC_BYTES_MAX)
-                return jr_error_set(e, -E2BIG, "spec: its strings add up to %zu bytes, more than %u", total, JR_SPEC_BYTES_MAX);
-        r = validate_limits(spec, e);
-        if (r < 0)
-                return r;
+                return (int) r;
         return validate_isolation(spec, e);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon-harness.h"
+#include "exec-limits.h"
 #include "macro.h"
 #include "status.h"
 #include "time-util.h"
@@ -405,33 +406,37 @@ Test(daemon_api, start_echoes_the_spec_and_reports_failed_starts) {
                 cr_log_info("invalid spec #%zu: %s", i, details);
         }
 
-        /* Specs beyond the server's size limits: the proto says "The server
-         * limits count and total size (INVALID_ARGUMENT)" for argv, and
+        /* Specs beyond the server's size limits (what execve() takes, see
+         * common/exec-limits.h): the proto says "The server limits count
+         * and total size (INVALID_ARGUMENT)" for argv, and
          * RESOURCE_EXHAUSTED of Start means job limits only.  cr_expect:
          * the rest of the test still runs if this is wrong. */
         {
-                static char long_arg[65537 + 1], big_arg[65000 + 1];
-                _cleanup_free_ char **many = calloc(4097 + 1, sizeof(char *));
+                static char long_arg[EXEC_STRING_MAX + 2], big_arg[100000 + 1];
+                /* "/bin/true" (18 bytes with its NUL and pointer), as many
+                 * empty strings (9 bytes each) as fit, and one more. */
+                const size_t n_many = 1 + (EXEC_BYTES_MAX - 18) / 9 + 1;
+                _cleanup_free_ char **many = calloc(n_many + 1, sizeof(char *));
                 char *too_long[] = { (char *) "/bin/true", long_arg };
-                char *too_big[18];
+                char *too_big[22];
                 const struct {
                         char **argv;
                         size_t n_argv;
                         const char *what;
                 } limits[] = {
-                        { many, 4097, "4097 argv entries" },
-                        { too_long, 2, "a 65537-byte argv entry" },
-                        { too_big, 18, "argv strings of 1.1 MB together" },
+                        { many, n_many, "more empty argv entries than execve() takes" },
+                        { too_long, 2, "a 131072-byte argv entry" },
+                        { too_big, 22, "argv strings of 2.1 MB together" },
                 };
 
                 cr_assert_not_null(many);
                 memset(long_arg, 'l', sizeof(long_arg) - 1);
                 memset(big_arg, 'b', sizeof(big_arg) - 1);
                 many[0] = (char *) "/bin/true";
-                for (size_t i = 1; i < 4097; i++)
-                        many[i] = (char *) "x";
+                for (size_t i = 1; i < n_many; i++)
+                        many[i] = (char *) "";
                 too_big[0] = (char *) "/bin/true";
-                for (size_t i = 1; i < 18; i++)
+                for (size_t i = 1; i < 22; i++)
                         too_big[i] = big_arg;
 
                 for (size_t i = 0; i < ELEMENTSOF(limits); i++) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A job's command line and environment, through the library, systemd and
- * jobrunner-init: byte for byte whatever they hold, and untouched by a
- * daemon-reload while the job runs. */
+ * jobrunner-init: byte for byte whatever they hold, as large as execve()
+ * takes them, and untouched by a daemon-reload while the job runs. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +92,64 @@ Test(job_command, the_environment_reaches_the_job) {
                 cr_assert(seen[i], "%s missing", env[i]);
         cr_assert_eq(homes, 1);
         cr_assert(invocation, "systemd's INVOCATION_ID missing");
+}
+
+/* argv of JR_EXEC_BYTES_MAX bytes as execve() counts them: strings of the
+ * longest length allowed, 5000 short ones, and one of the rest. */
+Test(job_command, all_the_bytes_execve_takes) {
+        static char longest[JR_STRING_MAX + 1], rest[JR_STRING_MAX + 1];
+        char *head[] = { "/bin/sh", "-c", PRINT_ARGS, "sh" };
+        _cleanup_free_ char **argv = calloc(6000, sizeof(char *));
+        _cleanup_(strv_freep) char **numbers = calloc(5001, sizeof(char *));
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0, exec = 0, len;
+        jr_spec spec;
+
+        cr_assert(argv && numbers);
+        for (size_t i = 0; i < ELEMENTSOF(head); i++) {
+                argv[n++] = head[i];
+                exec += strlen(head[i]) + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        for (size_t i = 0; i < 5000; i++) {
+                cr_assert_geq(asprintf(&numbers[i], "%zu", i), 0);
+                argv[n++] = numbers[i];
+                exec += strlen(numbers[i]) + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        memset(longest, 'l', JR_STRING_MAX);
+        while (JR_EXEC_BYTES_MAX - exec > JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE) {
+                argv[n++] = longest;
+                exec += JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        memset(rest, 'r', JR_EXEC_BYTES_MAX - exec - 1 - JR_EXEC_POINTER_SIZE);
+        argv[n++] = rest;
+        spec = harness_spec(argv);
+
+        out = run(&spec, &len);
+        expect_args(out, len, argv, 4);
+        cr_log_info("%zu arguments, %zu bytes of output", n, len);
+}
+
+/* No count of entries but what the bytes imply: all empty strings. */
+Test(job_command, as_many_arguments_as_execve_takes) {
+        size_t n = (JR_EXEC_BYTES_MAX - (strlen("/bin/sh") + strlen("-c") + strlen("echo $#") + 3 +
+                                         3 * JR_EXEC_POINTER_SIZE)) / (1 + JR_EXEC_POINTER_SIZE);
+        _cleanup_free_ char **argv = calloc(n + 4, sizeof(char *));
+        _cleanup_free_ char *out = NULL, *want = NULL;
+        size_t len;
+        jr_spec spec;
+
+        cr_assert_not_null(argv);
+        argv[0] = "/bin/sh";
+        argv[1] = "-c";
+        argv[2] = "echo $#";
+        for (size_t i = 3; i < n + 3; i++)
+                argv[i] = "";
+        spec = harness_spec(argv);
+
+        out = run(&spec, &len);
+        /* "$0" is the first of them. */
+        cr_assert_geq(asprintf(&want, "%zu\n", n - 1), 0);
+        cr_assert_str_eq(out, want);
 }
 
 static char *unit_property(const char *unit, const char *interface, const char *name) {

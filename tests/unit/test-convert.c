@@ -4,11 +4,13 @@
  * the status tree. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
+#include "daemon-config.h"
 #include "macro.h"
 
 #define S(x) ((char *) (x))
@@ -281,7 +283,7 @@ Test(convert, too_long_string) {
         long_string[0] = 'X';
         long_string[1] = '=';
         long_string[JR_STRING_MAX + 1] = 0;
-        expect_failure(too_long_env, -E2BIG, "env[1]: longer than 65536 bytes");
+        expect_failure(too_long_env, -E2BIG, "env[1]: longer than 131071 bytes (the kernel's MAX_ARG_STRLEN, with the NUL)");
         free(long_string);
 }
 
@@ -308,8 +310,14 @@ Test(convert, unknown_enum_values) {
 static void too_many_devices(FullSpec *f) {
         f->limits.n_io_device_limits = JR_IO_DEVICES_MAX + 1;
 }
+/* The counts are checked before the arrays are read. */
 static void too_many_argv(FullSpec *f) {
-        f->spec.n_argv = JR_ARGV_MAX + 1;       /* the count is checked before the array is read */
+        f->spec.n_argv = JR_EXEC_ENTRIES_MAX + 1;
+        f->spec.n_env = 0;
+}
+static void too_many_argv_and_env(FullSpec *f) {
+        f->spec.n_argv = JR_EXEC_ENTRIES_MAX - 1;
+        f->spec.n_env = 2;
 }
 static void missing_device_entry(FullSpec *f) {
         f->iop[1] = NULL;
@@ -317,8 +325,71 @@ static void missing_device_entry(FullSpec *f) {
 
 Test(convert, counts_and_holes) {
         expect_failure(too_many_devices, -E2BIG, "limits.io_device_limits: 65 entries, at most 64 devices");
-        expect_failure(too_many_argv, -E2BIG, "argv: more than 4096 entries");
+        expect_failure(too_many_argv, -E2BIG, "argv and env: 231197 entries, more than execve() can take (231196: "
+                                              "each string costs at least its NUL and an 8-byte pointer of the "
+                                              "2080768 bytes it takes)");
+        expect_failure(too_many_argv_and_env, -E2BIG, "argv and env: 231197 entries, more than execve() can take "
+                                                      "(231196: each string costs at least its NUL and an 8-byte "
+                                                      "pointer of the 2080768 bytes it takes)");
         expect_failure(missing_device_entry, -EINVAL, "limits.io_device_limits[1]: missing");
+}
+
+/* The largest specs the library takes, as StartRequests: gRPC's limit on
+ * requests (DAEMON_MAX_REQUEST_BYTES_DEFAULT) must let them all through. */
+static size_t start_request_size(char **argv, size_t n_argv, bool long_paths) {
+        static char path[PATH_MAX], user[32];
+        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
+        Jobrunner__V1__IoDeviceLimit io[JR_IO_DEVICES_MAX], *iop[JR_IO_DEVICES_MAX];
+        FullSpec f;
+
+        full_spec_init(&f);
+        f.spec.argv = argv;
+        f.spec.n_argv = n_argv;
+        f.spec.n_env = 0;
+        memset(path, 'p', sizeof(path) - 1);
+        path[0] = '/';
+        memset(user, 'u', sizeof(user) - 1);
+        if (long_paths) {
+                for (size_t i = 0; i < JR_IO_DEVICES_MAX; i++) {
+                        io[i] = (Jobrunner__V1__IoDeviceLimit) JOBRUNNER__V1__IO_DEVICE_LIMIT__INIT;
+                        io[i].device = path;
+                        io[i].read_bytes_per_second = io[i].write_bytes_per_second = UINT64_MAX;
+                        iop[i] = &io[i];
+                }
+                f.limits.io_device_limits = iop;
+                f.limits.n_io_device_limits = JR_IO_DEVICES_MAX;
+                f.limits.memory_max_bytes = f.limits.tasks_max = UINT64_MAX;
+                f.limits.cpu_quota_percent = f.limits.cpu_weight = f.limits.io_weight = UINT32_MAX;
+                f.spec.working_directory = path;
+                f.spec.user = user;
+        }
+        req.spec = &f.spec;
+        return jobrunner__v1__start_request__get_packed_size(&req);
+}
+
+Test(convert, the_largest_specs_fit_in_a_request) {
+        static char longest[JR_STRING_MAX + 1], rest[JR_STRING_MAX + 1];
+        static char *argv[JR_EXEC_ENTRIES_MAX + 1];
+        size_t exec = 0, n = 0, size;
+
+        /* All the bytes execve() takes, in the longest strings. */
+        memset(longest, 'x', JR_STRING_MAX);
+        while (exec + JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE <= JR_EXEC_BYTES_MAX) {
+                argv[n++] = longest;
+                exec += JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        memset(rest, 'y', JR_EXEC_BYTES_MAX - exec - 1 - JR_EXEC_POINTER_SIZE);
+        argv[n++] = rest;
+        size = start_request_size(argv, n, true);
+        cr_log_info("longest strings: %zu bytes", size);
+        cr_assert_leq(size, DAEMON_MAX_REQUEST_BYTES_DEFAULT, "%zu", size);
+
+        /* The most strings, empty. */
+        for (n = 0; n < JR_EXEC_ENTRIES_MAX; n++)
+                argv[n] = S("");
+        size = start_request_size(argv, n, true);
+        cr_log_info("most strings: %zu bytes", size);
+        cr_assert_leq(size, DAEMON_MAX_REQUEST_BYTES_DEFAULT, "%zu", size);
 }
 
 Test(convert, empty_device_stays_a_string) {

@@ -36,7 +36,8 @@ typedef struct Case {
 static char blk[256], blk2[256], tmpdir[] = "/tmp/test-spec-XXXXXX";
 static bool have_blk, blk_pair;
 static char big[BIG + 1];
-static char *many[JR_ARGV_MAX + 2];
+/* Enough for the most entries argv and env may have. */
+static char *many[JR_EXEC_ENTRIES_MAX + 2];
 
 static void setup_block_devices(void) {
         /* Preferably our own nodes (as root): two names for one device. */
@@ -78,27 +79,42 @@ static void fix_long_arg(jr_spec *s) { fill_big(); s->argv[1] = big; }
 static void fix_long_env(jr_spec *s) { fill_big(); memcpy(big, "K=", 2); s->env[0] = big; }
 static void fix_long_wd(jr_spec *s) { fill_big(); big[0] = '/'; s->working_directory = big; }
 static void fix_path_max(jr_spec *s) { fill_big(); big[0] = '/'; big[PATH_MAX] = 0; s->argv[0] = big; }
-static void fix_many_argv(jr_spec *s) {
-        for (size_t i = 0; i <= JR_ARGV_MAX; i++)
-                many[i] = (char *) LS;
-        many[JR_ARGV_MAX + 1] = NULL;
+/* argv of exactly JR_EXEC_BYTES_MAX bytes as execve() counts them (each
+ * string, its NUL and an 8-byte pointer), plus `over`: strings of the
+ * longest length allowed, then one of the rest. */
+static void fill_exec(jr_spec *s, size_t over) {
+        static char last[BIG + 1];
+        size_t cost = strlen(LS) + 1 + JR_EXEC_POINTER_SIZE, n = 0;
+
+        fill_big();
+        big[JR_STRING_MAX] = 0;
+        many[n++] = (char *) LS;
+        while (JR_EXEC_BYTES_MAX - cost > JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE) {
+                many[n++] = big;
+                cost += JR_STRING_MAX + 1 + JR_EXEC_POINTER_SIZE;
+        }
+        memset(last, 'z', JR_EXEC_BYTES_MAX - cost - 1 - JR_EXEC_POINTER_SIZE + over);
+        last[JR_EXEC_BYTES_MAX - cost - 1 - JR_EXEC_POINTER_SIZE + over] = 0;
+        many[n++] = last;
+        many[n] = NULL;
         s->argv = many;
 }
-static void fix_many_env(jr_spec *s) {
-        for (size_t i = 0; i <= JR_ENV_MAX; i++)
-                many[i] = (char *) "A=b";
-        many[JR_ENV_MAX + 1] = NULL;
-        s->env = many;
-}
-static void fix_total(jr_spec *s) {   /* 20 × 60000 bytes: every string fine, the sum too big */
-        memset(big, 'x', 60000);
-        big[60000] = 0;
-        for (size_t i = 0; i < 20; i++)
-                many[i] = big;
+static void fix_exec_max(jr_spec *s) { fill_exec(s, 0); }
+static void fix_exec_over(jr_spec *s) { fill_exec(s, 1); }
+/* As many entries as the bytes allow, empty strings but for argv[0], and
+ * `more`. */
+static void fill_entries(jr_spec *s, size_t more) {
+        size_t n = (JR_EXEC_BYTES_MAX - (strlen(LS) + 1 + JR_EXEC_POINTER_SIZE)) / (1 + JR_EXEC_POINTER_SIZE) + more;
+
         many[0] = (char *) LS;
-        many[20] = NULL;
+        for (size_t i = 1; i <= n; i++)
+                many[i] = (char *) "";
+        many[n + 1] = NULL;
         s->argv = many;
 }
+static void fix_most_entries(jr_spec *s) { fill_entries(s, 0); }
+static void fix_too_many_entries(jr_spec *s) { fill_entries(s, 1); }
+static void fix_longest_arg(jr_spec *s) { fill_big(); big[JR_STRING_MAX] = 0; s->argv[1] = big; }
 static void fix_no_argv(jr_spec *s) { s->argv = NULL; }
 static void fix_io_no_array(jr_spec *s) { s->n_io_limits = 2; }
 static void fix_io_too_many(jr_spec *s) { s->n_io_limits = JR_IO_DEVICES_MAX + 1; }
@@ -113,14 +129,21 @@ static const Case bad[] = {
         { "argv[0] empty", { "" }, .error = -EINVAL, .message = "argv[0] \"\": must be an absolute path" },
         { "argv[0] control", { "/bin/l\ns" }, .error = -EINVAL, .message = "argv[0] \"/bin/l\\ns\": contains control characters" },
         { "argv[0] over PATH_MAX", { LS }, .fixup = fix_path_max, .error = -EINVAL, .message = "argv[0]: longer than 4095 bytes (PATH_MAX)" },
-        { "argv entry too long", { LS, "x" }, .fixup = fix_long_arg, .error = -E2BIG, .message = "argv[1]: longer than 65536 bytes" },
-        { "argv too many", .fixup = fix_many_argv, .error = -E2BIG, .message = "argv: more than 4096 entries" },
+        { "argv entry too long", { LS, "x" }, .fixup = fix_long_arg, .error = -E2BIG,
+          .message = "argv[1]: longer than 131071 bytes (the kernel's MAX_ARG_STRLEN, with the NUL)" },
+        { "argv too many entries", .fixup = fix_too_many_entries, .error = -E2BIG,
+          .message = "argv and env: 2080771 bytes as execve() counts them (each string, its NUL and an 8-byte "
+                     "pointer), more than 2080768" },
         { "argv invalid UTF-8", { LS, "ok", "b\xffz" }, .error = -EINVAL, .message = "argv[2]: not valid UTF-8 at byte 1" },
         { "argv overlong UTF-8", { LS, "\xc0\xaf" }, .error = -EINVAL, .message = "argv[1]: not valid UTF-8 at byte 0" },
         { "argv surrogate", { LS, "a\xed\xa0\x80" }, .error = -EINVAL, .message = "argv[1]: not valid UTF-8 at byte 1" },
         { "argv noncharacter", { LS, "\xef\xbf\xbe" }, .error = -EINVAL, .message = "argv[1]: not valid UTF-8 at byte 0" },
         { "argv truncated UTF-8", { LS, "\xe2\x82" }, .error = -EINVAL, .message = "argv[1]: not valid UTF-8 at byte 0" },
-        { "total size", .fixup = fix_total, .error = -E2BIG, .message = "spec: its strings add up to" },
+        { "argv too large", .fixup = fix_exec_over, .error = -E2BIG,
+          .message = "argv and env: 2080769 bytes as execve() counts them" },
+        /* All the bytes in argv, and env's count too. */
+        { "argv and env too large", { LS }, { "A=1" }, .fixup = fix_exec_max, .error = -E2BIG,
+          .message = "argv and env: 2080780 bytes as execve() counts them" },
         /* env */
         { "env without =", { LS }, { "FOO" }, .error = -EINVAL, .message = "env[0] \"FOO\": not of the form KEY=VALUE" },
         { "env empty key", { LS }, { "A=1", "=x" }, .error = -EINVAL, .message = "env[1] \"=x\": not of the form KEY=VALUE" },
@@ -128,8 +151,7 @@ static const Case bad[] = {
         { "env key dash", { LS }, { "MY-VAR=y" }, .error = -EINVAL, .message = "the name \"MY-VAR\" is not valid" },
         { "env duplicate", { LS }, { "A=1", "B=2", "A=3" }, .error = -EINVAL, .message = "env[2]: duplicate key \"A\", already set by env[0]" },
         { "env duplicate empty value", { LS }, { "AB=", "A=1", "AB=x" }, .error = -EINVAL, .message = "env[2]: duplicate key \"AB\", already set by env[0]" },
-        { "env too long", { LS }, { "X" }, .fixup = fix_long_env, .error = -E2BIG, .message = "env[0]: longer than 65536 bytes" },
-        { "env too many", { LS }, .fixup = fix_many_env, .error = -E2BIG, .message = "env: more than 4096 entries" },
+        { "env too long", { LS }, { "X" }, .fixup = fix_long_env, .error = -E2BIG, .message = "env[0]: longer than 131071 bytes" },
         { "env invalid UTF-8", { LS }, { "A=\xff" }, .error = -EINVAL, .message = "env[0]: not valid UTF-8 at byte 2" },
         /* working_directory */
         { "wd empty", { LS }, .wd = "", .error = -EINVAL, .message = "working_directory: must not be empty" },
@@ -137,7 +159,7 @@ static const Case bad[] = {
         { "wd dotdot", { LS }, .wd = "/a/../b", .error = -EINVAL, .message = "must not contain \".\" or \"..\" components" },
         { "wd dot", { LS }, .wd = "/a/.", .error = -EINVAL, .message = "must not contain \".\" or \"..\" components" },
         { "wd control", { LS }, .wd = "/tmp/\x01", .error = -EINVAL, .message = "working_directory \"/tmp/\\x01\": contains control characters" },
-        { "wd too long", { LS }, .fixup = fix_long_wd, .error = -E2BIG, .message = "working_directory: longer than 65536 bytes" },
+        { "wd too long", { LS }, .fixup = fix_long_wd, .error = -E2BIG, .message = "working_directory: longer than 131071 bytes" },
         /* user */
         { "user not admin", { LS }, .user = "bob", .error = -EPERM,
           .message = "user \"bob\": a named user may only be requested by an admin" },
@@ -190,6 +212,9 @@ static const Case good[] = {
         { "wd root", { LS }, .wd = "/" },
         { "argv[0] may have dots", .argv = { "/usr/bin/../bin/ls" } },
         { "env empty list", .argv = { LS }, .env = { NULL } },
+        { "argv entry of MAX_ARG_STRLEN", { LS, "x" }, .fixup = fix_longest_arg },
+        { "argv of all execve() takes", .fixup = fix_exec_max },
+        { "as many entries as execve() takes", .fixup = fix_most_entries },
 };
 
 /* Builds the spec in *s from c (borrowing its strings). */
@@ -296,7 +321,7 @@ Test(spec, check_string) {
         memset(b, 'a', JR_STRING_MAX + 1);
         cr_expect_eq(jr_check_string(b, JR_STRING_MAX, "x", &e), 0);
         cr_expect_eq(jr_check_string(b, JR_STRING_MAX + 1, "working_directory", &e), -E2BIG);
-        cr_expect_str_eq(e.message, "working_directory: longer than 65536 bytes");
+        cr_expect_str_eq(e.message, "working_directory: longer than 131071 bytes (the kernel's MAX_ARG_STRLEN, with the NUL)");
         free(b);
 }
 
