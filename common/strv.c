@@ -43,3 +43,20 @@ int strv_push(char ***l, char *s) {
         *l = m;
         return 0;
 }
+
+int strv_push_n(char ***l, size_t *n, char *s) {
+        /* The list has room for the next power of two of n + 1 pointers
+         * (the strings and the NULL): full when n + 1 is one. */
+        if (*n == 0 || ((*n + 1) & *n) == 0) {
+                char **m = reallocarray(*l, 2 * (*n + 1), sizeof(char *));
+
+                if (!m) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                *l = m;
+        }
+        (*l)[(*n)++] = s;
+        (*l)[*n] = NULL;
+        return 0;
+}

@@ -23,3 +23,8 @@ static inline char **strv_copy(char *const *l) {
 
 /* Appends s (taken over, freed on failure) to *l.  0 or -ENOMEM. */
 int strv_push(char ***l, char *s);
+
+/* The same for a list of *n strings (counted up) that only this function
+ * built: it grows in powers of two, so that n appends cost O(n), where
+ * strv_push() counts the list each time. */
+int strv_push_n(char ***l, size_t *n, char *s);

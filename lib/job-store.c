@@ -10,6 +10,7 @@
 
 #include "job-store.h"
 #include "macro.h"
+#include "strv.h"
 
 int job_store_write_value(FILE *f, const char *key, const char *value) {
         fprintf(f, "%s=", key);
@@ -166,21 +167,6 @@ int job_store_save(const jr_job *j) {
         return 0;
 }
 
-static int strv_push(char ***strv, char *s) {
-        size_t n = 0;
-        char **grown;
-
-        while (*strv && (*strv)[n])
-                n++;
-        grown = realloc(*strv, (n + 2) * sizeof(char *));
-        if (!grown)
-                return -ENOMEM;
-        grown[n] = s;
-        grown[n + 1] = NULL;
-        *strv = grown;
-        return 0;
-}
-
 static int parse_io(jr_spec *s, const char *value) {
         jr_io_limit *grown, *l;
         int n = 0;
@@ -199,14 +185,20 @@ static int parse_io(jr_spec *s, const char *value) {
         return 0;
 }
 
-/* One "key=value" line into the job.  Unknown keys are ignored: a newer
- * version may have written them. */
-static int apply_line(jr_job *j, const char *key, char *value) {
+/* The lengths of the lists a job file fills line by line. */
+typedef struct LoadCounts {
+        size_t argv, env;
+} LoadCounts;
+
+/* One "key=value" line into the job, which takes *value over where it
+ * keeps it.  Unknown keys are ignored: a newer version may have written
+ * them. */
+static int apply_line(jr_job *j, LoadCounts *counts, const char *key, char **value) {
         jr_spec *s = &j->spec;
-        uint64_t u = strtoull(value, NULL, 10);
+        uint64_t u = strtoull(*value, NULL, 10);
 
 #define U(name, field) if (strcmp(key, name) == 0) { field = (__typeof__(field)) u; return 0; }
-#define STR(name, field) if (strcmp(key, name) == 0) { free(field); field = value; return 1; }
+#define STR(name, field) if (strcmp(key, name) == 0) { free(field); field = TAKE_PTR(*value); return 0; }
         U("cpu_quota_percent", s->cpu_quota_percent);
         U("cpu_weight", s->cpu_weight);
         U("memory_max", s->memory_max);
@@ -241,21 +233,20 @@ static int apply_line(jr_job *j, const char *key, char *value) {
 #undef U
 #undef STR
         if (strcmp(key, "exit_code") == 0)
-                j->exit_code = (int) strtol(value, NULL, 10);
+                j->exit_code = (int) strtol(*value, NULL, 10);
         else if (strcmp(key, "signal") == 0)
-                j->signal = (int) strtol(value, NULL, 10);
+                j->signal = (int) strtol(*value, NULL, 10);
         else if (strcmp(key, "start_job_result") == 0)
-                snprintf(j->start_job_result, sizeof(j->start_job_result), "%s", value);
+                snprintf(j->start_job_result, sizeof(j->start_job_result), "%s", *value);
         else if (strcmp(key, "owner") == 0) {
                 free(j->owner);
-                j->owner = value;
-                return 1;
+                j->owner = TAKE_PTR(*value);
         } else if (strcmp(key, "argv") == 0)
-                return strv_push(&s->argv, value) < 0 ? -ENOMEM : 1;
+                return strv_push_n(&s->argv, &counts->argv, TAKE_PTR(*value));
         else if (strcmp(key, "env") == 0)
-                return strv_push(&s->env, value) < 0 ? -ENOMEM : 1;
+                return strv_push_n(&s->env, &counts->env, TAKE_PTR(*value));
         else if (strcmp(key, "io") == 0)
-                return parse_io(s, value);
+                return parse_io(s, *value);
         return 0;
 }
 
@@ -272,6 +263,7 @@ static bool job_is_sound(const jr_job *j) {
 
 int job_store_read(jr_job *j, FILE *f) {
         _cleanup_free_ char *line = NULL;
+        LoadCounts counts = {};
         size_t size = 0;
         int r = 0;
 
@@ -286,9 +278,8 @@ int job_store_read(jr_job *j, FILE *f) {
                 r = job_store_unescape(eq + 1, &value);
                 if (r < 0)
                         break;
-                r = apply_line(j, line, value);
-                if (r <= 0)
-                        free(value);    /* not taken over */
+                r = apply_line(j, &counts, line, &value);
+                free(value);            /* unless taken over */
                 if (r < 0)
                         break;
         }
