@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "env-keys.h"
+#include "exec-limits.h"
 #include "macro.h"
 #include "parse.h"
 #include "spec-options.h"
@@ -175,8 +178,31 @@ int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e) {
         return r < 0 ? r : 1;
 }
 
+/* Adds what execve() makes of each string of l to *total (see
+ * common/exec-limits.h); refuses a string longer than it takes. */
+static int add_exec_size(char *const *l, size_t n, bool env, uint64_t *total, CliError *e) {
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(l[i]);
+
+                if (len > EXEC_STRING_MAX) {
+                        if (env)
+                                return cli_error(e, CLI_EXIT_USAGE, -E2BIG,
+                                                 "the environment variable %.*s is %zu bytes long; a job takes at "
+                                                 "most %u (the kernel's MAX_ARG_STRLEN, with the NUL)",
+                                                 (int) strcspn(l[i], "="), l[i], len, EXEC_STRING_MAX);
+                        return cli_error(e, CLI_EXIT_USAGE, -E2BIG,
+                                         "argument %zu of the job is %zu bytes long; a job takes at most %u (the "
+                                         "kernel's MAX_ARG_STRLEN, with the NUL)", i, len, EXEC_STRING_MAX);
+                }
+                *total += len + 1 + EXEC_POINTER_SIZE;
+        }
+        return 0;
+}
+
 int spec_args_finish(SpecArgs *a, char **argv, size_t argc, CliError *e) {
         bool named_user = a->spec.user && a->spec.user[0];
+        uint64_t total = 0;
+        size_t dup, first;
         int r;
 
         if (argc == 0)
@@ -186,14 +212,23 @@ int spec_args_finish(SpecArgs *a, char **argv, size_t argc, CliError *e) {
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < a->n_env; i++)
-                for (size_t j = 0; j < i; j++) {
-                        size_t n = strcspn(a->env[i], "=");
+        r = add_exec_size(argv, argc, false, &total, e);
+        if (r >= 0)
+                r = add_exec_size(a->env, a->n_env, true, &total, e);
+        if (r < 0)
+                return r;
+        if (total > EXEC_BYTES_MAX)
+                return cli_error(e, CLI_EXIT_USAGE, -E2BIG,
+                                 "the job's arguments and environment come to %" PRIu64 " bytes as execve() counts "
+                                 "them (each string, its NUL and an %u-byte pointer); a job takes at most %u",
+                                 total, EXEC_POINTER_SIZE, EXEC_BYTES_MAX);
 
-                        if (strncmp(a->env[i], a->env[j], n + 1) == 0)
-                                return cli_error(e, CLI_EXIT_USAGE, -EINVAL,
-                                                 "the environment variable %.*s is given twice", (int) n, a->env[i]);
-                }
+        r = env_find_duplicate(a->env, a->n_env, &dup, &first);
+        if (r < 0)
+                return cli_error_oom(e);
+        if (r > 0)
+                return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "the environment variable %.*s is given twice",
+                                 (int) strcspn(a->env[dup], "="), a->env[dup]);
 
         /* The server would refuse these too, but less directly. */
         if (!named_user && a->isolation.private_mounts == JOBRUNNER__V1__TOGGLE__TOGGLE_OFF)

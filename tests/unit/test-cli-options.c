@@ -6,9 +6,12 @@
  * and usage errors that name the command. */
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "command.h"
+#include "exec-limits.h"
 #include "macro.h"
 #include "spec-command.h"
 
@@ -182,6 +185,84 @@ Test(options, start_usage_errors) {
                 cr_assert_eq(start_parse(&cli, &a, &e, argv), 0, "%s", e.message);
                 spec_args_done(&a);
         }
+}
+
+/* start/run with n arguments after "/bin/echo", each len bytes, and the
+ * environment variables env (NULL-terminated). */
+static int parse_sized(size_t n, size_t len, const char *const *env, CliError *e) {
+        static char arg[EXEC_STRING_MAX + 2];
+        Cli cli = { .verb = "run" };
+        size_t argc = 0, n_env = 0;
+        char **argv;
+        SpecArgs a;
+        int r;
+
+        while (env && env[n_env])
+                n_env++;
+        argv = calloc(n + 2 * n_env + 4, sizeof(char *));
+
+        cr_assert_not_null(argv);
+        cr_assert_leq(len, sizeof(arg) - 1);
+        memset(arg, 'a', len);
+        arg[len] = 0;
+        argv[argc++] = (char *) "run";
+        for (; env && *env; env++) {
+                argv[argc++] = (char *) "-e";
+                argv[argc++] = (char *) *env;
+        }
+        argv[argc++] = (char *) "--";
+        argv[argc++] = (char *) "/bin/echo";
+        for (size_t i = 0; i < n; i++)
+                argv[argc++] = arg;
+        spec_args_init(&a);
+        r = spec_command_parse(&cli, (int) argc, argv, NULL, NULL, NULL, help, &a, e);
+        if (r == 0)
+                cr_assert_eq(a.spec.n_argv, n + 1);
+        spec_args_done(&a);
+        free(argv);
+        return r;
+}
+
+/* What the server takes (common/exec-limits.h), and what it does not,
+ * refused before anything is sent. */
+Test(options, arguments_as_large_as_execve_takes) {
+        /* /bin/echo: 10 bytes with its NUL, 18 with its pointer. */
+        const size_t longest = (EXEC_BYTES_MAX - 18) / (EXEC_STRING_MAX + 1 + EXEC_POINTER_SIZE);
+        CliError e = {};
+
+        cr_assert_eq(parse_sized(5000, 10, NULL, &e), 0, "%s", e.message);
+        cr_assert_eq(parse_sized(1, EXEC_STRING_MAX, NULL, &e), 0, "%s", e.message);
+        cr_assert_eq(parse_sized(longest, EXEC_STRING_MAX, NULL, &e), 0, "%s", e.message);
+        /* As many as the bytes allow, each an empty string (9 bytes). */
+        cr_assert_eq(parse_sized((EXEC_BYTES_MAX - 18) / 9, 0, NULL, &e), 0, "%s", e.message);
+
+        expect_usage(parse_sized(1, EXEC_STRING_MAX + 1, NULL, &e), &e,
+                     "argument 1 of the job is 131072 bytes long; a job takes at most 131071 (the kernel's "
+                     "MAX_ARG_STRLEN, with the NUL)");
+        expect_usage(parse_sized((EXEC_BYTES_MAX - 18) / 9 + 1, 0, NULL, &e), &e,
+                     "the job's arguments and environment come to 2080773 bytes as execve() counts them (each "
+                     "string, its NUL and an 8-byte pointer); a job takes at most 2080768");
+        /* The environment counts too. */
+        expect_usage(parse_sized((EXEC_BYTES_MAX - 18) / 9, 0, (const char *const[]) { "A=1", NULL }, &e), &e,
+                     "the job's arguments and environment come to 2080776 bytes as execve() counts them (each "
+                     "string, its NUL and an 8-byte pointer); a job takes at most 2080768");
+}
+
+Test(options, a_variable_given_twice_among_many) {
+        const size_t n = 50000;
+        char **env = calloc(n + 2, sizeof(char *));
+        CliError e = {};
+
+        cr_assert_not_null(env);
+        for (size_t i = 0; i < n; i++)
+                cr_assert_geq(asprintf(&env[i], "V%zu=%zu", i, i), 0);
+        cr_assert_eq(parse_sized(1, 1, (const char *const *) env, &e), 0, "%s", e.message);
+        env[n] = (char *) "V4711=again";
+        expect_usage(parse_sized(1, 1, (const char *const *) env, &e), &e,
+                     "the environment variable V4711 is given twice");
+        for (size_t i = 0; i < n; i++)
+                free(env[i]);
+        free(env);
 }
 
 static int extra_option(Cli *cli, int opt, const char *arg, void *userdata, CliError *e) {
