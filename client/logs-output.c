@@ -15,23 +15,6 @@ void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json) {
         *o = (LogsOutput) { .out_fd = out_fd, .err_fd = err_fd, .json = json, .err_at_line_start = true };
 }
 
-int write_all(int fd, const void *data, size_t len) {
-        const uint8_t *p = data;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
 /* A JSON line built in memory, written in one piece. */
 static int write_json_line(int fd, void (*build)(JsonWriter *w, const void *arg), const void *arg) {
         _cleanup_free_ char *buf = NULL;

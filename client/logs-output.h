@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "format.h"
+#include "io-util.h"
 
 typedef struct LogsGap {
         bool set;
@@ -52,5 +53,3 @@ int logs_output_end(LogsOutput *o, const JobStatus *j);
 /* "jobrunner: ..." on a line of its own on err_fd. */
 int logs_output_notice(LogsOutput *o, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* write(2) all of it, on EINTR again. */
-int write_all(int fd, const void *data, size_t len);

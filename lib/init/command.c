@@ -10,25 +10,11 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "io-util.h"
 #include "macro.h"
 #include "strv.h"
 
 #define COMMAND_MAGIC "jobrunner-command 1\n"
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 int command_fd_new(char *const *argv, char *const *env) {
         _cleanup_close_ int fd = -EBADF;

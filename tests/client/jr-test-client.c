@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io-util.h"
 #include "macro.h"
 #include "test-client.h"
 
@@ -267,23 +268,6 @@ static int parse_u32(const char *s, uint32_t *ret) {
         if (parse_u64(s, &v) < 0 || v > UINT32_MAX)
                 return -EINVAL;
         *ret = (uint32_t) v;
-        return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len) {
-        const uint8_t *p = data;
-
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += n;
-                len -= (size_t) n;
-        }
         return 0;
 }
 
