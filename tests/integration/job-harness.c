@@ -178,3 +178,13 @@ const char *harness_read_file(const char *dir, const char *name) {
         buf[strcspn(buf, "\n")] = '\0';
         return buf;
 }
+
+jr_job *harness_start_ready(Harness *h, char **argv, jr_status *ret_status) {
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(h, &spec);
+
+        harness_wait_output(h, j, "ready");
+        if (ret_status)
+                cr_assert_eq(jr_job_get_status(j, ret_status), 0);
+        return j;
+}

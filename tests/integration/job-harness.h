@@ -49,6 +49,9 @@ void harness_read_output(Harness *h, jr_job *j, char **ret_out, size_t *ret_out_
 
 /* Runs the loop until the job's stdout contains needle. */
 void harness_wait_output(Harness *h, jr_job *j, const char *needle);
+/* Starts argv, a job that prints "ready" once it has set itself up, and
+ * runs the loop until it has; fills *ret_status (may be NULL) then. */
+jr_job *harness_start_ready(Harness *h, char **argv, jr_status *ret_status);
 
 /* The cgroup directory of a running job, e.g. for reading its limits. */
 char *harness_cgroup_dir(jr_job *j);

@@ -201,13 +201,10 @@ Test(job_states, validation_happens_before_anything_is_created) {
 
 Test(job_states, usage_is_reported_while_running_and_at_the_end) {
         char *argv[] = { "/bin/sh", "-c", "head -c 20000000 /dev/urandom | cksum; echo ready; exec sleep 600", NULL };
-        jr_spec spec = harness_spec(argv);
-        jr_job *j = harness_start(&h, &spec);
-        jr_error e = {};
         jr_status s;
+        jr_job *j = harness_start_ready(&h, argv, &s);
+        jr_error e = {};
 
-        harness_wait_output(&h, j, "ready");
-        cr_assert_eq(jr_job_get_status(j, &s), 0);
         printf("running: cpu %llu ns, memory %llu (peak %llu), tasks %llu\n",
                (unsigned long long) s.usage.cpu_usage_ns, (unsigned long long) s.usage.memory_current,
                (unsigned long long) s.usage.memory_peak, (unsigned long long) s.usage.tasks_current);

@@ -70,8 +70,31 @@ static size_t read_records(OutputStore *s, Rec *recs, size_t max) {
         return n;
 }
 
+/* A full disk, as far as the store can tell: writes fail (EFBIG) past size
+ * bytes of the file, half-way where they straddle it.  RLIM_INFINITY lifts
+ * the limit again. */
+static void limit_file_size(rlim_t size) {
+        struct rlimit rl;
+
+        cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
+        cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+        rl.rlim_cur = size == RLIM_INFINITY ? rl.rlim_max : size;
+        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
 static void append(OutputStore *s, OutputStream stream, const char *text) {
         cr_assert_eq(output_store_append_data(s, stream, text, strlen(text)), 0);
+}
+
+/* A store holding "ok" on stdout, on a disk with room for `room` bytes
+ * more; *ret_size is its size. */
+static OutputStore *store_on_a_full_disk(rlim_t room, uint64_t *ret_size) {
+        OutputStore *s = open_store(OUTPUT_STORE_CREATE);
+
+        append(s, OUTPUT_STREAM_STDOUT, "ok");
+        *ret_size = output_store_get_size(s);
+        limit_file_size(*ret_size + room);
+        return s;
 }
 
 Test(output_store, header_is_24_bytes_little_endian) {
@@ -335,19 +358,10 @@ Test(output_store, invalid_appends_are_refused) {
  * header or two, never for the data.  The loss is one gap, written once
  * the stream ends, not a gap record per failed read. */
 Test(output_store, a_full_disk_leaves_one_gap) {
-        _cleanup_(output_store_unrefp) OutputStore *s = open_store(OUTPUT_STORE_CREATE);
-        struct rlimit rl, saved;
+        uint64_t size;
+        _cleanup_(output_store_unrefp) OutputStore *s = store_on_a_full_disk(2 * OUTPUT_RECORD_HEADER_SIZE + 10, &size);
         static char data[1000];
         Rec recs[8];
-        uint64_t size;
-
-        append(s, OUTPUT_STREAM_STDOUT, "ok");
-        size = output_store_get_size(s);
-        cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
-        cr_assert_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
-        rl = saved;
-        rl.rlim_cur = size + 2 * OUTPUT_RECORD_HEADER_SIZE + 10;
-        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 
         for (int i = 0; i < 100; i++) {
                 cr_assert_lt(output_store_append_data(s, OUTPUT_STREAM_STDOUT, data, sizeof(data)), 0);
@@ -356,7 +370,7 @@ Test(output_store, a_full_disk_leaves_one_gap) {
         cr_assert_eq(output_store_get_size(s), size);
         cr_assert_eq(file_size(), size);
         output_store_set_eof(s, OUTPUT_STREAM_STDOUT);
-        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+        limit_file_size(RLIM_INFINITY);
 
         cr_assert_eq(read_records(s, recs, ELEMENTSOF(recs)), 2);
         cr_assert_eq(recs[1].h.type, OUTPUT_RECORD_GAP);
@@ -366,20 +380,11 @@ Test(output_store, a_full_disk_leaves_one_gap) {
 }
 
 Test(output_store, write_errors_leave_no_partial_record_and_become_gaps) {
-        _cleanup_(output_store_unrefp) OutputStore *s = open_store(OUTPUT_STORE_CREATE);
-        struct rlimit rl;
+        uint64_t size;
+        /* Not even a gap header fits. */
+        _cleanup_(output_store_unrefp) OutputStore *s = store_on_a_full_disk(10, &size);
         static char data[1000];
         Rec recs[8];
-        uint64_t size;
-
-        append(s, OUTPUT_STREAM_STDOUT, "ok");
-        size = output_store_get_size(s);
-
-        /* A file size limit fails the write half-way, like a full disk. */
-        cr_assert_neq(signal(SIGXFSZ, SIG_IGN), SIG_ERR);
-        cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
-        rl.rlim_cur = size + 10;         /* not even a gap header fits */
-        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 
         cr_assert_lt(output_store_append_data(s, OUTPUT_STREAM_STDOUT, data, sizeof(data)), 0);
         cr_assert_eq(output_store_get_size(s), size);
@@ -390,8 +395,7 @@ Test(output_store, write_errors_leave_no_partial_record_and_become_gaps) {
         cr_assert_eq(output_store_get_end(s, OUTPUT_STREAM_STDOUT), 1202);
 
         /* Once the disk takes writes again, the loss is one gap. */
-        rl.rlim_cur = rl.rlim_max;
-        cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+        limit_file_size(RLIM_INFINITY);
         append(s, OUTPUT_STREAM_STDOUT, "back");
         cr_assert_eq(read_records(s, recs, ELEMENTSOF(recs)), 3);
         cr_assert_eq(recs[1].h.gap_reason, OUTPUT_GAP_IO_ERROR);
