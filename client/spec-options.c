@@ -165,10 +165,16 @@ int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e) {
                 r = parse_env(arg, e);
                 if (r < 0)
                         return r;
-                env = realloc(a->env, (a->n_env + 1) * sizeof(char *));
-                if (!env)
-                        return cli_error_oom(e);
-                a->env = env;
+                /* Doubling: a command line may hold tens of thousands. */
+                if (a->n_env == a->size_env) {
+                        size_t n = a->size_env ? 2 * a->size_env : 8;
+
+                        env = reallocarray(a->env, n, sizeof(char *));
+                        if (!env)
+                                return cli_error_oom(e);
+                        a->env = env;
+                        a->size_env = n;
+                }
                 a->env[a->n_env++] = (char *) arg;
                 break;
         }

@@ -64,7 +64,7 @@ typedef struct SpecArgs {
         Jobrunner__V1__IoDeviceLimit **io_ptrs;
         size_t n_io;
         char **env;                             /* array owned, strings borrowed */
-        size_t n_env;
+        size_t n_env, size_env;
         bool has_limits, has_isolation;
 } SpecArgs;
 
