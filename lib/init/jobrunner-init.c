@@ -267,6 +267,12 @@ int main(int argc, char *argv[]) {
         if (r == 0)
                 return EXIT_SUCCESS;
 
+        /* Blocked from the start, so that a signal arriving before the
+         * signalfd exists waits for it instead of killing us. */
+        r = signals_block(&mask);
+        if (r < 0)
+                fail_setup(r, "block signals");
+
         if (arg_command_from_stdin) {
                 r = read_command(&command);
                 if (r < 0)
@@ -283,12 +289,6 @@ int main(int argc, char *argv[]) {
         arg_environment = command_environment(environ, command.env);
         if (!arg_environment)
                 fail_setup(ENOMEM, "put the command's environment together");
-
-        /* Blocked from the start, so that a signal arriving before the
-         * signalfd exists waits for it instead of killing us. */
-        r = signals_block(&mask);
-        if (r < 0)
-                fail_setup(r, "block signals");
 
         if (arg_pid_namespace)
                 run_in_pid_namespace(&mask);
