@@ -34,12 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "test-client.h"
+#include "bench-util.h"
 #include "time-util.h"
 
-#define TARGET "localhost:50051"
-#define TLS_DIR "/etc/jobrunner/tls"
+#define TLS_DIR BENCH_TLS_DIR
 #define USER "alice"
 #define MIB (1024.0 * 1024.0)
 #define RAW_TLS_PORT 4433
@@ -71,41 +69,12 @@ static struct {
         .reps = 3,
 };
 
-_noreturn_ _printf_(1, 2) static void die(const char *format, ...) {
-        va_list ap;
-
-        fputs("logs-bench: ", stderr);
-        va_start(ap, format);
-        vfprintf(stderr, format, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        exit(EXIT_FAILURE);
-}
-
-static uint64_t t_begin;         /* CLOCK_MONOTONIC ns at the start, for progress() */
-
-_printf_(1, 2) static void progress(const char *format, ...) {
-        va_list ap;
-
-        fprintf(stderr, "logs-bench: [%6.1f s] ", (double) (now_nsec(CLOCK_MONOTONIC) - t_begin) / 1e9);
-        va_start(ap, format);
-        vfprintf(stderr, format, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-}
-
 static double mib_per_s(uint64_t bytes, uint64_t ns) {
         return ns > 0 ? (double) bytes / MIB / ((double) ns / 1e9) : 0.0;
 }
 
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-
-        return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
 
         return (x > y) - (x < y);
 }
@@ -237,23 +206,6 @@ static void sink_done(Sink *s) {
 
 /* ---- CPU accounting ------------------------------------------------------ */
 
-/* usage_usec of a unit's cgroup (what "systemctl show -p CPUUsageNSec"
- * reports), 0 if it has none. */
-static uint64_t unit_cpu_us(const char *cgroup) {
-        _cleanup_fclose_ FILE *f = NULL;
-        char path[512], key[64];
-        unsigned long long v;
-
-        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/cpu.stat", cgroup);
-        f = fopen(path, "re");
-        if (!f)
-                return 0;
-        while (fscanf(f, "%63s %llu", key, &v) == 2)
-                if (strcmp(key, "usage_usec") == 0)
-                        return v;
-        return 0;
-}
-
 static uint64_t self_cpu_us(void) {
         struct rusage ru;
 
@@ -268,20 +220,12 @@ typedef struct CpuSnap {
 } CpuSnap;
 
 static void cpu_snap(CpuSnap *c) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/stat", "re");
-        unsigned long long v[8] = {};
-
         *c = (CpuSnap) {
-                .daemon_us = unit_cpu_us("system.slice/jobrunner.service"),
-                .journald_us = unit_cpu_us("system.slice/systemd-journald.service"),
+                .daemon_us = cgroup_cpu_us("system.slice/jobrunner.service"),
+                .journald_us = cgroup_cpu_us("system.slice/systemd-journald.service"),
                 .self_us = self_cpu_us(),
         };
-        if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-                        &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8) {
-                for (size_t i = 0; i < ELEMENTSOF(v); i++)
-                        c->total += v[i];
-                c->busy = c->total - v[3] - v[4];       /* minus idle and iowait */
-        }
+        cpu_ticks(&c->busy, &c->total);
 }
 
 typedef struct CpuUse {
@@ -302,35 +246,6 @@ static CpuUse cpu_since(const CpuSnap *a) {
 }
 
 /* ---- jobrunnerd ---------------------------------------------------------- */
-
-/* A connection as USER whose channel is up: the first connection also
- * socket-activates the daemon, which may take a while under TCG. */
-static TcConn *connect_ready(void) {
-        Jobrunner__V1__ListRequest req = JOBRUNNER__V1__LIST_REQUEST__INIT;
-        TcConn *c = NULL;
-        int r, status = -1;
-
-        r = tc_connect(TARGET, TLS_DIR "/users/" USER "/client.crt", TLS_DIR "/users/" USER "/client.key",
-                       TLS_DIR "/ca.crt", &c);
-        if (r < 0)
-                die("cannot connect: %s", strerror(-r));
-
-        req.page_size = 1;
-        for (unsigned attempt = 0; attempt < 60; attempt++) {
-                _cleanup_free_ char *details = NULL;
-
-                r = tc_call(c, "List", &req.base, &jobrunner__v1__list_response__descriptor, 60000, &status,
-                            &details, NULL);
-                if (r < 0)
-                        die("List: %s", strerror(-r));
-                if (status == 0)
-                        return c;
-                if (attempt == 59)
-                        die("List: %s: %s", tc_status_name(status), details);
-                usleep(500000);
-        }
-        return c;
-}
 
 /* The duration of every Start call, in order. */
 static double start_call_s[64];
@@ -574,20 +489,6 @@ static bool read_into(int fd, Sink *s, uint64_t want_bytes, size_t want_lines, u
         }
 }
 
-static char *xasprintf(const char *format, ...) _printf_(1, 2);
-static char *xasprintf(const char *format, ...) {
-        va_list ap;
-        char *s;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&s, format, ap);
-        va_end(ap);
-        if (r < 0)
-                die("out of memory");
-        return s;
-}
-
 /* ---- the measurements ---------------------------------------------------- */
 
 #define REPS_MAX 9
@@ -674,7 +575,7 @@ static void bench_one_follower(Results *res, unsigned rep) {
         CpuUse cpu;
         uint64_t t;
 
-        f.conn = connect_ready();
+        f.conn = bench_connect(USER);
         cpu_snap(&snap);
         id = start_job(f.conn, argv);
         t = now_nsec(CLOCK_MONOTONIC);
@@ -715,8 +616,8 @@ static void bench_many_followers(Results *res) {
          * handshakes are not what is measured. */
         t0 = now_nsec(CLOCK_MONOTONIC);
         for (unsigned i = 0; i < arg.followers; i++)
-                f[i].conn = connect_ready();
-        control = connect_ready();
+                f[i].conn = bench_connect(USER);
+        control = bench_connect(USER);
         res->fan_connections = count_connections(50051);
         progress("%u connections up in %.1f s; %u TCP connections to :50051", arg.followers + 1,
                  (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9, res->fan_connections);
@@ -766,7 +667,7 @@ static void bench_logs_latency(Results *res) {
         _cleanup_free_ char *id = NULL;
         Follow f = { .sink.stamps = true };
 
-        f.conn = connect_ready();
+        f.conn = bench_connect(USER);
         id = start_job(f.conn, argv);
         f.id = id;
         follow_run(&f);
@@ -1133,7 +1034,7 @@ static void parse_argv(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         Results res = {};
 
-        t_begin = now_nsec(CLOCK_MONOTONIC);
+        bench_init("logs-bench");
         parse_argv(argc, argv);
         if (geteuid() != 0)
                 die("must run as root (in the test VM: bench/logs)");
