@@ -29,7 +29,7 @@
 struct TcConn {
         grpc_channel *channel;
         grpc_completion_queue *cq;
-        unsigned n_streams;
+        unsigned n_streams;             /* and unary calls in flight */
 };
 
 struct TcStream {
@@ -301,85 +301,126 @@ void tc_result_done(TcResult *r) {
         *r = (TcResult) {};
 }
 
-int tc_unary(TcConn *c, const char *method, const void *request, size_t request_len,
-             int64_t deadline_ms, TcResult *ret) {
-        grpc_metadata_array initial_metadata, trailing_metadata;
-        grpc_byte_buffer *send_message = NULL, *recv_message = NULL;
-        grpc_status_code status = GRPC_STATUS_UNKNOWN;
-        grpc_slice status_details = grpc_empty_slice();
-        const char *error_string = NULL;
-        TcResult result = {};
-        gpr_timespec deadline;
-        grpc_call_error e;
+/* A unary call in flight: everything its one batch writes into. */
+struct TcUnary {
+        TcConn *conn;
         grpc_call *call;
-        grpc_op ops[6];
-        int r = 0;
+        gpr_timespec deadline;
+        grpc_op ops[6];                 /* &ops[0] is the batch's tag */
+        grpc_metadata_array initial_metadata, trailing_metadata;
+        grpc_byte_buffer *send_message, *recv_message;
+        grpc_status_code status;
+        grpc_slice status_details;
+        const char *error_string;
+};
+
+static void unary_free(TcUnary *u) {
+        grpc_byte_buffer_destroy(u->send_message);
+        if (u->recv_message)
+                grpc_byte_buffer_destroy(u->recv_message);
+        grpc_metadata_array_destroy(&u->initial_metadata);
+        grpc_metadata_array_destroy(&u->trailing_metadata);
+        grpc_slice_unref(u->status_details);
+        gpr_free((void *) u->error_string);
+        grpc_call_unref(u->call);
+        u->conn->n_streams--;
+        free(u);
+}
+
+int tc_unary_start(TcConn *c, const char *method, const void *request, size_t request_len, int64_t deadline_ms,
+                   TcUnary **ret) {
+        grpc_call_error e;
+        TcUnary *u;
 
         if (!c || !method || !ret || (!request && request_len > 0))
                 return -EINVAL;
 
-        deadline = deadline_from_now(deadline_ms);
-        call = call_create(c, method, deadline);
-        if (!call)
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        u->conn = c;
+        u->deadline = deadline_from_now(deadline_ms);
+        u->call = call_create(c, method, u->deadline);
+        if (!u->call) {
+                free(u);
                 return -EINVAL;
-
-        grpc_metadata_array_init(&initial_metadata);
-        grpc_metadata_array_init(&trailing_metadata);
-        send_message = byte_buffer_from(request, request_len);
+        }
+        c->n_streams++;
+        u->status = GRPC_STATUS_UNKNOWN;
+        u->status_details = grpc_empty_slice();
+        grpc_metadata_array_init(&u->initial_metadata);
+        grpc_metadata_array_init(&u->trailing_metadata);
+        u->send_message = byte_buffer_from(request, request_len);
 
         /* A unary call in one batch: its completion means the call is over. */
-        memset(ops, 0, sizeof(ops));
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[1].op = GRPC_OP_SEND_MESSAGE;
-        ops[1].data.send_message.send_message = send_message;
-        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[3].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
-        ops[4].op = GRPC_OP_RECV_MESSAGE;
-        ops[4].data.recv_message.recv_message = &recv_message;
-        ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-        ops[5].data.recv_status_on_client.trailing_metadata = &trailing_metadata;
-        ops[5].data.recv_status_on_client.status = &status;
-        ops[5].data.recv_status_on_client.status_details = &status_details;
-        ops[5].data.recv_status_on_client.error_string = &error_string;
+        u->ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+        u->ops[1].op = GRPC_OP_SEND_MESSAGE;
+        u->ops[1].data.send_message.send_message = u->send_message;
+        u->ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        u->ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+        u->ops[3].data.recv_initial_metadata.recv_initial_metadata = &u->initial_metadata;
+        u->ops[4].op = GRPC_OP_RECV_MESSAGE;
+        u->ops[4].data.recv_message.recv_message = &u->recv_message;
+        u->ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+        u->ops[5].data.recv_status_on_client.trailing_metadata = &u->trailing_metadata;
+        u->ops[5].data.recv_status_on_client.status = &u->status;
+        u->ops[5].data.recv_status_on_client.status_details = &u->status_details;
+        u->ops[5].data.recv_status_on_client.error_string = &u->error_string;
 
-        e = grpc_call_start_batch(call, ops, ELEMENTSOF(ops), &ops[0], NULL);
-        if (e != GRPC_CALL_OK)
-                r = -EINVAL;
-        else
-                (void) pluck(c, call, &ops[0], deadline);
-
-        if (r >= 0) {
-                result.status = status;
-                result.details = slice_to_string(status_details);
-                if (!result.details)
-                        r = -ENOMEM;
+        e = grpc_call_start_batch(u->call, u->ops, ELEMENTSOF(u->ops), &u->ops[0], NULL);
+        if (e != GRPC_CALL_OK) {
+                unary_free(u);
+                return -EINVAL;
         }
-        if (r >= 0 && recv_message) {
+        *ret = u;
+        return 0;
+}
+
+int tc_unary_wait(TcUnary *u, TcResult *ret) {
+        TcResult result = {};
+        int r = 0;
+
+        if (!u)
+                return -EINVAL;
+        (void) pluck(u->conn, u->call, &u->ops[0], u->deadline);
+
+        result.status = u->status;
+        result.details = slice_to_string(u->status_details);
+        if (!result.details)
+                r = -ENOMEM;
+        if (r >= 0 && u->recv_message) {
                 size_t size = 0;
-                ssize_t n = byte_buffer_copy_out(recv_message, &result.response, &size);
+                ssize_t n = byte_buffer_copy_out(u->recv_message, &result.response, &size);
 
                 if (n < 0)
                         r = (int) n;
                 else
                         result.response_len = (size_t) n;
         }
-
-        grpc_byte_buffer_destroy(send_message);
-        if (recv_message)
-                grpc_byte_buffer_destroy(recv_message);
-        grpc_metadata_array_destroy(&initial_metadata);
-        grpc_metadata_array_destroy(&trailing_metadata);
-        grpc_slice_unref(status_details);
-        gpr_free((void *) error_string);
-        grpc_call_unref(call);
+        unary_free(u);
 
         if (r < 0) {
                 tc_result_done(&result);
                 return r;
         }
-        *ret = result;
+        if (ret)
+                *ret = result;
+        else
+                tc_result_done(&result);
         return 0;
+}
+
+int tc_unary(TcConn *c, const char *method, const void *request, size_t request_len,
+             int64_t deadline_ms, TcResult *ret) {
+        TcUnary *u;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = tc_unary_start(c, method, request, request_len, deadline_ms, &u);
+        if (r < 0)
+                return r;
+        return tc_unary_wait(u, ret);
 }
 
 static int pack(const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len) {
@@ -393,22 +434,30 @@ static int pack(const ProtobufCMessage *m, uint8_t **ret, size_t *ret_len) {
         return 0;
 }
 
-int tc_call(TcConn *c, const char *method, const ProtobufCMessage *req,
-            const ProtobufCMessageDescriptor *resp_type, int64_t deadline_ms,
-            int *ret_status, char **ret_details, ProtobufCMessage **ret_resp) {
+int tc_call_start(TcConn *c, const char *method, const ProtobufCMessage *req, int64_t deadline_ms, TcUnary **ret) {
         _cleanup_free_ uint8_t *buf = NULL;
-        ProtobufCMessage *resp = NULL;
-        TcResult result = {};
         size_t len;
         int r;
 
-        if (!req || !resp_type)
+        if (!req)
                 return -EINVAL;
-
         r = pack(req, &buf, &len);
         if (r < 0)
                 return r;
-        r = tc_unary(c, method, buf, len, deadline_ms, &result);
+        return tc_unary_start(c, method, buf, len, deadline_ms, ret);
+}
+
+int tc_call_wait(TcUnary *u, const ProtobufCMessageDescriptor *resp_type, int *ret_status, char **ret_details,
+                 ProtobufCMessage **ret_resp) {
+        ProtobufCMessage *resp = NULL;
+        TcResult result = {};
+        int r;
+
+        if (!resp_type) {
+                (void) tc_unary_wait(u, NULL);
+                return -EINVAL;
+        }
+        r = tc_unary_wait(u, &result);
         if (r < 0)
                 return r;
 
@@ -434,6 +483,20 @@ int tc_call(TcConn *c, const char *method, const ProtobufCMessage *req,
                 protobuf_c_message_free_unpacked(resp, NULL);
         tc_result_done(&result);
         return 0;
+}
+
+int tc_call(TcConn *c, const char *method, const ProtobufCMessage *req,
+            const ProtobufCMessageDescriptor *resp_type, int64_t deadline_ms,
+            int *ret_status, char **ret_details, ProtobufCMessage **ret_resp) {
+        TcUnary *u;
+        int r;
+
+        if (!resp_type)
+                return -EINVAL;
+        r = tc_call_start(c, method, req, deadline_ms, &u);
+        if (r < 0)
+                return r;
+        return tc_call_wait(u, resp_type, ret_status, ret_details, ret_resp);
 }
 
 /* ---- Logs ---------------------------------------------------------------- */

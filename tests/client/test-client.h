@@ -28,6 +28,7 @@
 
 typedef struct TcConn TcConn;
 typedef struct TcStream TcStream;
+typedef struct TcUnary TcUnary;
 
 typedef struct TcOptions {
         /* Name to verify the server certificate against instead of the host
@@ -59,7 +60,8 @@ int tc_connect(const char *target, const char *cert_pem_path, const char *key_pe
                const char *ca_pem_path, TcConn **ret);
 int tc_connect_full(const char *target, const char *cert_pem_path, const char *key_pem_path,
                     const char *ca_pem_path, const TcOptions *options, TcConn **ret);
-/* Every stream of the connection must have been freed.  NULL is fine. */
+/* Every stream of the connection must have been freed, and every call
+ * started with tc_unary_start() waited for.  NULL is fine. */
 void tc_disconnect(TcConn *c);
 static inline void tc_disconnectp(TcConn **c) {
         tc_disconnect(*c);
@@ -87,6 +89,18 @@ void tc_result_done(TcResult *r);
 int tc_call(TcConn *c, const char *method, const ProtobufCMessage *req,
             const ProtobufCMessageDescriptor *resp_type, int64_t deadline_ms,
             int *ret_status, char **ret_details, ProtobufCMessage **ret_resp);
+
+/* The same in two halves, for many calls in flight on one connection (one
+ * thread still): _start() sends the call and returns at once, _wait()
+ * blocks until it is over and releases it, in any order.  Every started
+ * call must be waited for before tc_disconnect(); tc_unary_wait() with ret
+ * NULL discards the result. */
+int tc_unary_start(TcConn *c, const char *method, const void *request, size_t request_len, int64_t deadline_ms,
+                   TcUnary **ret);
+int tc_unary_wait(TcUnary *u, TcResult *ret);
+int tc_call_start(TcConn *c, const char *method, const ProtobufCMessage *req, int64_t deadline_ms, TcUnary **ret);
+int tc_call_wait(TcUnary *u, const ProtobufCMessageDescriptor *resp_type, int *ret_status, char **ret_details,
+                 ProtobufCMessage **ret_resp);
 
 /* Logs: starts the call and returns without waiting for anything. */
 int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadline_ms, TcStream **ret);

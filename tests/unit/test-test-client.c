@@ -509,6 +509,32 @@ Test(client, raw_bytes_round_trip) {
         tc_result_done(&r);
 }
 
+Test(client, unary_calls_in_flight_waited_in_any_order) {
+        _cleanup_(tc_disconnectp) TcConn *c = connect_alice();
+        static const unsigned order[] = { 4, 1, 3, 0, 5, 2 };
+        TcUnary *u[ELEMENTSOF(order)];
+        char payload[ELEMENTSOF(order)][16];
+        TcResult r;
+
+        for (size_t i = 0; i < ELEMENTSOF(u); i++) {
+                snprintf(payload[i], sizeof(payload[i]), "call %zu", i);
+                cr_assert_eq(tc_unary_start(c, "/test.Echo/Echo", payload[i], strlen(payload[i]), 0, &u[i]), 0);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+                unsigned k = order[i];
+
+                cr_assert_eq(tc_unary_wait(u[k], &r), 0);
+                cr_assert_eq(r.status, GRPC_STATUS_OK, "%d: %s", r.status, r.details);
+                cr_assert_eq(r.response_len, strlen(payload[k]));
+                cr_assert(memcmp(r.response, payload[k], r.response_len) == 0, "call %u got another's answer", k);
+                tc_result_done(&r);
+        }
+
+        /* A result nobody wants is released too. */
+        cr_assert_eq(tc_unary_start(c, "/test.Echo/Echo", "x", 1, 0, &u[0]), 0);
+        cr_assert_eq(tc_unary_wait(u[0], NULL), 0);
+}
+
 Test(client, oversized_request) {
         _cleanup_(tc_disconnectp) TcConn *c = connect_alice();
         size_t len = 5 * 1024 * 1024;
