@@ -285,21 +285,26 @@ static double clients_run(const Op *op, unsigned *ret_failed) {
         return (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9;
 }
 
+static TcUnary *call_begin(TcConn *c, const char *method, const ProtobufCMessage *req, unsigned k) {
+        TcUnary *u;
+        int r;
+
+        r = tc_call_start(c, method, req, CALL_DEADLINE_MS, &u);
+        if (r < 0)
+                die("%s of job %u: %s", method, k, strerror(-r));
+        return u;
+}
+
 static TcUnary *start_begin(TcConn *c, unsigned k) {
         _cleanup_free_ char *index = xasprintf("%u", k), *lines = xasprintf("%u", arg.lines);
         char *argv[] = { (char *) arg.job_path, index, lines };
         Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
         Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
-        TcUnary *u;
-        int r;
 
         spec.n_argv = ELEMENTSOF(argv);
         spec.argv = argv;
         req.spec = &spec;
-        r = tc_call_start(c, "Start", &req.base, CALL_DEADLINE_MS, &u);
-        if (r < 0)
-                die("Start of job %u: %s", k, strerror(-r));
-        return u;
+        return call_begin(c, "Start", &req.base, k);
 }
 
 static bool start_end(TcUnary *u, unsigned k) {
@@ -319,14 +324,9 @@ static bool start_end(TcUnary *u, unsigned k) {
 
 static TcUnary *stop_begin(TcConn *c, unsigned k) {
         Jobrunner__V1__StopRequest req = JOBRUNNER__V1__STOP_REQUEST__INIT;
-        TcUnary *u;
-        int r;
 
         req.id = jobs[k].id;
-        r = tc_call_start(c, "Stop", &req.base, CALL_DEADLINE_MS, &u);
-        if (r < 0)
-                die("Stop of job %u: %s", k, strerror(-r));
-        return u;
+        return call_begin(c, "Stop", &req.base, k);
 }
 
 static bool stop_end(TcUnary *u, unsigned k) {

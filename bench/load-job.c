@@ -6,27 +6,10 @@
  * writes the output load-output.h defines for job INDEX, LINES lines on
  * stdout and one on stderr, then sleeps until a signal ends it: the default
  * action of SIGTERM, so that a stop ends it at once. */
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "load-output.h"
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 int main(int argc, char *argv[]) {
         char line[LOAD_LINE_MAX];
@@ -38,9 +21,11 @@ int main(int argc, char *argv[]) {
         lines = (unsigned) strtoul(argv[2], NULL, 10);
 
         for (unsigned k = 0; k < lines; k++)
-                if (write_all(STDOUT_FILENO, line, load_stdout_line(line, index, k)) < 0)
-                        return 1;
-        if (write_all(STDERR_FILENO, line, load_stderr_line(line, index)) < 0)
+                fwrite(line, 1, load_stdout_line(line, index, k), stdout);
+        if (fflush(stdout) != 0)
+                return 1;
+        /* stderr is unbuffered: one write. */
+        if (fwrite(line, 1, load_stderr_line(line, index), stderr) == 0)
                 return 1;
         for (;;)
                 pause();
