@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,14 +268,23 @@ bool unit_state_is_inactive(const UnitState *s) {
 /* dbus-daemon's system bus allows 128 pending replies per connection
  * (max_replies_per_connection); stay well below it. */
 #define UNIT_BUS_MAX_IN_FLIGHT 64
+/* Our systemd jobs, each one of PID 1's 512 match rules while it is
+ * pending (see systemd-unit.h); other clients need the rest. */
+#define UNIT_BUS_MAX_JOBS 64
+
+typedef struct CallQueue {
+        UnitCall *head, *tail;
+} CallQueue;
 
 struct UnitCall {
         UnitBus *bus;
-        UnitCall *prev, *next;          /* the queue, while waiting */
+        CallQueue *queue;               /* the one it is on */
+        UnitCall *prev, *next;
         sd_bus_message *message;        /* while waiting */
         sd_bus_slot *slot;              /* while in flight */
-        UnitReplyHandler handler;
+        UnitReplyHandler handler;       /* may be NULL */
         void *userdata;
+        bool creates_job;               /* holds one of the UNIT_BUS_MAX_JOBS */
         bool dispatching;
         bool cancelled;
 };
@@ -285,20 +295,40 @@ struct UnitBus {
         void *userdata;
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *properties_slot;
-        unsigned in_flight;
-        UnitCall *queue_head, *queue_tail;
+        unsigned in_flight;             /* calls waiting for their reply */
+        /* Calls that create a systemd job, in flight, and the jobs they
+         * created until their JobRemoved (object paths; fewer than
+         * UNIT_BUS_MAX_JOBS, so a search is cheap). */
+        unsigned jobs;
+        char *job_paths[UNIT_BUS_MAX_JOBS];
+        CallQueue queue, job_queue;     /* waiting to be sent */
+        CallQueue sent;                 /* waiting for their reply */
 };
 
-static void queue_unlink(UnitBus *b, UnitCall *c) {
+static void queue_append(CallQueue *q, UnitCall *c) {
+        c->queue = q;
+        c->prev = q->tail;
+        c->next = NULL;
+        if (q->tail)
+                q->tail->next = c;
+        else
+                q->head = c;
+        q->tail = c;
+}
+
+static void queue_unlink(UnitCall *c) {
+        CallQueue *q = c->queue;
+
         if (c->prev)
                 c->prev->next = c->next;
         else
-                b->queue_head = c->next;
+                q->head = c->next;
         if (c->next)
                 c->next->prev = c->prev;
         else
-                b->queue_tail = c->prev;
+                q->tail = c->prev;
         c->prev = c->next = NULL;
+        c->queue = NULL;
 }
 
 static void call_destroy(UnitCall *c) {
@@ -307,7 +337,45 @@ static void call_destroy(UnitCall *c) {
         free(c);
 }
 
+static bool call_can_send(UnitBus *b, bool creates_job) {
+        return b->in_flight < UNIT_BUS_MAX_IN_FLIGHT && (!creates_job || b->jobs < UNIT_BUS_MAX_JOBS);
+}
+
+static void job_slot_release(UnitBus *b) {
+        assert(b->jobs > 0);
+        b->jobs--;
+}
+
 static void queue_pump(UnitBus *b);
+
+/* The reply of a call that creates a job names it: its slot is kept until
+ * JobRemoved for that path. */
+static void job_slot_track(UnitBus *b, sd_bus_message *reply) {
+        const char *path;
+
+        if (sd_bus_message_read(reply, "o", &path) >= 0)
+                for (size_t i = 0; i < ELEMENTSOF(b->job_paths); i++)
+                        if (!b->job_paths[i]) {
+                                b->job_paths[i] = strdup(path);
+                                if (!b->job_paths[i])
+                                        break;
+                                (void) sd_bus_message_rewind(reply, true);
+                                return;
+                        }
+        job_slot_release(b);
+}
+
+/* JobRemoved: if the job was one of ours, its slot is free. */
+static void job_slot_done(UnitBus *b, const char *path) {
+        for (size_t i = 0; i < ELEMENTSOF(b->job_paths); i++)
+                if (b->job_paths[i] && strcmp(b->job_paths[i], path) == 0) {
+                        free(b->job_paths[i]);
+                        b->job_paths[i] = NULL;
+                        job_slot_release(b);
+                        queue_pump(b);
+                        return;
+                }
+}
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         UnitCall *c = userdata;
@@ -316,8 +384,15 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 
         (void) error;
         b->in_flight--;
+        queue_unlink(c);
         c->slot = sd_bus_slot_unref(c->slot);
-        if (!c->cancelled) {
+        if (c->creates_job) {
+                if (e)
+                        job_slot_release(b);
+                else
+                        job_slot_track(b, m);
+        }
+        if (!c->cancelled && c->handler) {
                 c->dispatching = true;
                 c->handler(c->userdata, e ? (e->message ?: e->name) : NULL, e ? NULL : (UnitUpdate *) m);
         }
@@ -336,27 +411,40 @@ static int call_send(UnitCall *c) {
         c->message = sd_bus_message_unref(c->message);
         if (r < 0)
                 return r;
+        queue_append(&b->sent, c);
         b->in_flight++;
+        b->jobs += c->creates_job;
         return 0;
 }
 
-static void queue_pump(UnitBus *b) {
-        while (b->queue_head && b->in_flight < UNIT_BUS_MAX_IN_FLIGHT) {
-                UnitCall *c = b->queue_head;
+static void queue_pump_one(UnitBus *b, CallQueue *q) {
+        while (q->head && call_can_send(b, q->head->creates_job)) {
+                UnitCall *c = q->head;
                 int r;
 
-                queue_unlink(b, c);
+                queue_unlink(c);
                 r = call_send(c);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot send a queued call to systemd");
-                        c->handler(c->userdata, strerror(-r), NULL);
+                        if (c->handler)
+                                c->handler(c->userdata, strerror(-r), NULL);
                         call_destroy(c);
                 }
         }
 }
 
-/* Takes over m; sends it now or queues it. */
-static int unit_call(UnitBus *b, sd_bus_message *m, UnitReplyHandler handler, void *userdata, UnitCall **ret) {
+/* Calls that create no job go first: reading the end of a job must not
+ * wait behind a burst of starts. */
+static void queue_pump(UnitBus *b) {
+        queue_pump_one(b, &b->queue);
+        queue_pump_one(b, &b->job_queue);
+}
+
+/* Takes over m; sends it now or queues it.  ret may be NULL when nobody
+ * will cancel the call. */
+static int unit_call(UnitBus *b, sd_bus_message *m, bool creates_job, UnitReplyHandler handler, void *userdata,
+                     UnitCall **ret) {
+        CallQueue *q = creates_job ? &b->job_queue : &b->queue;
         UnitCall *c = calloc(1, sizeof(UnitCall));
         int r;
 
@@ -364,40 +452,43 @@ static int unit_call(UnitBus *b, sd_bus_message *m, UnitReplyHandler handler, vo
                 sd_bus_message_unref(m);
                 return -ENOMEM;
         }
-        *c = (UnitCall) { .bus = b, .message = m, .handler = handler, .userdata = userdata };
-        if (b->in_flight < UNIT_BUS_MAX_IN_FLIGHT && !b->queue_head) {
+        *c = (UnitCall) { .bus = b, .message = m, .handler = handler, .userdata = userdata, .creates_job = creates_job };
+        if (call_can_send(b, creates_job) && !q->head) {
                 r = call_send(c);
                 if (r < 0) {
                         call_destroy(c);
                         return r;
                 }
-        } else {
-                c->prev = b->queue_tail;
-                if (b->queue_tail)
-                        b->queue_tail->next = c;
-                else
-                        b->queue_head = c;
-                b->queue_tail = c;
-        }
-        *ret = c;
+        } else
+                queue_append(q, c);
+        if (ret)
+                *ret = c;
         return 0;
 }
 
 UnitCall *unit_call_free(UnitCall *c) {
+        UnitBus *b;
+        bool sent, creates_job;
+
         if (!c)
                 return NULL;
         if (c->dispatching) {
                 c->cancelled = true;    /* on_reply frees it */
                 return NULL;
         }
-        if (c->slot) {
-                /* In flight: forget the reply, free the budget. */
-                c->bus->in_flight--;
-                call_destroy(c);
-                return NULL;
-        }
-        queue_unlink(c->bus, c);
+        b = c->bus;
+        sent = c->queue == &b->sent;
+        creates_job = c->creates_job;
+        queue_unlink(c);
         call_destroy(c);
+        if (sent) {
+                /* Forget the reply, free the budget.  A job the call
+                 * creates is not tracked: its slot goes now. */
+                b->in_flight--;
+                if (creates_job)
+                        job_slot_release(b);
+                queue_pump(b);
+        }
         return NULL;
 }
 
@@ -432,7 +523,7 @@ int unit_start_transient(UnitBus *b, const char *unit, const UnitProperties *pro
         r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0)
                 return r;
-        return unit_call(b, TAKE_PTR(m), handler, userdata, ret);
+        return unit_call(b, TAKE_PTR(m), true, handler, userdata, ret);
 }
 
 /* Fire and forget: NO_REPLY_EXPECTED costs nothing of the reply budget. */
@@ -457,7 +548,7 @@ int unit_stop(UnitBus *b, const char *unit, UnitReplyHandler handler, void *user
                 sd_bus_message_unref(m);
                 return r;
         }
-        return unit_call(b, m, handler, userdata, ret);
+        return unit_call(b, m, true, handler, userdata, ret);
 }
 
 int unit_kill(UnitBus *b, const char *unit, int signo, UnitReplyHandler handler, void *userdata, UnitCall **ret) {
@@ -473,7 +564,7 @@ int unit_kill(UnitBus *b, const char *unit, int signo, UnitReplyHandler handler,
         }
         if (!handler)
                 return send_no_reply(m);
-        return unit_call(b, m, handler, userdata, ret);
+        return unit_call(b, m, false, handler, userdata, ret);
 }
 
 int unit_get_all(UnitBus *b, const char *unit, const char *interface,
@@ -492,7 +583,7 @@ int unit_get_all(UnitBus *b, const char *unit, const char *interface,
                 sd_bus_message_unref(m);
                 return r;
         }
-        return unit_call(b, m, handler, userdata, ret);
+        return unit_call(b, m, false, handler, userdata, ret);
 }
 
 int unit_release(UnitBus *b, const char *unit) {
@@ -528,8 +619,10 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
         uint32_t id;
 
         (void) error;
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0)
-                b->handlers.job_removed(b->userdata, unit, result);
+        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        b->handlers.job_removed(b->userdata, unit, result);
+        job_slot_done(b, path);
         return 0;
 }
 
@@ -584,8 +677,15 @@ int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, U
 UnitBus *unit_bus_free(UnitBus *b) {
         if (!b)
                 return NULL;
-        while (b->queue_head)
-                unit_call_free(b->queue_head);
+        /* The waiting ones first: freeing a sent one sends the next. */
+        while (b->queue.head)
+                unit_call_free(b->queue.head);
+        while (b->job_queue.head)
+                unit_call_free(b->job_queue.head);
+        while (b->sent.head)
+                unit_call_free(b->sent.head);
+        for (size_t i = 0; i < ELEMENTSOF(b->job_paths); i++)
+                free(b->job_paths[i]);
         sd_bus_slot_unref(b->job_removed_slot);
         sd_bus_slot_unref(b->properties_slot);
         sd_bus_unref(b->bus);

@@ -48,9 +48,13 @@ typedef struct UnitBusHandlers {
 } UnitBusHandlers;
 
 /* One per manager: subscribes to systemd's signals, installs one match for
- * JobRemoved and one for the PropertiesChanged of every unit, and keeps the
- * calls that expect a reply under the bus daemon's per-connection limit of
- * pending replies by queueing the rest. */
+ * JobRemoved and one for the PropertiesChanged of every unit, and queues
+ * calls to stay within two limits: the bus daemon's pending replies per
+ * connection, and PID 1's matches.  systemd watches the sender of every job
+ * it queues for a client (StartTransientUnit, StopUnit) with a match rule
+ * of its own until the job is done, and dbus-daemon allows PID 1 512 match
+ * rules; past them systemd 252 drops off the bus.  So only a bounded number
+ * of our systemd jobs are pending at any time. */
 typedef struct UnitBus UnitBus;
 int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, UnitBus **ret);
 UnitBus *unit_bus_free(UnitBus *b);
