@@ -179,12 +179,14 @@ static void job_decide_end(jr_job *j) {
         if (j->stop_requested) {
                 j->killed_after_grace = job_stop_needed_sigkill(j);
                 j->state = JR_STATE_STOPPED;
-        } else if (strcmp(u->load_state, "not-found") == 0 &&
+        } else if (strcmp(u->load_state, "not-found") == 0 && u->exec_main_code == 0 &&
                    (j->start_job_done ? strcmp(j->start_job_result, "done") == 0 : j->start_queued)) {
-                /* Ended while the daemon was away and already collected.
-                 * Failed units are kept until their result is read
-                 * (CollectMode=inactive), so a collected one succeeded,
-                 * whether or not the daemon saw its start job finish. */
+                /* Ended while the daemon was away and already collected,
+                 * unseen.  Failed units are kept until their result is
+                 * read (CollectMode=inactive), and so are those whose main
+                 * process exited (RemainAfterExit=), so a collected one
+                 * succeeded, whether or not the daemon saw its start job
+                 * finish. */
                 j->exit_code = 0;
                 j->state = JR_STATE_EXITED;
         } else if (strcmp(j->start_job_result, "done") != 0) {
@@ -237,11 +239,38 @@ static void job_finish(jr_job *j) {
         j->usage.memory_current = 0;
         j->usage.tasks_current = 0;
 
-        (void) unit_release(j->manager->unit_bus, j->unit);
+        (void) unit_release(j->manager->unit_bus, j->unit, u);
         job_ended(j);
 }
 
 static void on_get_all(void *userdata, const char *error, UnitUpdate *update);
+
+static void on_remaining_unit_stopped(void *userdata, const char *error, UnitUpdate *update) {
+        jr_job *j = userdata;
+
+        (void) update;
+        j->call = NULL;
+        if (!error)
+                return;         /* the PropertiesChanged to "inactive" finishes */
+        log_warning("Cannot stop %s after its main process: %s", j->unit, error);
+        j->collect_step = COLLECT_NONE;
+        job_finish(j);
+}
+
+/* A unit that remained after its main process (RemainAfterExit=, "active
+ * (exited)") still holds what systemd keeps for a unit until it stops, the
+ * write ends of the job's output pipes among them: the output would not
+ * reach its end.  So the job ends only once the unit is inactive.  Returns
+ * whether a stop is under way. */
+static bool job_stop_remaining_unit(jr_job *j) {
+        if (strcmp(j->unit_state.active_state, "active") != 0 || strcmp(j->unit_state.load_state, "not-found") == 0)
+                return false;
+        j->call = unit_call_free(j->call);
+        if (unit_stop(j->manager->unit_bus, j->unit, on_remaining_unit_stopped, j, &j->call) < 0)
+                return false;
+        j->collect_step = COLLECT_STOPPING;
+        return true;
+}
 
 static int job_collect_step(jr_job *j, const char *interface) {
         int r;
@@ -254,14 +283,15 @@ static int job_collect_step(jr_job *j, const char *interface) {
 }
 
 /* The unit has ended (or never started): read its final properties, first
- * the Service ones (Result, ExecMain*), then the Unit ones (ActiveState),
- * then decide.  Signals alone may arrive in any order across interfaces. */
+ * the Unit ones (whether systemd still has it, ActiveState), then the
+ * Service ones (Result, ExecMain*), then decide.  Signals alone may arrive
+ * in any order across interfaces. */
 static void job_collect(jr_job *j) {
         if (j->collect_step != COLLECT_NONE || jr_state_is_final(j->state))
                 return;
         job_sample_usage(j);
-        j->collect_step = COLLECT_SERVICE;
-        if (job_collect_step(j, UNIT_IFACE_SERVICE) < 0)
+        j->collect_step = COLLECT_UNIT;
+        if (job_collect_step(j, UNIT_IFACE_UNIT) < 0)
                 job_finish(j);
 }
 
@@ -275,21 +305,32 @@ static void on_get_all(void *userdata, const char *error, UnitUpdate *update) {
                 job_finish(j);
                 return;
         }
+        if (j->collect_step == COLLECT_UNIT && unit_update_is_not_found(update)) {
+                /* Collected (a unit that ended clean without our reading
+                 * it, such as one "systemctl stop" ended): the placeholder
+                 * systemd loaded knows nothing of it, what its signals told
+                 * us stands. */
+                snprintf(j->unit_state.load_state, sizeof(j->unit_state.load_state), "not-found");
+                j->collect_step = COLLECT_NONE;
+                job_finish(j);
+                return;
+        }
         r = unit_state_apply(&j->unit_state, update);
         if (r < 0)
                 log_warning_errno(r, "Cannot parse the end state of %s", j->unit);
 
-        if (j->collect_step == COLLECT_SERVICE) {
-                j->collect_step = COLLECT_UNIT;
-                if (job_collect_step(j, UNIT_IFACE_UNIT) < 0)
+        if (j->collect_step == COLLECT_UNIT) {
+                j->collect_step = COLLECT_SERVICE;
+                if (job_collect_step(j, UNIT_IFACE_SERVICE) < 0)
                         job_finish(j);
                 return;
         }
 
         j->collect_step = COLLECT_NONE;
-        if (unit_state_is_inactive(&j->unit_state))
-                job_finish(j);
-        else if (!j->start_job_done && strcmp(j->unit_state.active_state, "active") == 0) {
+        if (unit_state_has_ended(&j->unit_state)) {
+                if (!job_stop_remaining_unit(j))
+                        job_finish(j);
+        } else if (!j->start_job_done && strcmp(j->unit_state.active_state, "active") == 0) {
                 /* Re-attached: the start job finished while we were away. */
                 j->start_job_done = true;
                 snprintf(j->start_job_result, sizeof(j->start_job_result), "done");
@@ -297,8 +338,8 @@ static void on_get_all(void *userdata, const char *error, UnitUpdate *update) {
                         j->start_time_us = j->unit_state.exec_main_start_us;
                 job_set_state(j, JR_STATE_RUNNING);
         }
-        /* else still running or stopping: the PropertiesChanged to
-         * "inactive" collects again. */
+        /* else still running or stopping: the PropertiesChanged of its end
+         * collects again. */
 }
 
 void job_on_properties_changed(jr_job *j, UnitUpdate *update) {
@@ -317,7 +358,16 @@ void job_on_properties_changed(jr_job *j, UnitUpdate *update) {
         if (j->unit_state.exec_main_exit_us)
                 job_sample_usage(j);
 
-        if (j->start_job_done && unit_state_is_inactive(&j->unit_state))
+        if (j->collect_step == COLLECT_STOPPING) {
+                if (strcmp(j->unit_state.active_state, "active") != 0 &&
+                    strcmp(j->unit_state.active_state, "deactivating") != 0) {
+                        j->collect_step = COLLECT_NONE;
+                        job_finish(j);
+                }
+                return;
+        }
+
+        if (j->start_job_done && unit_state_has_ended(&j->unit_state))
                 job_collect(j);
 }
 
@@ -333,7 +383,7 @@ void job_on_job_removed(jr_job *j, const char *result) {
         }
         j->start_time_us = j->unit_state.exec_main_start_us ?: now_usec(CLOCK_REALTIME);
         job_set_state(j, JR_STATE_RUNNING);
-        if (unit_state_is_inactive(&j->unit_state))
+        if (unit_state_has_ended(&j->unit_state))
                 job_collect(j);
 }
 
@@ -557,8 +607,8 @@ int job_reattach(jr_job *j) {
         r = job_stop_resume(j);
         if (r < 0)
                 log_warning_errno(r, "Cannot resume the stop of %s", j->unit);
-        j->collect_step = COLLECT_SERVICE;
-        return job_collect_step(j, UNIT_IFACE_SERVICE);
+        j->collect_step = COLLECT_UNIT;
+        return job_collect_step(j, UNIT_IFACE_UNIT);
 }
 
 void job_remove_files(jr_job *j) {

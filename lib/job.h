@@ -48,8 +48,9 @@ struct jr_job {
         UnitState unit_state;
         enum {
                 COLLECT_NONE,
-                COLLECT_SERVICE,        /* GetAll(Service) in flight */
-                COLLECT_UNIT,           /* then GetAll(Unit) */
+                COLLECT_UNIT,           /* GetAll(Unit) in flight */
+                COLLECT_SERVICE,        /* then GetAll(Service) */
+                COLLECT_STOPPING,       /* then, if it remained after its main process, until it stopped */
         } collect_step;
         UnitCall *call;                 /* StartTransientUnit or a GetAll */
         UnitCall *stop_call;            /* a signal or StopUnit of jr_job_stop() */

@@ -167,6 +167,7 @@ typedef struct Field {
 static const Field fields[] = {
         CHARS("LoadState", load_state),
         CHARS("ActiveState", active_state),
+        CHARS("SubState", sub_state),
         CHARS("Result", result),
         NUM("ExecMainCode", "i", FIELD_I32, exec_main_code),
         NUM("ExecMainStatus", "i", FIELD_I32, exec_main_status),
@@ -259,8 +260,34 @@ int unit_state_apply(UnitState *s, UnitUpdate *u) {
         return sd_bus_message_exit_container(m);
 }
 
-bool unit_state_is_inactive(const UnitState *s) {
-        return strcmp(s->active_state, "inactive") == 0 || strcmp(s->active_state, "failed") == 0;
+bool unit_state_has_ended(const UnitState *s) {
+        return strcmp(s->active_state, "inactive") == 0 || strcmp(s->active_state, "failed") == 0 ||
+               (strcmp(s->active_state, "active") == 0 && strcmp(s->sub_state, "exited") == 0) ||
+               strcmp(s->load_state, "not-found") == 0;
+}
+
+bool unit_update_is_not_found(UnitUpdate *u) {
+        sd_bus_message *m = (sd_bus_message *) u;
+        bool not_found = false;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name, *value;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r >= 0 && strcmp(name, "LoadState") == 0) {
+                        r = sd_bus_message_read(m, "v", "s", &value);
+                        if (r >= 0)
+                                not_found = strcmp(value, "not-found") == 0;
+                } else if (r >= 0)
+                        r = sd_bus_message_skip(m, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        /* For unit_state_apply() to read it from the start. */
+        (void) sd_bus_message_rewind(m, true);
+        return not_found;
 }
 
 /* ---- the queue of calls ------------------------------------------------- */
@@ -586,29 +613,25 @@ int unit_get_all(UnitBus *b, const char *unit, const char *interface,
         return unit_call(b, m, false, handler, userdata, ret);
 }
 
-int unit_release(UnitBus *b, const char *unit) {
-        _cleanup_free_ char *path = NULL;
+int unit_release(UnitBus *b, const char *unit, const UnitState *state) {
         sd_bus_message *m = NULL;
         int r;
 
-        /* Failed units are kept (CollectMode=inactive) so that a restarted
-         * daemon can still read their result; ours has been read now. */
+        /* Gone already, or inactive and without a reference: collected. */
+        if (strcmp(state->load_state, "not-found") == 0 || strcmp(state->active_state, "inactive") == 0)
+                return 0;
+        if (strcmp(state->active_state, "failed") != 0)
+                return unit_stop(b, unit, NULL, NULL, NULL);
+
         r = new_manager_call(b, "ResetFailedUnit", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", unit);
-        if (r >= 0)
-                r = send_no_reply(TAKE_PTR(m));
-        sd_bus_message_unref(m);
-        if (r < 0)
+        if (r < 0) {
+                sd_bus_message_unref(m);
                 return r;
-
-        r = sd_bus_path_encode(SD_UNIT_PREFIX, unit, &path);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_call(b->bus, &m, SD_DEST, path, "org.freedesktop.systemd1.Unit", "Unref");
-        if (r < 0)
-                return r;
-        return send_no_reply(m);
+        }
+        r = send_no_reply(m);
+        return r < 0 ? r : 0;
 }
 
 /* ---- signals ------------------------------------------------------------- */

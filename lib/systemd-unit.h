@@ -17,6 +17,7 @@ typedef struct sd_bus sd_bus;
 typedef struct UnitState {
         char load_state[16];            /* "loaded", "not-found" (collected), ... */
         char active_state[16];          /* "activating", "active", "failed", ... */
+        char sub_state[16];             /* "running", "exited" (RemainAfterExit=), ... */
         char result[32];                /* "success", "exit-code", "oom-kill", "timeout", ... */
         int32_t exec_main_code;         /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 = not yet */
         int32_t exec_main_status;
@@ -34,11 +35,18 @@ typedef struct UnitState {
 
 void unit_state_init(UnitState *s);
 void unit_state_done(UnitState *s);
-bool unit_state_is_inactive(const UnitState *s);
+/* The unit's main process is gone for good: the unit is inactive or
+ * failed, or "active (exited)" (RemainAfterExit=), or systemd no longer
+ * knows it (collected). */
+bool unit_state_has_ended(const UnitState *s);
 
 /* A batch of property values, valid only during the callback that got it. */
 typedef struct UnitUpdate UnitUpdate;
 int unit_state_apply(UnitState *s, UnitUpdate *u);
+/* Whether a GetAll of the Unit interface describes a unit systemd had
+ * already collected: it loads a placeholder by that name ("not-found"),
+ * whose other properties are defaults, not the job's. */
+bool unit_update_is_not_found(UnitUpdate *u);
 
 typedef struct UnitBusHandlers {
         /* The manager's JobRemoved(id, job, unit, result), for every unit. */
@@ -75,7 +83,7 @@ int unit_start_transient(UnitBus *b, const char *unit, const UnitProperties *pro
                          UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
 /* StopUnit(unit, "replace"): cancels a pending start job, or stops the unit
- * with the TimeoutStopUSec= it was started with. */
+ * with the TimeoutStopUSec= it was started with.  handler may be NULL. */
 int unit_stop(UnitBus *b, const char *unit, UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
 /* KillUnit(unit, "all", signo): the signal to every process of the unit,
@@ -88,6 +96,7 @@ int unit_kill(UnitBus *b, const char *unit, int signo, UnitReplyHandler handler,
 int unit_get_all(UnitBus *b, const char *unit, const char *interface,
                  UnitReplyHandler handler, void *userdata, UnitCall **ret);
 
-/* Drops the reference AddRef=yes took and resets a failed unit, so that
- * systemd collects it once its result has been read.  No reply expected. */
-int unit_release(UnitBus *b, const char *unit);
+/* The unit's result has been read: let systemd collect it.  A failed unit
+ * (kept by CollectMode=inactive) is reset, one that remained after its
+ * main process (RemainAfterExit=) is stopped. */
+int unit_release(UnitBus *b, const char *unit, const UnitState *state);

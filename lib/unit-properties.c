@@ -169,9 +169,12 @@ static char *description_new(const char *job_id, char *const *argv) {
 
 static void add_lifecycle(Builder *b, const UnitPropertiesInput *in) {
         PUSH(b, "Description", UNIT_PROP_STRING, .string = description_new(in->job_id, in->spec->argv));
-        PUSH_BOOL(b, "AddRef", true);
-        /* Failed units stay until the library has read their result and
-         * reset them, even across a daemon restart; successful ones go. */
+        /* The unit stays after its main process, failed or "active
+         * (exited)", until the library has read its result and reset or
+         * stopped it, even across a daemon restart.  Not AddRef=: systemd
+         * watches the holder of every reference with a match rule of PID
+         * 1's, which the bus caps at 512 (systemd-unit.h). */
+        PUSH_BOOL(b, "RemainAfterExit", true);
         PUSH_STRING(b, "CollectMode", "inactive");
 }
 

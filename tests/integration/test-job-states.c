@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "job-harness.h"
+#include "macro.h"
 #include "time-util.h"
 
 static Harness h;
@@ -221,4 +222,49 @@ Test(job_states, usage_is_reported_while_running_and_at_the_end) {
         cr_assert_gt(s.usage.cpu_usage_ns, 0);
         cr_assert_gt(s.usage.memory_peak, 0);
         cr_assert_eq(s.usage.tasks_current, 0);
+}
+
+static bool unit_is_loaded(const char *unit) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(h.bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "GetUnit", &error, &reply, "s", unit);
+        cr_assert(r >= 0 || sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit"), "GetUnit: %s",
+                  error.message);
+        sd_bus_error_free(&error);
+        return r >= 0;
+}
+
+/* systemd watches whoever holds a reference on a unit (AddRef=, Ref())
+ * with a match rule of PID 1's, and the bus allows PID 1 512 of them: past
+ * those, systemd 252 drops off the bus.  So a job holds none; its unit
+ * stays after its main process until the library has read the end, and
+ * goes then. */
+Test(job_states, a_job_holds_no_reference_on_its_unit_which_goes_once_read) {
+        char *argv[] = { "/bin/sh", "-c", "echo ready; exec sleep 600", NULL };
+        jr_spec spec = harness_spec(argv);
+        jr_job *j = harness_start(&h, &spec);
+        _cleanup_free_ char *path = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char **refs = NULL;
+        jr_error e = {};
+        jr_status s;
+
+        harness_wait_output(&h, j, "ready");
+        cr_assert_eq(jr_job_get_status(j, &s), 0);
+        cr_assert_geq(sd_bus_path_encode("/org/freedesktop/systemd1/unit", s.unit, &path), 0);
+        cr_assert_geq(sd_bus_get_property_strv(h.bus, "org.freedesktop.systemd1", path,
+                                               "org.freedesktop.systemd1.Unit", "Refs", &error, &refs),
+                      0, "Refs: %s", error.message);
+        cr_assert(!refs || !refs[0], "%s holds a reference on its unit", refs[0]);
+        free(refs);
+
+        cr_assert_eq(jr_job_stop(j, 0, "tester", &e), 0, "%s", e.message);
+        harness_wait_final(&h, j);
+        for (unsigned i = 0; unit_is_loaded(s.unit); i++) {
+                cr_assert_lt(i, 300, "%s is still loaded 30 s after its end was read", s.unit);
+                cr_assert_geq(sd_event_run(h.event, 100 * USEC_PER_MSEC), 0);
+        }
 }

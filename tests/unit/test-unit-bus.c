@@ -169,3 +169,30 @@ Test(unit_bus, starts_wait_for_systemd_jobs_to_be_done) {
         cr_assert_eq(fake.replies, 99 + 1);
         teardown(b);
 }
+
+Test(unit_bus, a_release_is_a_stop_that_counts_as_a_job) {
+        UnitBus *b = setup();
+        UnitState exited, failed;
+
+        unit_state_init(&exited);
+        snprintf(exited.load_state, sizeof(exited.load_state), "loaded");
+        snprintf(exited.active_state, sizeof(exited.active_state), "active");
+        snprintf(exited.sub_state, sizeof(exited.sub_state), "exited");
+        cr_assert(unit_state_has_ended(&exited));
+        for (unsigned i = 0; i < 70; i++)
+                cr_assert_eq(unit_release(b, "jobrunner-x.service", &exited), 0);
+        settle();
+        cr_assert_eq(fake.stops, 64);
+
+        /* A failed unit is reset (no job, no reply), one already gone is
+         * left alone. */
+        failed = exited;
+        snprintf(failed.active_state, sizeof(failed.active_state), "failed");
+        cr_assert_eq(unit_release(b, "jobrunner-x.service", &failed), 0);
+        snprintf(failed.load_state, sizeof(failed.load_state), "not-found");
+        cr_assert_eq(unit_release(b, "jobrunner-x.service", &failed), 0);
+        job_removed(1);
+        settle();
+        cr_assert_eq(fake.stops, 65);
+        teardown(b);
+}

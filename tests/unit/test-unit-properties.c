@@ -82,7 +82,8 @@ Test(unit_properties, defaults) {
         build(&s);
         cr_expect(strncmp(get("Description", UNIT_PROP_STRING)->string, "jobrunner job " ID ": /bin/ls -l $HOME", 200) == 0,
                   "%s", get("Description", UNIT_PROP_STRING)->string);
-        expect_bool("AddRef", true);
+        expect_bool("RemainAfterExit", true);
+        expect_absent("AddRef");
         expect_string("CollectMode", "inactive");
         expect_string("Type", "notify");
         expect_string("NotifyAccess", "main");
