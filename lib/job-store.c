@@ -135,9 +135,16 @@ int job_store_write(const jr_job *j, FILE *f) {
         return ferror(f) ? -EIO : 0;
 }
 
-int job_store_save(const jr_job *j) {
+int job_store_save(jr_job *j) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_fclose_ FILE *f = NULL;
+        /* To the disk when the file is new and once the job has ended: what
+         * must survive a crash of the host is that the job existed and how
+         * it ended.  The states in between matter only while the host runs
+         * (its crash ends the job anyway), and the page cache keeps them
+         * across a restart of the daemon; an fsync costs milliseconds on
+         * the event loop, and a job changes state some eight times. */
+        bool sync = !j->stored || jr_state_is_final(j->state);
         int fd, r;
 
         if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0 ||
@@ -154,7 +161,8 @@ int job_store_save(const jr_job *j) {
         }
 
         r = job_store_write(j, f);
-        if (r < 0 || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
+        errno = 0;
+        if (r < 0 || fflush(f) != 0 || ferror(f) || (sync && fsync(fileno(f)) < 0)) {
                 r = r < 0 ? r : errno > 0 ? -errno : -EIO;
                 (void) unlink(tmp);
                 return r;
@@ -164,6 +172,7 @@ int job_store_save(const jr_job *j) {
                 (void) unlink(tmp);
                 return r;
         }
+        j->stored = true;
         return 0;
 }
 
@@ -314,6 +323,7 @@ int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
                 job_free(j);
                 return r;
         }
+        j->stored = true;
         *ret = j;
         return 0;
 }

@@ -12,7 +12,9 @@
 
 #define JOB_STORE_FILE "job"
 
-int job_store_save(const jr_job *j);
+/* Written through to the disk (fsync) only when the file is new and when
+ * the job has ended; see job-store.c. */
+int job_store_save(jr_job *j);
 
 /* Fills a new job (spec, owner, state, times, results) from dir's file. */
 int job_store_load(jr_manager *m, const char *id, jr_job **ret);

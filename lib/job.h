@@ -72,6 +72,7 @@ struct jr_job {
         unsigned output_eof;
 
         jr_watch *watches;
+        bool stored;                    /* its file exists: saved or loaded */
 };
 
 struct jr_manager {

@@ -11,6 +11,15 @@
 #include "macro.h"
 #include "strv.h"
 
+/* The library's fsync() calls, through -Wl,--wrap=fsync. */
+static unsigned n_fsync;
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd) {
+        n_fsync++;
+        return __real_fsync(fd);
+}
+
 static const char *const tricky[] = {
         "plain", "", "with space", "new\nline", "back\\slash", "\\n literally", "tab\there",
         "\x01\x1f\x7f", "ünïcödé ✓", "=equals=", "trailing\\",
@@ -42,22 +51,39 @@ Test(job_store, bad_escapes_are_refused) {
         cr_assert_eq(job_store_unescape("\\x00", &out), -EBADMSG);   /* no NUL inside a C string */
 }
 
+/* A job of a new manager over a new state directory, its directory made;
+ * state is the directory's path. */
+static jr_job *new_job(jr_manager *m, char state[static 40], const jr_spec *spec) {
+        char jobs[128];
+        jr_job *j;
+
+        snprintf(state, 40, "/tmp/jobrunner-store-test.XXXXXX");
+        cr_assert_not_null(mkdtemp(state));
+        *m = (jr_manager) { .state_dir = state, .slice = (char *) "jobrunner.slice" };
+        snprintf(jobs, sizeof(jobs), "%s/jobs", state);
+        cr_assert_eq(mkdir(jobs, 0700), 0);
+        cr_assert_eq(job_new(m, "0123456789abcdef0123456789abcdef", "alice", spec, &j), 0);
+        cr_assert_eq(mkdir(j->dir, 0700), 0);
+        return j;
+}
+
+static void remove_state(const char *state) {
+        char cmd[256];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+        (void) !system(cmd);
+}
+
 Test(job_store, a_job_round_trips) {
-        char state[] = "/tmp/jobrunner-store-test.XXXXXX", jobs[128], cmd[256];
+        char state[40];
         char *argv[] = { (char *) "/bin/echo", (char *) "a\nb", (char *) "$HOME", NULL };
         char *env[] = { (char *) "A=1", (char *) "B=x y", NULL };
         jr_io_limit io = { .device = (char *) "/dev/vda", .read_bps = 10, .write_bps = 20 };
         jr_spec spec = { .argv = argv, .env = env, .working_directory = (char *) "/srv",
                          .memory_max = 1u << 30, .cpu_quota_percent = 150, .io_limits = &io, .n_io_limits = 1,
                          .tasks_max = JR_UNLIMITED, .network = JR_NETWORK_HOST, .pid_namespace = JR_TOGGLE_OFF };
-        jr_manager m = { .state_dir = state, .slice = (char *) "jobrunner.slice" };
-        jr_job *j, *back;
-
-        cr_assert_not_null(mkdtemp(state));
-        snprintf(jobs, sizeof(jobs), "%s/jobs", state);
-        cr_assert_eq(mkdir(jobs, 0700), 0);
-        cr_assert_eq(job_new(&m, "0123456789abcdef0123456789abcdef", "alice", &spec, &j), 0);
-        cr_assert_eq(mkdir(j->dir, 0700), 0);
+        jr_manager m;
+        jr_job *j = new_job(&m, state, &spec), *back;
         j->state = JR_STATE_STOPPED;
         j->signal = 15;
         j->killed_after_grace = true;
@@ -95,8 +121,7 @@ Test(job_store, a_job_round_trips) {
 
         job_free(back);
         job_free(j);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-        (void) !system(cmd);
+        remove_state(state);
 }
 
 /* A file written before output_eof existed: a finished job's output counts
@@ -109,7 +134,7 @@ Test(job_store, files_without_output_eof) {
                 { JR_STATE_EXITED, OUTPUT_STREAMS_ALL },
                 { JR_STATE_RUNNING, 0 },
         };
-        char state[] = "/tmp/jobrunner-store-test.XXXXXX", path[256], cmd[256];
+        char state[] = "/tmp/jobrunner-store-test.XXXXXX", path[256];
         jr_manager m = { .state_dir = state, .slice = (char *) "jobrunner.slice" };
         const char *id = "0123456789abcdef0123456789abcdef";
 
@@ -133,8 +158,42 @@ Test(job_store, files_without_output_eof) {
                              (int) cases[i].state, back->output_eof);
                 job_free(back);
         }
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-        (void) !system(cmd);
+        remove_state(state);
+}
+
+/* A job's file goes to the disk when it is created and when the job has
+ * ended, not on each change in between: an fsync costs milliseconds on
+ * the daemon's only thread. */
+Test(job_store, only_the_first_and_the_final_saves_are_synced) {
+        char state[40];
+        char *argv[] = { (char *) "/bin/true", NULL };
+        jr_spec spec = { .argv = argv };
+        jr_manager m;
+        jr_job *j = new_job(&m, state, &spec), *back;
+
+        n_fsync = 0;
+        cr_assert_eq(job_store_save(j), 0);
+        cr_assert_eq(n_fsync, 1, "the new file: %u fsyncs", n_fsync);
+        j->start_queued = true;
+        cr_assert_eq(job_store_save(j), 0);
+        j->state = JR_STATE_RUNNING;
+        cr_assert_eq(job_store_save(j), 0);
+        j->stop_requested = true;
+        cr_assert_eq(job_store_save(j), 0);
+        cr_assert_eq(n_fsync, 1, "changes while it runs: %u fsyncs", n_fsync);
+        j->state = JR_STATE_STOPPED;
+        cr_assert_eq(job_store_save(j), 0);
+        cr_assert_eq(n_fsync, 2, "its end: %u fsyncs", n_fsync);
+
+        /* Loaded, the file exists: a running job's changes are not synced. */
+        cr_assert_eq(job_store_load(&m, j->id, &back), 0);
+        back->state = JR_STATE_RUNNING;
+        cr_assert_eq(job_store_save(back), 0);
+        cr_assert_eq(n_fsync, 2);
+
+        job_free(back);
+        job_free(j);
+        remove_state(state);
 }
 
 static int read_text(const char *text) {
