@@ -853,6 +853,19 @@ Test(daemon_restart, sigterm_answers_open_calls_and_leaves_jobs_running) {
 
 /* ---- 3. restart while a job writes ------------------------------------------------ */
 
+/* The kept pipes come back at fd 3 and up, passed by systemd after it
+ * applied the unit's LimitNOFILE=: every fd the store may hold, and the
+ * sockets, must fit under it, or systemd cannot start the daemon at all
+ * ("Failed to shift fd and set FD_CLOEXEC").  The default soft limit of
+ * 1024 did that from 510 running jobs on. */
+Test(daemon_restart, a_full_fd_store_fits_under_the_daemons_fd_limit) {
+        _cleanup_free_ char *store = unit_property(SERVICE, "FileDescriptorStoreMax"),
+                            *limit = unit_property(SERVICE, "LimitNOFILESoft");
+
+        cr_assert_gt(strtoull(limit, NULL, 10), strtoull(store, NULL, 10) + 64,
+                     "LimitNOFILESoft=%s, FileDescriptorStoreMax=%s", limit, store);
+}
+
 Test(daemon_restart, restart_loses_no_output) {
         Child follower;
         ChildReport report;
