@@ -234,14 +234,30 @@ static bool strv_equal(char *const *a, char *const *b) {
         return a && b && !a[i] && !b[i];
 }
 
-static void wait_inactive(const char *unit) {
+/* Until the main process has ended: the unit remains after it
+ * (RemainAfterExit=, "active"/"exited") or has failed. */
+static void wait_ended(const char *unit) {
         for (;;) {
                 _cleanup_free_ char *state = get_string(unit, "org.freedesktop.systemd1.Unit", "ActiveState");
+                _cleanup_free_ char *sub = get_string(unit, "org.freedesktop.systemd1.Unit", "SubState");
 
-                if (strcmp(state, "inactive") == 0 || strcmp(state, "failed") == 0 || strcmp(state, "?") == 0)
+                if (strcmp(state, "inactive") == 0 || strcmp(state, "failed") == 0 || strcmp(state, "?") == 0 ||
+                    strcmp(sub, "exited") == 0)
                         return;
                 usleep(20000);
         }
+}
+
+/* Lets systemd collect the unit, as the library does once it has read a
+ * job's result. */
+static void release_unit(const char *unit) {
+        _cleanup_free_ char *load = get_string(unit, "org.freedesktop.systemd1.Unit", "LoadState");
+        _cleanup_free_ char *active = get_string(unit, "org.freedesktop.systemd1.Unit", "ActiveState");
+        UnitState state = {};
+
+        snprintf(state.load_state, sizeof(state.load_state), "%s", load);
+        snprintf(state.active_state, sizeof(state.active_state), "%s", active);
+        (void) unit_release(unit_bus, unit, &state);
 }
 
 /* Lets a job that waits on the FIFO go on; false if it ended before. */
@@ -347,12 +363,12 @@ static bool trial(char **args, char **env, bool reload, char *why, size_t why_si
                          !after ? "unreadable" : strv_equal(after, exec->exec.argv) ? "as sent" : "differs");
                 if (!release_job(unit) || strcmp(active, "active") != 0) {
                         snprintf(why, why_size, "after daemon-reload: ActiveState=%s, %s", active, after_reload);
-                        wait_inactive(unit);
+                        wait_ended(unit);
                         goto done;
                 }
         }
 
-        wait_inactive(unit);
+        wait_ended(unit);
         result = get_string(unit, "org.freedesktop.systemd1.Service", "Result");
         status = get_string(unit, "org.freedesktop.systemd1.Service", "StatusText");
         if (strcmp(current.result, "done") != 0 || strcmp(result, "success") != 0) {
@@ -379,7 +395,7 @@ static bool trial(char **args, char **env, bool reload, char *why, size_t why_si
                 snprintf(why, why_size, "the job printed %zu bytes, not the %zu expected", out_len, expect_len);
 
 done:
-        (void) unit_release(unit_bus, unit);
+        release_unit(unit);
         (void) sd_bus_flush(bus);
         strv_free(argv);
         current = (typeof(current)) {};
