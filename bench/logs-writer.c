@@ -22,24 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io-util.h"
+
 #define WRITE_MAX (64u * 1024u)
-
-static int write_all(const void *p, size_t n) {
-        const char *c = p;
-
-        while (n > 0) {
-                ssize_t k = write(STDOUT_FILENO, c, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                c += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 static int parse_u64(const char *s, uint64_t *ret) {
         char *end;
@@ -70,7 +55,7 @@ static int bulk(uint64_t bytes, uint64_t line_len) {
                 size_t n = bytes < chunk ? (size_t) bytes : chunk;
                 int r;
 
-                r = write_all(buf, n);
+                r = write_all(STDOUT_FILENO, buf, n);
                 if (r < 0)
                         return r;
                 bytes -= n;
@@ -103,7 +88,7 @@ static int stamp(uint64_t lines, uint64_t interval_ms, uint64_t delay_ms) {
                 clock_gettime(CLOCK_REALTIME, &now);
                 n = snprintf(line, sizeof(line), "%" PRIu64 "\n",
                              (uint64_t) now.tv_sec * UINT64_C(1000000000) + (uint64_t) now.tv_nsec);
-                r = write_all(line, (size_t) n);
+                r = write_all(STDOUT_FILENO, line, (size_t) n);
                 if (r < 0)
                         return r;
                 timespec_add_ms(&next, interval_ms);
