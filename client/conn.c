@@ -326,6 +326,10 @@ static gpr_timespec deadline_in(uint64_t usec) {
         return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros((int64_t) usec, GPR_TIMESPAN));
 }
 
+bool conn_timeout_given(const Conn *c) {
+        return c->timeout_usec > 0;
+}
+
 bool conn_connected(Conn *c) {
         return grpc_channel_check_connectivity_state(c->channel, 0) == GRPC_CHANNEL_READY;
 }

@@ -54,6 +54,9 @@ bool conn_reached_server(const Conn *c);
 /* Whether the channel has a connection up now. */
 bool conn_connected(Conn *c);
 
+/* Whether the user chose the calls' deadline (--timeout). */
+bool conn_timeout_given(const Conn *c);
+
 /* Connects if need be and waits, as long as a call with this deadline
  * would, until the channel has a connection up (1), or has failed to get
  * one (0: a call fails at once, with the reason); -ETIMEDOUT when still

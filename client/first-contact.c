@@ -15,6 +15,7 @@ static int retry(void *userdata, Conn *c, const RpcStatus *status, bool unsent, 
                 .details = status->details,
                 .connected = conn_connected(c),
                 .cert_explained = conn_refusal_explained(c, status),
+                .waits_out_restarts = f->repeatable && !conn_timeout_given(c),
         };
         Transient t = transient_classify(&failure);
         uint64_t now;

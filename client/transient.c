@@ -41,9 +41,12 @@ Transient transient_classify(const CallFailure *f) {
         case JR_CODE_DEADLINE_EXCEEDED:
                 /* Still connecting: the connection waits in the backlog of
                  * the socket for the next daemon to accept it.  With a
-                 * connection up, the server is slow: --timeout is what the
-                 * user asked for. */
-                return f->connected ? TRANSIENT_NO : TRANSIENT_YES;
+                 * connection up, the server is slow: see
+                 * waits_out_restarts. */
+                return f->connected && !f->waits_out_restarts ? TRANSIENT_NO : TRANSIENT_YES;
+        case JR_CODE_CANCELLED:
+                /* gRPC let the deadline pass and conn.c cancelled the call. */
+                return f->waits_out_restarts ? TRANSIENT_YES : TRANSIENT_NO;
         default:
                 return TRANSIENT_NO;
         }

@@ -30,6 +30,13 @@ typedef struct CallFailure {
         const char *details;
         bool connected;                 /* the channel had a connection up when the call ended */
         bool cert_explained;            /* the local checks found what is wrong with the client certificate */
+        /* The command follows a job and nobody chose its deadline: a
+         * server that is up but does not answer in time is a daemon still
+         * starting after a restart (it re-attaches every job first), part
+         * of the restart being waited out, as for a follower that was
+         * already connected.  Otherwise --timeout is what the user asked
+         * for. */
+        bool waits_out_restarts;
 } CallFailure;
 
 /* For a call on a connection whose server has not answered yet. */

@@ -40,6 +40,14 @@ Test(transient, classify) {
                 { { .code = JR_CODE_DEADLINE_EXCEEDED, .details = "Deadline Exceeded" }, TRANSIENT_YES },
                 { { .code = JR_CODE_DEADLINE_EXCEEDED, .details = "Deadline Exceeded", .connected = true }, TRANSIENT_NO },
                 { { .code = JR_CODE_CANCELLED, .details = "Cancelled" }, TRANSIENT_NO },
+                /* A follower with the default deadline: a daemon that is
+                 * up but still starting is part of the restart. */
+                { { .code = JR_CODE_DEADLINE_EXCEEDED, .details = "Deadline Exceeded", .connected = true,
+                    .waits_out_restarts = true }, TRANSIENT_YES },
+                { { .code = JR_CODE_CANCELLED, .details = "Cancelled", .connected = true, .waits_out_restarts = true },
+                  TRANSIENT_YES },
+                { { .code = JR_CODE_PERMISSION_DENIED, .details = "permission denied", .connected = true,
+                    .waits_out_restarts = true }, TRANSIENT_NO },
                 { { .code = JR_CODE_UNKNOWN, .details = "Stream removed" }, TRANSIENT_NO },
         };
 
