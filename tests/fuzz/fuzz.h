@@ -36,6 +36,17 @@ FILE *fuzz_open_input(const void *data, size_t size);
                 }                                                               \
         } while (0)
 
+/* Whether an event of a followed stream continues it from *want, and then
+ * moves *want past it.  Data continues exactly there; a gap may begin
+ * earlier, when the follower's offset lies inside joined gaps: it comes
+ * whole, from the first missing byte (see output_follower_new()). */
+static inline bool fuzz_event_continues(uint64_t *want, uint64_t offset, uint64_t length, bool gap) {
+        if (offset != *want && !(gap && offset < *want && length > *want - offset))
+                return false;
+        *want = offset + length;
+        return true;
+}
+
 typedef struct FuzzInput {
         const uint8_t *data;
         size_t size;
