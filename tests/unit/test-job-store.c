@@ -257,23 +257,19 @@ Test(job_store, io_devices_round_trip) {
 /* As many entries as execve() takes come back, every one in its place (a
  * job file is read in time linear in them). */
 Test(job_store, the_most_entries_round_trip) {
-        char state[] = "/tmp/jobrunner-store-test.XXXXXX", jobs[128], cmd[256];
+        char state[40];
         size_t n = JR_EXEC_ENTRIES_MAX - 3;
         _cleanup_(strv_freep) char **argv = calloc(n + 1, sizeof(char *));
         char *env[] = { (char *) "A=1", (char *) "B=", NULL };
-        jr_manager m = { .state_dir = state, .slice = (char *) "jobrunner.slice" };
+        jr_manager m;
         jr_spec spec = { .argv = argv, .env = env };
         jr_job *j, *back;
 
         cr_assert_not_null(argv);
-        cr_assert_not_null(mkdtemp(state));
         argv[0] = strdup("/bin/true");
         for (size_t i = 1; i < n; i++)
                 cr_assert_geq(asprintf(&argv[i], "%zu", i), 0);
-        snprintf(jobs, sizeof(jobs), "%s/jobs", state);
-        cr_assert_eq(mkdir(jobs, 0700), 0);
-        cr_assert_eq(job_new(&m, "0123456789abcdef0123456789abcdef", "alice", &spec, &j), 0);
-        cr_assert_eq(mkdir(j->dir, 0700), 0);
+        j = new_job(&m, state, &spec);
         j->state = JR_STATE_EXITED;
         cr_assert_eq(job_store_save(j), 0);
 
@@ -287,6 +283,5 @@ Test(job_store, the_most_entries_round_trip) {
 
         job_free(back);
         job_free(j);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-        (void) !system(cmd);
+        remove_state(state);
 }
