@@ -140,28 +140,32 @@ static void job_sample_usage(jr_job *j) {
         j->usage = u;
 }
 
+/* NULL when out of memory: the job then has no reason, which its file and
+ * the API allow. */
 static char *failure_reason(const jr_job *j) {
         const UnitState *u = &j->unit_state;
         const char *what;
-        char *reason = NULL;
+        char *reason;
+        int r;
 
         /* jobrunner-init says "cannot execute PATH: REASON" via STATUS=. */
         if (u->status_text && u->status_text[0])
                 return strdup(u->status_text);
         what = u->exec_main_code == CLD_EXITED ? exit_status_setup_failure(u->exec_main_status) : NULL;
         if (u->exec_main_code == CLD_EXITED && u->exec_main_status == 203)
-                (void) asprintf(&reason, "cannot execute %s", j->spec.argv ? j->spec.argv[0] : "?");
+                r = asprintf(&reason, "cannot execute %s", j->spec.argv ? j->spec.argv[0] : "?");
         else if (what && u->exec_main_status == 200)
-                (void) asprintf(&reason, "%s %s", what, j->spec.working_directory ?: "/");
+                r = asprintf(&reason, "%s %s", what, j->spec.working_directory ?: "/");
         else if (what && u->exec_main_status == 217)
-                (void) asprintf(&reason, "%s %s", what, j->spec.user ?: "(dynamic)");
+                r = asprintf(&reason, "%s %s", what, j->spec.user ?: "(dynamic)");
         else if (what)
-                (void) asprintf(&reason, "%s (systemd's exit status %d; see the journal of %s)", what,
-                                u->exec_main_status, j->unit);
+                r = asprintf(&reason, "%s (systemd's exit status %d; see the journal of %s)", what,
+                             u->exec_main_status, j->unit);
         else
-                (void) asprintf(&reason, "systemd could not start %s: start job %s, unit result %s",
-                                j->unit, j->start_job_result, u->result[0] ? u->result : "unknown");
-        return reason;
+                r = asprintf(&reason, "systemd could not start %s: start job %s, unit result %s",
+                             j->unit, j->start_job_result, u->result[0] ? u->result : "unknown");
+        /* On failure asprintf() leaves reason undefined. */
+        return r < 0 ? NULL : reason;
 }
 
 /* The end state, from the unit's result and its main process's fate.  OOM
