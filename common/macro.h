@@ -17,6 +17,15 @@
 #define _likely_(x) (__builtin_expect(!!(x), 1))
 #define _unlikely_(x) (__builtin_expect(!!(x), 0))
 
+/* For a result ignored on purpose.  glibc declares some calls
+ * warn_unused_result under _FORTIFY_SOURCE (ftruncate(), write()...), as
+ * Debian's build flags set it, and gcc does not take a (void) cast as
+ * ignoring it. */
+#define discard_result(expr)                                            \
+        do {                                                            \
+                _unused_ __typeof__(expr) _discarded_ = (expr);         \
+        } while (0)
+
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define TAKE_PTR(p)                             \

@@ -310,7 +310,7 @@ static int store_write_records(OutputStore *s, const OutputRecordHeader *h, size
                 if (k <= 0) {
                         int r = k < 0 ? -errno : -ENOSPC;
 
-                        (void) ftruncate(s->fd, (off_t) s->size);
+                        discard_result(ftruncate(s->fd, (off_t) s->size));
                         if (s->write_error_logged)
                                 return r;
                         s->write_error_logged = true;

@@ -244,7 +244,7 @@ static int read_command(Command *ret) {
         if (n > 0) {
                 link[n] = 0;
                 if (strncmp(link, "/memfd:jobrunner-command", strlen("/memfd:jobrunner-command")) == 0)
-                        (void) ftruncate(STDIN_FILENO, 0);
+                        discard_result(ftruncate(STDIN_FILENO, 0));
         }
         fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (fd < 0)

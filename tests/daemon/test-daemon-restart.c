@@ -75,7 +75,7 @@ static void teardown(void) {
                         (void) waitpid(children[i], NULL, 0);
                 }
         snprintf(command, sizeof(command), "rm -rf '%s'", work_dir);
-        (void) system(command);
+        discard_result(system(command));
         lock_fd = safe_close(lock_fd);
 }
 
@@ -328,8 +328,8 @@ typedef struct Child {
 
 static void child_report(int fd, char marker, const ChildReport *report) {
         if (marker)
-                (void) write(fd, &marker, 1);
-        (void) write(fd, report, sizeof(*report));
+                discard_result(write(fd, &marker, 1));
+        discard_result(write(fd, report, sizeof(*report)));
 }
 
 static void child_follow(TcConn *c, const ChildOrder *o, const char *out_path, int fd) {
@@ -359,7 +359,7 @@ static void child_follow(TcConn *c, const ChildOrder *o, const char *out_path, i
                 if (!ready && report.lines >= o->ready_after_lines) {
                         char marker = READY;
 
-                        (void) write(fd, &marker, 1);
+                        discard_result(write(fd, &marker, 1));
                         ready = true;
                 }
         }
@@ -400,7 +400,7 @@ static void child_wait(TcConn *c, const ChildOrder *o, int fd) {
         }
         free(details);
         details = NULL;
-        (void) write(fd, &marker, 1);
+        discard_result(write(fd, &marker, 1));
 
         r = tc_call(c, "Wait", &req.base, &jobrunner__v1__wait_response__descriptor, STREAM_DEADLINE_MS,
                     &report.code, &details, NULL);

@@ -130,7 +130,7 @@ static void *acceptor(void *userdata) {
                 if (p[0].revents) {
                         char buf[16];
 
-                        (void) read(front.wake[0], buf, sizeof(buf));
+                        discard_result(read(front.wake[0], buf, sizeof(buf)));
                         continue;
                 }
                 fd = accept4(front.listen_fd, NULL, NULL, SOCK_CLOEXEC);
