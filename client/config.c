@@ -279,9 +279,34 @@ static int config_parse(const char *path, CliSettings *out, CliError *e) {
         return config_parse_file(f, path, out, e);
 }
 
-int settings_resolve(const CliFlags *flags, const char *system_config, CliSettings *ret, CliError *e) {
+static bool has_client_cert(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/client.crt", dir) < 0)
+                return false;
+        return access(path, F_OK) == 0;
+}
+
+int default_tls_dir(const char *user_dir, uid_t uid, const char *root_tls_dir, char **ret) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (asprintf(&dir, "%s/tls", user_dir) < 0)
+                return -ENOMEM;
+        if (uid == 0 && !has_client_cert(dir) && has_client_cert(root_tls_dir)) {
+                free(dir);
+                dir = strdup(root_tls_dir);
+                if (!dir)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(dir);
+        return 0;
+}
+
+int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, CliSettings *ret, CliError *e) {
         _cleanup_(settings_done) CliSettings user = {}, sys = {}, result = {};
-        _cleanup_free_ char *dir = NULL, *user_path = NULL;
+        _cleanup_free_ char *dir = NULL, *user_path = NULL, *tls_dir = NULL;
+        const char *system_config = sys_files && sys_files->config ? sys_files->config : SYSTEM_CONFIG_PATH;
+        const char *root_tls_dir = sys_files && sys_files->root_tls_dir ? sys_files->root_tls_dir : ROOT_TLS_DIR;
         const char *flag_values[_SETTING_MAX] = {
                 [SETTING_SERVER] = flags ? flags->server : NULL,
                 [SETTING_CERT] = flags ? flags->cert : NULL,
@@ -298,9 +323,11 @@ int settings_resolve(const CliFlags *flags, const char *system_config, CliSettin
         r = config_parse(user_path, &user, e);
         if (r < 0)
                 return r;
-        r = config_parse(system_config ?: SYSTEM_CONFIG_PATH, &sys, e);
+        r = config_parse(system_config, &sys, e);
         if (r < 0)
                 return r;
+        if (default_tls_dir(dir, geteuid(), root_tls_dir, &tls_dir) < 0)
+                return cli_error_oom(e);
 
         for (SettingKey k = 0; k < _SETTING_MAX; k++) {
                 const char *env = getenv(env_names[k]);
@@ -321,7 +348,7 @@ int settings_resolve(const CliFlags *flags, const char *system_config, CliSettin
                 else {
                         _cleanup_free_ char *path = NULL;
 
-                        if (asprintf(&path, "%s/tls/%s", dir, default_files[k]) < 0)
+                        if (asprintf(&path, "%s/%s", tls_dir, default_files[k]) < 0)
                                 return cli_error_oom(e);
                         r = setting_set(s, path, "%s", "default");
                 }

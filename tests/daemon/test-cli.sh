@@ -320,8 +320,19 @@ step "bad configuration file (78)"
 mkdir -p "$T/badhome/.config/jobrunner"
 printf 'server = localhost\ncolour = blue\n' > "$T/badhome/.config/jobrunner/config"
 jr_env_free 78 "$T/badhome" list && err_has "$T/badhome/.config/jobrunner/config.*2"
-step "no certificate anywhere (78)"
-jr_env_free 78 "$T/nohome" list && err_has "$T/nohome/.config/jobrunner/tls/client.crt"
+step "root without certificates of its own: those of /etc/jobrunner/tls/users/root"
+jr_env_free 0 "$T/nohome" list
+step "no certificate anywhere (78): user nobody"
+checks=$((checks + 1))
+runuser -u nobody -- env -u JOBRUNNER_CERT -u JOBRUNNER_KEY -u JOBRUNNER_CA HOME=/nonexistent "$CLI" list \
+        > "$T/out" 2> "$T/err" < /dev/null
+rc=$?
+if [[ $rc != 78 ]]; then
+        fail "jobrunner list as nobody: exit status $rc, expected 78"
+        show
+else
+        err_has "/nonexistent/.config/jobrunner/tls/client.crt"
+fi
 
 echo "# $checks commands, $failures failures, $(elapsed) s"
 ((failures == 0))

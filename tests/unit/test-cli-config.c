@@ -24,7 +24,9 @@
 extern char **environ;
 
 static char tmp[PATH_MAX];
-static char home[PATH_MAX + 16], sys_conf[PATH_MAX + 32], user_dir[PATH_MAX + 64];
+static char home[PATH_MAX + 16], sys_conf[PATH_MAX + 32], user_dir[PATH_MAX + 64], root_tls[PATH_MAX + 32];
+/* The system's files of the test: none exists unless a test writes it. */
+static const CliSystemFiles sys_files = { .config = sys_conf, .root_tls_dir = root_tls };
 
 static void write_file(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
@@ -40,6 +42,7 @@ static void setup(void) {
         snprintf(home, sizeof(home), "%s/home", tmp);
         snprintf(sys_conf, sizeof(sys_conf), "%s/client.conf", tmp);
         snprintf(user_dir, sizeof(user_dir), "%s/.config/jobrunner", home);
+        snprintf(root_tls, sizeof(root_tls), "%s/root-tls", tmp);
         cr_assert_eq(mkdir(home, 0700), 0);
         setenv("HOME", home, 1);
         unsetenv("XDG_CONFIG_HOME");
@@ -80,7 +83,7 @@ Test(config, defaults) {
         CliError e = {};
         char path[PATH_MAX + 128];
 
-        cr_assert_eq(settings_resolve(NULL, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
         expect(&s, SETTING_SERVER, "localhost:50051", "default");
         snprintf(path, sizeof(path), "%s/tls/client.crt", user_dir);
         expect(&s, SETTING_CERT, path, "default");
@@ -91,20 +94,51 @@ Test(config, defaults) {
         settings_done(&s);
 }
 
+static void expect_tls_dir(uid_t uid, const char *want, const char *what) {
+        char *dir = NULL;
+
+        cr_assert_eq(default_tls_dir(user_dir, uid, root_tls, &dir), 0);
+        cr_assert_str_eq(dir, want, "%s: %s, expected %s", what, dir, want);
+        free(dir);
+}
+
+/* Root without certificates of its own uses those the package made for
+ * it; anybody else, or root with its own, never. */
+Test(config, root_tls_dir) {
+        char user_tls[PATH_MAX + 128], path[PATH_MAX + 160];
+
+        snprintf(user_tls, sizeof(user_tls), "%s/tls", user_dir);
+        expect_tls_dir(0, user_tls, "root, no certificate anywhere");
+
+        cr_assert_eq(mkdir(root_tls, 0755), 0);
+        snprintf(path, sizeof(path), "%s/client.crt", root_tls);
+        write_file(path, "");
+        expect_tls_dir(0, root_tls, "root without its own");
+        expect_tls_dir(1000, user_tls, "not root");
+
+        snprintf(path, sizeof(path), "%s/.config", home);
+        cr_assert_eq(mkdir(path, 0700), 0);
+        cr_assert_eq(mkdir(user_dir, 0700), 0);
+        cr_assert_eq(mkdir(user_tls, 0700), 0);
+        snprintf(path, sizeof(path), "%s/client.crt", user_tls);
+        write_file(path, "");
+        expect_tls_dir(0, user_tls, "root with its own");
+}
+
 Test(config, xdg_config_home) {
         CliSettings s = {};
         CliError e = {};
         char path[PATH_MAX + 128];
 
         setenv("XDG_CONFIG_HOME", tmp, 1);
-        cr_assert_eq(settings_resolve(NULL, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
         snprintf(path, sizeof(path), "%s/jobrunner/tls/client.crt", tmp);
         expect(&s, SETTING_CERT, path, "default");
         settings_done(&s);
 
         /* A relative one is ignored, as the XDG spec says. */
         setenv("XDG_CONFIG_HOME", "relative", 1);
-        cr_assert_eq(settings_resolve(NULL, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
         snprintf(path, sizeof(path), "%s/tls/client.crt", user_dir);
         expect(&s, SETTING_CERT, path, "default");
         settings_done(&s);
@@ -128,7 +162,7 @@ Test(config, precedence) {
         snprintf(user_path, sizeof(user_path), "%s/config", user_dir);
 
         /* Files: the user's wins per setting; the system's fills in. */
-        cr_assert_eq(settings_resolve(NULL, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
         snprintf(user_origin, sizeof(user_origin), "%s:1", user_path);
         expect(&s, SETTING_SERVER, "user.example:50051", user_origin);
         snprintf(user_origin, sizeof(user_origin), "%s:3", user_path);
@@ -145,14 +179,14 @@ Test(config, precedence) {
         setenv("JOBRUNNER_SERVER", "env.example:2", 1);
         setenv("JOBRUNNER_CA", "env-ca.crt", 1);
         setenv("JOBRUNNER_KEY", "", 1);                 /* empty: as if unset */
-        cr_assert_eq(settings_resolve(NULL, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
         expect(&s, SETTING_SERVER, "env.example:2", "$JOBRUNNER_SERVER");
         expect(&s, SETTING_CA, "env-ca.crt", "$JOBRUNNER_CA");
         expect(&s, SETTING_KEY, p, user_origin);
         settings_done(&s);
 
         /* Flags beat everything. */
-        cr_assert_eq(settings_resolve(&(CliFlags) { .server = "[::1]:3", .ca = "flag-ca.crt" }, sys_conf, &s, &e), 0,
+        cr_assert_eq(settings_resolve(&(CliFlags) { .server = "[::1]:3", .ca = "flag-ca.crt" }, &sys_files, &s, &e), 0,
                      "%s", e.message);
         expect(&s, SETTING_SERVER, "[::1]:3", "--server");
         expect(&s, SETTING_CA, "flag-ca.crt", "--ca");
@@ -168,7 +202,7 @@ Test(config, a_missing_home_is_explained) {
 
         /* HOME unset: the password database has root's. */
         unsetenv("HOME");
-        cr_assert_eq(settings_resolve(&(CliFlags) { .server = "x" }, sys_conf, &s, &e), 0, "%s", e.message);
+        cr_assert_eq(settings_resolve(&(CliFlags) { .server = "x" }, &sys_files, &s, &e), 0, "%s", e.message);
         settings_done(&s);
 }
 
@@ -190,7 +224,7 @@ Test(config, file_errors) {
                 CliError e = {};
 
                 write_file(sys_conf, table[i].text);
-                cr_assert_lt(settings_resolve(NULL, sys_conf, &s, &e), 0, "'%s' accepted", table[i].text);
+                cr_assert_lt(settings_resolve(NULL, &sys_files, &s, &e), 0, "'%s' accepted", table[i].text);
                 cr_assert_eq(e.exit_status, CLI_EXIT_CONFIG);
                 snprintf(expected, sizeof(expected), "%s:%s", sys_conf, table[i].message);
                 cr_assert_str_eq(e.message, expected);
@@ -204,14 +238,14 @@ Test(config, a_bad_server_names_its_origin) {
         char expected[PATH_MAX + 256];
 
         write_file(sys_conf, "server = host:99999\n");
-        cr_assert_lt(settings_resolve(NULL, sys_conf, &s, &e), 0);
+        cr_assert_lt(settings_resolve(NULL, &sys_files, &s, &e), 0);
         cr_assert_eq(e.exit_status, CLI_EXIT_CONFIG);
         snprintf(expected, sizeof(expected), "invalid server address 'host:99999': the port must be a number from 1 "
                  "to 65535 (from %s:1)", sys_conf);
         cr_assert_str_eq(e.message, expected);
         cli_error_clear(&e);
 
-        cr_assert_lt(settings_resolve(&(CliFlags) { .server = "a:b" }, sys_conf, &s, &e), 0);
+        cr_assert_lt(settings_resolve(&(CliFlags) { .server = "a:b" }, &sys_files, &s, &e), 0);
         cr_assert_eq(e.exit_status, CLI_EXIT_USAGE);
         cr_assert_str_eq(e.message, "invalid server address 'a:b': the port must be a number from 1 to 65535");
         cli_error_clear(&e);
