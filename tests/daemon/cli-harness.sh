@@ -7,7 +7,7 @@
 # Outside the test VM (JOBRUNNER_TEST_VM=1) it exits 77: meson's SKIP.  In
 # it, it installs the daemon (tests/daemon/install-daemon), makes a scratch
 # directory $T, points the CLI at alice's certificates through the
-# environment, and defines the checks below.
+# environment, and defines the checks below (and test-steps.sh's).
 #
 # Environment (meson sets it): JOBRUNNER_INSTALL_DAEMON, JOBRUNNER_BUILD_ROOT,
 # JOBRUNNER_CLI (the jobrunner binary).
@@ -21,8 +21,7 @@ for v in JOBRUNNER_INSTALL_DAEMON JOBRUNNER_BUILD_ROOT JOBRUNNER_CLI; do
         [[ -n ${!v:-} ]] || { echo "$test_name: $v must be set (meson sets it)" >&2; exit 99; }
 done
 
-t0=$EPOCHREALTIME
-elapsed() { awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+. "$(dirname "${BASH_SOURCE[0]}")/test-steps.sh"
 
 "$JOBRUNNER_INSTALL_DAEMON" "$JOBRUNNER_BUILD_ROOT" || { echo "$test_name: install-daemon failed" >&2; exit 99; }
 echo "# daemon installed after $(elapsed) s"
@@ -42,20 +41,6 @@ unset XDG_CONFIG_HOME JOBRUNNER_SERVER JOBRUNNER_DEBUG
 export JOBRUNNER_CERT=$users/alice/client.crt JOBRUNNER_KEY=$users/alice/client.key JOBRUNNER_CA=$users/alice/ca.crt
 # Everybody else through the options.
 as() { echo --cert "$users/$1/client.crt" --key "$users/$1/client.key" --ca "$users/$1/ca.crt"; }
-
-failures=0
-checks=0
-what=
-
-step() {
-        what=$*
-        echo "# [$(elapsed) s] $what"
-}
-
-fail() {
-        echo "FAIL: $what: $*" >&2
-        failures=$((failures + 1))
-}
 
 show() {
         echo "  exit status: $rc" >&2
