@@ -21,6 +21,7 @@
 #include "interrupt.h"
 #include "log.h"
 #include "macro.h"
+#include "resolve.h"
 #include "rpc-error.h"
 #include "status.h"
 #include "tls.h"
@@ -44,6 +45,8 @@ struct Conn {
         unsigned n_streams;
 
         char *server, *cert, *ca;
+        ResolvedServer resolved;
+        bool grpc_initialized;
         uint64_t timeout_usec;          /* 0: none given */
         bool reached_server;
         ConnRetryFunc retry;
@@ -112,7 +115,7 @@ static int read_pem(const Setting *s, const char *what, char **ret, CliError *e)
 }
 
 static void create_channel(Conn *c) {
-        grpc_arg args[5];
+        grpc_arg args[7];
 
         /* A List page or a status with a large spec may exceed gRPC's
          * default of 4 MiB. */
@@ -156,7 +159,19 @@ static void create_channel(Conn *c) {
                 .key = (char *) GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL,
                 .value.integer = 1,
         };
-        c->channel = grpc_channel_create(c->server, c->creds,
+        /* The target holds the addresses (resolve.h); the certificate must
+         * name the host as given, and so does the :authority header. */
+        args[5] = (grpc_arg) {
+                .type = GRPC_ARG_STRING,
+                .key = (char *) GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
+                .value.string = c->resolved.host,
+        };
+        args[6] = (grpc_arg) {
+                .type = GRPC_ARG_STRING,
+                .key = (char *) GRPC_ARG_DEFAULT_AUTHORITY,
+                .value.string = c->server,
+        };
+        c->channel = grpc_channel_create(c->resolved.target, c->creds,
                                          &(grpc_channel_args) { .num_args = ELEMENTSOF(args), .args = args });
 }
 
@@ -205,9 +220,16 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
                 return cli_error_oom(e);
         }
 
+        r = resolve_server(c->server, &c->resolved, e);
+        if (r < 0) {
+                conn_close(c);
+                return r;
+        }
+
         if (!getenv("GRPC_VERBOSITY"))
                 gpr_set_log_function(grpc_log);
         grpc_init();
+        c->grpc_initialized = true;
 
         pair = (grpc_ssl_pem_key_cert_pair) { .private_key = key, .cert_chain = cert };
         /* Copies the PEM strings. */
@@ -256,8 +278,11 @@ void conn_close(Conn *c) {
                 while (ev.type != GRPC_QUEUE_SHUTDOWN);
                 grpc_completion_queue_destroy(c->cq);
         }
-        grpc_shutdown();
-        wait_for_grpc_shutdown();
+        if (c->grpc_initialized) {
+                grpc_shutdown();
+                wait_for_grpc_shutdown();
+        }
+        resolved_server_done(&c->resolved);
 
         identity_done(&c->identity);
         free(c->who);

@@ -955,6 +955,32 @@ Test(cli, logs_without_follow_gives_up_on_unavailable_before_any_answer) {
                                 "listening there? see --server)\n");
 }
 
+/* The CLI resolves the name itself (client/resolve.h): "localhost" may
+ * give ::1 before 127.0.0.1, where only the latter listens; the
+ * certificate is checked against the name as given. */
+Test(cli, a_host_name_is_resolved_and_its_addresses_tried_in_order) {
+        _cleanup_free_ char *target = NULL;
+        _cleanup_(cli_run_done) CliRun t;
+
+        cr_assert_geq(asprintf(&target, "localhost:%d", fake_server.port), 0);
+        cli_target = target;
+        t = cli("status", "--json", ID_KILLED);
+        cli_target = NULL;
+        cr_assert_eq(t.exit_status, 0, "%s", t.err);
+        cr_assert_not_null(strstr(t.out, ID_KILLED));
+}
+
+Test(cli, a_host_name_that_does_not_resolve) {
+        _cleanup_(cli_run_done) CliRun t;
+
+        cli_target = "no-such-host.invalid:50051";
+        t = cli("list");
+        cli_target = NULL;
+        cr_assert_eq(t.exit_status, 69);
+        cr_assert(strncmp(t.err, "jobrunner: cannot connect to no-such-host.invalid:50051: the host name does not "
+                                 "resolve (", 89) == 0, "%s", t.err);
+}
+
 Test(cli, logs_tail) {
         _cleanup_(cli_run_done) CliRun t = cli("logs", "--tail", "3", ID_TAIL);
         _cleanup_(cli_run_done) CliRun u = cli("logs", "--tail", "0", "--stdout", ID_TAIL);
