@@ -145,6 +145,25 @@ static int run(int argc, char *argv[], Cli *cli, CliError *e) {
         return v->run(cli, argc - optind, argv + optind, e);
 }
 
+/* The process's end once its output is written.  gRPC's orderly shutdown
+ * (grpc_shutdown(): joining its threads, freeing its pools, closing the
+ * connection with GOAWAY) is worth nothing to a process about to end and
+ * costs it a good part of a short command's time: _exit() ends every
+ * thread at once, in the kernel, with no destructor or atexit handler
+ * running beside gRPC's threads (exit() would, and that has crashed under
+ * them before).  Nothing is lost: every call has completed (the server
+ * saw its end), stdout was flushed and checked, stderr is unbuffered, and
+ * the kernel closes the connection as it does for a client that crashed,
+ * which the server copes with.  The sanitized build does the whole
+ * shutdown, for LeakSanitizer to see what was not freed. */
+static _noreturn_ void finish(Cli *cli, int status) {
+#if !JOBRUNNER_SANITIZED
+        _exit(status);
+#endif
+        cli_done(cli);
+        exit(status);
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_cli_error_ CliError e = {};
         Cli cli = {};
@@ -153,21 +172,20 @@ int main(int argc, char *argv[]) {
         if (getenv("JOBRUNNER_DEBUG"))
                 log_set_max_level(LOG_DEBUG);
         r = run(argc, argv, &cli, &e);
-        cli_done(&cli);
 
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 /* A reader that went away ("| head") is not worth a word. */
                 if (errno != EPIPE && r >= 0)
                         r = cli_error(&e, CLI_EXIT_LOCAL, -errno, "cannot write the output: %m");
                 else if (r >= 0)
-                        return CLI_EXIT_SIGNAL_BASE + 13;
+                        finish(&cli, CLI_EXIT_SIGNAL_BASE + 13);
         }
         if (r >= 0)
-                return r;
+                finish(&cli, r);
 
         if (e.message && e.message[0])
                 fprintf(stderr, "jobrunner: %s\n", e.message);
         else if (!e.message)
                 fprintf(stderr, "jobrunner: %s\n", strerror(-r));
-        return e.exit_status > 0 ? e.exit_status : CLI_EXIT_LOCAL;
+        finish(&cli, e.exit_status > 0 ? e.exit_status : CLI_EXIT_LOCAL);
 }
