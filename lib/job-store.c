@@ -138,13 +138,18 @@ int job_store_write(const jr_job *j, FILE *f) {
 int job_store_save(jr_job *j) {
         _cleanup_free_ char *path = NULL, *tmp = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        /* To the disk when the file is new and once the job has ended: what
-         * must survive a crash of the host is that the job existed and how
-         * it ended.  The states in between matter only while the host runs
-         * (its crash ends the job anyway), and the page cache keeps them
-         * across a restart of the daemon; an fsync costs milliseconds on
-         * the event loop, and a job changes state some eight times. */
-        bool sync = !j->stored || jr_state_is_final(j->state);
+        /* To the disk once systemd has queued the job's start, and once the
+         * job has ended: what must survive a crash of the host is that the
+         * job existed and how it ended.  Not the first save, made before
+         * systemd hears of the unit: the page cache keeps it for a daemon
+         * that dies meanwhile, and a host that crashes takes the unit with
+         * it; its fsync would delay every start, while the one after
+         * systemd's reply runs as systemd starts the unit, before the
+         * client hears of the job.  The states in between matter only
+         * while the host runs (its crash ends the job anyway); an fsync
+         * costs milliseconds on the event loop, and a job changes state
+         * some eight times. */
+        bool sync = (!j->durable && j->start_queued) || jr_state_is_final(j->state);
         int fd, r;
 
         if (asprintf(&path, "%s/" JOB_STORE_FILE, j->dir) < 0 ||
@@ -172,7 +177,7 @@ int job_store_save(jr_job *j) {
                 (void) unlink(tmp);
                 return r;
         }
-        j->stored = true;
+        j->durable |= sync;
         return 0;
 }
 
@@ -323,7 +328,7 @@ int job_store_load(jr_manager *m, const char *id, jr_job **ret) {
                 job_free(j);
                 return r;
         }
-        j->stored = true;
+        j->durable = true;
         *ret = j;
         return 0;
 }

@@ -532,8 +532,10 @@ int job_start(jr_job *j, jr_error *e) {
         if (r < 0)
                 return r;
 
-        /* On disk before systemd hears of the unit: a daemon that dies
-         * right after the call must find the job when it comes back. */
+        /* Written before systemd hears of the unit: a daemon that dies
+         * right after the call must find the job when it comes back (to
+         * the disk only once systemd has queued the start, see
+         * job_store_save()). */
         j->state = JR_STATE_STARTING;
         (void) job_store_save(j);
 

@@ -72,7 +72,7 @@ struct jr_job {
         unsigned output_eof;
 
         jr_watch *watches;
-        bool stored;                    /* its file exists: saved or loaded */
+        bool durable;                   /* its file is on the disk: synced or loaded */
 };
 
 struct jr_manager {
