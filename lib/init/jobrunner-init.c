@@ -16,11 +16,11 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "command.h"
 #include "init.h"
+#include "notify.h"
 #include "log.h"
 
 /* systemd's EXIT_EXEC: what a unit's failed execve() looks like. */
@@ -87,15 +87,15 @@ _noreturn_ static void fail_start(const InitMessage *m) {
         int err = m->value;
 
         if (m->type == INIT_EXEC_FAILED) {
-                (void) sd_notifyf(0, "STATUS=cannot execute %s: %s\nERRNO=%i", arg_command[0], strerror(err), err);
+                (void) notify_sendf("STATUS=cannot execute %s: %s\nERRNO=%i", arg_command[0], strerror(err), err);
                 log_error_errno(err, "cannot execute %s", arg_command[0]);
         } else {
-                (void) sd_notifyf(0, "STATUS=cannot %s: %s\nERRNO=%i", m->what, strerror(err), err);
+                (void) notify_sendf("STATUS=cannot %s: %s\nERRNO=%i", m->what, strerror(err), err);
                 log_error_errno(err, "cannot %s", m->what);
         }
         /* Our exit may otherwise overtake the datagram, and systemd drops
          * notifications from a main PID it has already reaped. */
-        (void) sd_notify_barrier(0, NOTIFY_BARRIER_USEC);
+        (void) notify_barrier(NOTIFY_BARRIER_USEC);
         exit(m->type == INIT_EXEC_FAILED ? EXIT_EXEC : EXIT_FAILURE);
 }
 
@@ -103,7 +103,7 @@ _noreturn_ static void fail_start(const InitMessage *m) {
 static int started_then_supervise(const InitMessage *m, int sfd, pid_t pid, int *ret_status) {
         if (m->type != INIT_EXEC_OK)
                 fail_start(m);
-        (void) sd_notify(0, "READY=1");
+        (void) notify_send("READY=1");
         return supervise(sfd, pid, ret_status);
 }
 
