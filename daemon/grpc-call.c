@@ -15,6 +15,7 @@
 #include "log.h"
 #include "macro.h"
 #include "strv.h"
+#include "time-util.h"
 
 struct Call {
         unsigned n_ref;
@@ -32,6 +33,7 @@ struct Call {
 
         char *audit_job;
         char **audit_argv;
+        uint64_t accepted_usec;         /* CLOCK_MONOTONIC, for the debug timing */
 
         /* The handler's side. */
         bool handler_holds;
@@ -201,6 +203,10 @@ bool call_send_in_flight(const Call *c) {
 /* ---- ending -------------------------------------------------------------- */
 
 static void call_audit(Call *c, JrCode code, const char *message) {
+        log_debug("%s%s%s: answered %s, %.1f ms after it was taken from gRPC's queue",
+                  c->method ? c->method->name : "unknown method", c->audit_job ? " of job " : "",
+                  c->audit_job ?: "", jr_code_to_string(code) ?: "?",
+                  (now_usec(CLOCK_MONOTONIC) - c->accepted_usec) / 1000.0);
         audit_log_call(c->authenticated ? &c->identity : NULL, c->peer,
                        c->method ? c->method->name : c->path,
                        c->audit_job, c->audit_argv, code, message);
@@ -373,6 +379,7 @@ void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char
                 .send_tag.done = on_message_sent,
                 .status_tag.done = on_status_sent,
                 .status_details = grpc_empty_slice(),
+                .accepted_usec = now_usec(CLOCK_MONOTONIC),
         };
         head = server_get_calls(s);
         c->next = *head;

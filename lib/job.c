@@ -117,6 +117,14 @@ void job_notify(jr_job *j) {
         }
 }
 
+/* The start path's milestones at debug level, in ms since job_start():
+ * where a start's time goes, read from the journal (bench/start --trace). */
+static void job_log_milestone(const jr_job *j, const char *what) {
+        if (log_get_max_level() < LOG_DEBUG || j->start_begin_us == 0)
+                return;
+        log_debug("job %s: %s, +%.1f ms", j->id, what, (now_usec(CLOCK_MONOTONIC) - j->start_begin_us) / 1000.0);
+}
+
 static void job_set_state(jr_job *j, jr_state state) {
         if (j->state == state)
                 return;
@@ -386,7 +394,9 @@ void job_on_job_removed(jr_job *j, const char *result) {
                 return;
         }
         j->start_time_us = j->unit_state.exec_main_start_us ?: now_usec(CLOCK_REALTIME);
+        job_log_milestone(j, "systemd's start job done");
         job_set_state(j, JR_STATE_RUNNING);
+        job_log_milestone(j, "running, state saved, watchers told");
         if (unit_state_has_ended(&j->unit_state))
                 job_collect(j);
 }
@@ -401,8 +411,10 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
                  * that a restarted daemon which finds the unit collected
                  * knows that it existed and ended well. */
                 j->start_queued = true;
+                job_log_milestone(j, "StartTransientUnit answered");
                 if (!jr_state_is_final(j->state))
                         (void) job_store_save(j);
+                job_log_milestone(j, "state file synced");
                 return;
         }
 
@@ -506,6 +518,7 @@ int job_start(jr_job *j, jr_error *e) {
         jr_manager *m = j->manager;
         int r;
 
+        j->start_begin_us = now_usec(CLOCK_MONOTONIC);
         if (mkdir(j->dir, 0700) < 0)
                 return jr_error_set(e, -errno, "cannot create %s: %m", j->dir);
         if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
@@ -518,6 +531,7 @@ int job_start(jr_job *j, jr_error *e) {
          * across restarts gets them now, before the job can write. */
         job_report_pipe(j, OUTPUT_STREAM_STDOUT, TAKE_FD(out[0]));
         job_report_pipe(j, OUTPUT_STREAM_STDERR, TAKE_FD(err[0]));
+        job_log_milestone(j, "pipes made, output file created, read ends stored");
 
         r = unit_properties_build(&(UnitPropertiesInput) {
                         .spec = &j->spec,
@@ -544,6 +558,7 @@ int job_start(jr_job *j, jr_error *e) {
         r = unit_start_transient(m->unit_bus, j->unit, &props, on_start_reply, j, &j->call);
         if (r < 0)
                 return jr_error_set(e, r, "cannot ask systemd to start %s: %s", j->unit, strerror(-r));
+        job_log_milestone(j, "state file written, StartTransientUnit queued");
 
         /* Our write ends close here; the only others are in the queued
          * message and, once it is sent, in systemd and the job. */

@@ -73,6 +73,7 @@ struct jr_job {
 
         jr_watch *watches;
         bool durable;                   /* its file is on the disk: synced or loaded */
+        uint64_t start_begin_us;        /* CLOCK_MONOTONIC at job_start(), for the debug timings */
 };
 
 struct jr_manager {
