@@ -38,23 +38,26 @@ jr_job *rpc_find_job(Call *call, Daemon *d, const char *id, AuthzMethod method) 
         }
 }
 
-Jobrunner__V1__JobStatus *rpc_job_status(jr_job *j) {
+Jobrunner__V1__JobStatus *rpc_job_status(jr_job *j, bool sample_usage) {
         Jobrunner__V1__JobStatus *s;
         jr_status status;
+        int r;
 
-        if (jr_job_get_status(j, &status) < 0 || convert_status_to_proto(&status, &s) < 0)
+        r = sample_usage ? jr_job_get_status(j, &status) : jr_job_get_known_status(j, &status);
+        if (r < 0 || convert_status_to_proto(&status, &s) < 0)
                 return NULL;
         return s;
 }
 
-void rpc_finish_with_job(Call *call, const ProtobufCMessageDescriptor *response_type, jr_job *j) {
+void rpc_finish_with_job(Call *call, const ProtobufCMessageDescriptor *response_type, jr_job *j,
+                         bool sample_usage) {
         /* Start, Stop, GetStatus and Wait answer { JobStatus job = 1; }: set
          * that field through the descriptor rather than four copies. */
         const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field_by_name(response_type, "job");
         _cleanup_free_ ProtobufCMessage *response = NULL;
         Jobrunner__V1__JobStatus *status;
 
-        status = rpc_job_status(j);
+        status = rpc_job_status(j, sample_usage);
         response = calloc(1, response_type->sizeof_message);
         if (!status || !response || !field) {
                 if (status)
@@ -87,7 +90,7 @@ static void on_state_change(jr_job *j, void *userdata) {
 
         if (!w->until(jr_job_get_state(j)))
                 return;
-        rpc_finish_with_job(w->call, w->response_type, j);
+        rpc_finish_with_job(w->call, w->response_type, j, false);
         state_wait_free(w);
 }
 
@@ -101,7 +104,7 @@ void rpc_reply_when(Call *call, const ProtobufCMessageDescriptor *response_type,
         int r;
 
         if (until(jr_job_get_state(j))) {
-                rpc_finish_with_job(call, response_type, j);
+                rpc_finish_with_job(call, response_type, j, false);
                 return;
         }
         w = calloc(1, sizeof(StateWait));

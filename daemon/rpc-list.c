@@ -96,7 +96,7 @@ static void list_reply(Call *call, ListEntry *entries, size_t n, size_t page_siz
         if (!jobs)
                 goto oom;
         for (size_t i = 0; i < count; i++)
-                if (!(jobs[i] = rpc_job_status(entries[i].job)))
+                if (!(jobs[i] = rpc_job_status(entries[i].job, true)))
                         goto oom;
         if (n > count && asprintf(&token, "%016" PRIx64 ".%s.%08x", entries[count - 1].start_time_us,
                                   jr_job_get_id(entries[count - 1].job), hash) < 0)

@@ -72,7 +72,7 @@ static void logs_pump(LogsCall *l) {
                 response.gap = &gap;
                 break;
         case JR_OUTPUT_END:
-                end = rpc_job_status(l->job);
+                end = rpc_job_status(l->job, true);
                 if (!end)
                         return logs_finish(l, JR_CODE_INTERNAL, "cannot read the job's status");
                 response.event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT_END;
@@ -138,7 +138,7 @@ void rpc_logs(Call *call, const ProtobufCMessage *request, void *userdata) {
                 call_finish(call, NULL, JR_CODE_INVALID_ARGUMENT, "stream: unknown output stream");
                 return;
         }
-        r = jr_job_get_status(j, &status);
+        r = jr_job_get_known_status(j, &status);     /* for the follower count only */
         if (r < 0) {
                 call_finish_errno(call, r, "cannot read the job's status");
                 return;

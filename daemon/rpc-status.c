@@ -8,7 +8,7 @@ void rpc_get_status(Call *call, const ProtobufCMessage *request, void *userdata)
         jr_job *j = rpc_find_job(call, userdata, req->id, AUTHZ_METHOD_STATUS);
 
         if (j)
-                rpc_finish_with_job(call, &jobrunner__v1__get_status_response__descriptor, j);
+                rpc_finish_with_job(call, &jobrunner__v1__get_status_response__descriptor, j, true);
 }
 
 void rpc_wait(Call *call, const ProtobufCMessage *request, void *userdata) {

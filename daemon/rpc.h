@@ -25,14 +25,20 @@ void rpc_logs(Call *call, const ProtobufCMessage *request, void *userdata);
  * may not use at all -EPERM.  On failure the call is finished. */
 jr_job *rpc_find_job(Call *call, Daemon *d, const char *id, AuthzMethod method);
 
-/* The job's status as the API's message; NULL if out of memory. */
-Jobrunner__V1__JobStatus *rpc_job_status(jr_job *j);
+/* The job's status as the API's message, its usage read from its cgroup if
+ * sample_usage and it runs; NULL if out of memory. */
+Jobrunner__V1__JobStatus *rpc_job_status(jr_job *j, bool sample_usage);
 
 /* Finishes a unary call whose response is { JobStatus job = 1; } (Start,
  * Stop, GetStatus, Wait) with the job's current status. */
-void rpc_finish_with_job(Call *call, const ProtobufCMessageDescriptor *response_type, jr_job *j);
+void rpc_finish_with_job(Call *call, const ProtobufCMessageDescriptor *response_type, jr_job *j,
+                         bool sample_usage);
 
 /* Finishes the call with the job's status once the job's state satisfies
- * until() (at once if it does now); the call may be cancelled meanwhile. */
+ * until() (at once if it does now); the call may be cancelled meanwhile.
+ * The answer is about the state change, not the usage: the cgroup is not
+ * read (a job that has just started has used next to nothing, and one
+ * that ended has its final figures), which keeps Start's answer off the
+ * cgroup file system. */
 typedef bool (*rpc_until_t)(jr_state state);
 void rpc_reply_when(Call *call, const ProtobufCMessageDescriptor *response_type, jr_job *j, rpc_until_t until);

@@ -666,7 +666,10 @@ uint64_t jr_job_get_start_time_us(const jr_job *j) {
 int jr_job_get_status(jr_job *j, jr_status *ret) {
         if (j->state == JR_STATE_RUNNING)
                 job_sample_usage(j);
+        return jr_job_get_known_status(j, ret);
+}
 
+int jr_job_get_known_status(const jr_job *j, jr_status *ret) {
         *ret = (jr_status) {
                 .owner = j->owner,
                 .unit = j->unit,

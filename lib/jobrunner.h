@@ -277,6 +277,10 @@ uint64_t jr_job_get_start_time_us(const jr_job *j);
 
 /* A snapshot; usage is read from the job's cgroup while it runs. */
 int jr_job_get_status(jr_job *j, jr_status *ret);
+/* The same without reading the cgroup: usage as last sampled (nothing yet
+ * for a job that has just started).  For answers about a state change,
+ * where a read of the cgroup would only delay them. */
+int jr_job_get_known_status(const jr_job *j, jr_status *ret);
 
 /* Stops the job: SIGTERM to every process of the unit, SIGKILL to what is
  * left after grace_usec (0 = JR_GRACE_DEFAULT_USEC), timed by the library on

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "job-harness.h"
 #include "macro.h"
@@ -201,8 +202,10 @@ Test(job_states, validation_happens_before_anything_is_created) {
 }
 
 Test(job_states, usage_is_reported_while_running_and_at_the_end) {
-        char *argv[] = { "/bin/sh", "-c", "head -c 20000000 /dev/urandom | cksum; echo ready; exec sleep 600", NULL };
-        jr_status s;
+        /* Busy after "ready": its CPU time grows between two samples. */
+        char *argv[] = { "/bin/sh", "-c", "head -c 20000000 /dev/urandom | cksum; echo ready; while :; do :; done",
+                         NULL };
+        jr_status s, known, later;
         jr_job *j = harness_start_ready(&h, argv, &s);
         jr_error e = {};
 
@@ -213,6 +216,15 @@ Test(job_states, usage_is_reported_while_running_and_at_the_end) {
         cr_assert_gt(s.usage.memory_current, 0);
         cr_assert_geq(s.usage.memory_peak, s.usage.memory_current);
         cr_assert_geq(s.usage.tasks_current, 1);
+
+        /* The known status reads nothing: the usage stays the last
+         * sample's while the job burns CPU, until the next sample. */
+        usleep(200 * 1000);
+        cr_assert_eq(jr_job_get_known_status(j, &known), 0);
+        cr_assert_eq(known.state, JR_STATE_RUNNING);
+        cr_assert_eq(known.usage.cpu_usage_ns, s.usage.cpu_usage_ns);
+        cr_assert_eq(jr_job_get_status(j, &later), 0);
+        cr_assert_gt(later.usage.cpu_usage_ns, known.usage.cpu_usage_ns);
 
         cr_assert_eq(jr_job_stop(j, 0, "tester", &e), 0, "%s", e.message);
         harness_wait_final(&h, j);
