@@ -432,7 +432,13 @@ static int call_send(UnitCall *c) {
         UnitBus *b = c->bus;
         int r;
 
-        r = sd_bus_call_async(b->bus, &c->slot, c->message, on_reply, c, 0);
+        /* No timeout: PID 1 answers every call, in order, or the bus
+         * goes away, which fails every call still pending.  A loaded PID 1
+         * may take longer than sd-bus' default 25 s with a burst of starts
+         * queued before ours; giving up then would not undo the call, and
+         * we would call "refused" a unit that systemd goes on to start.
+         * UINT64_MAX is sd-bus' "no timeout". */
+        r = sd_bus_call_async(b->bus, &c->slot, c->message, on_reply, c, UINT64_MAX);
         /* The message holds duplicates of any fds in it: once sd-bus has it,
          * ours goes, so a pipe passed to a unit can reach EOF. */
         c->message = sd_bus_message_unref(c->message);
