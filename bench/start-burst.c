@@ -3,7 +3,9 @@
  * installed: JOBS Start calls of "/bin/sleep 600" with the CLI's limits
  * (--memory 256M --cpu 50%), all in flight at once over one TLS connection,
  * as USER.  Prints the seconds from the first call to the last answer (each
- * answers once its job runs) on stdout, then stops every job (untimed).
+ * answers once its job runs) and the number of starts that failed on
+ * stdout (the first failure's reason on stderr), then stops every job
+ * that runs (untimed).
  *
  * Usage: start-burst USER JOBS */
 #include <stdio.h>
@@ -35,19 +37,26 @@ static TcUnary *start_begin(TcConn *c) {
         return u;
 }
 
-static char *start_end(TcUnary *u, unsigned k) {
+/* The job's id, or NULL if its start failed: said once, counted by the
+ * caller. */
+static char *start_end(TcUnary *u, unsigned k, unsigned *n_failed) {
         Jobrunner__V1__StartResponse *resp = NULL;
         _cleanup_free_ char *details = NULL;
         int r, status = -1;
-        char *id;
+        char *id = NULL;
 
         r = tc_call_wait(u, &jobrunner__v1__start_response__descriptor, &status, &details, (ProtobufCMessage **) &resp);
-        if (r < 0 || status != 0)
-                die("Start %u: %s", k, r < 0 ? strerror(-r) : details);
-        if (resp->job->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING)
-                die("Start %u: state %d: %s", k, resp->job->state, resp->job->failure_reason);
-        id = xasprintf("%s", resp->job->id);
-        jobrunner__v1__start_response__free_unpacked(resp, NULL);
+        if (r < 0 || status != 0) {
+                if ((*n_failed)++ == 0)
+                        fprintf(stderr, "start-burst: Start %u: %s\n", k, r < 0 ? strerror(-r) : details);
+        } else if (resp->job->state != JOBRUNNER__V1__JOB_STATE__JOB_STATE_RUNNING) {
+                if ((*n_failed)++ == 0)
+                        fprintf(stderr, "start-burst: Start %u: state %d: %s\n", k, resp->job->state,
+                                resp->job->failure_reason);
+        } else
+                id = xasprintf("%s", resp->job->id);
+        if (resp)
+                jobrunner__v1__start_response__free_unpacked(resp, NULL);
         return id;
 }
 
@@ -60,6 +69,8 @@ static void stop_all(TcConn *c, char **ids, unsigned n) {
                 Jobrunner__V1__StopRequest req = JOBRUNNER__V1__STOP_REQUEST__INIT;
                 int r;
 
+                if (!ids[k])
+                        continue;
                 req.id = ids[k];
                 r = tc_call_start(c, "Stop", &req.base, CALL_DEADLINE_MS, &calls[k]);
                 if (r < 0)
@@ -70,6 +81,8 @@ static void stop_all(TcConn *c, char **ids, unsigned n) {
                 ProtobufCMessage *resp = NULL;
                 int r, status = -1;
 
+                if (!ids[k])
+                        continue;
                 r = tc_call_wait(calls[k], &jobrunner__v1__stop_response__descriptor, &status, &details, &resp);
                 if (r < 0 || status != 0)
                         die("Stop %u: %s", k, r < 0 ? strerror(-r) : details);
@@ -81,8 +94,8 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ TcUnary **calls = NULL;
         _cleanup_free_ char **ids = NULL;
         TcConn *c;
+        unsigned n, n_failed = 0;
         uint64_t t0;
-        unsigned n;
 
         bench_init("start-burst");
         if (argc != 3 || (n = (unsigned) strtoul(argv[2], NULL, 10)) == 0)
@@ -97,8 +110,8 @@ int main(int argc, char *argv[]) {
         for (unsigned k = 0; k < n; k++)
                 calls[k] = start_begin(c);
         for (unsigned k = 0; k < n; k++)
-                ids[k] = start_end(calls[k], k);
-        printf("%.3f\n", (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9);
+                ids[k] = start_end(calls[k], k, &n_failed);
+        printf("%.3f %u\n", (double) (now_nsec(CLOCK_MONOTONIC) - t0) / 1e9, n_failed);
         fflush(stdout);
 
         stop_all(c, ids, n);
