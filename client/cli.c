@@ -37,6 +37,16 @@ int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e) {
         case ARG_CA:
                 cli->flags.ca = arg;
                 return 1;
+        case ARG_TLS_SERVER_NAME:
+                cli->flags.tls_server_name = arg;
+                return 1;
+        case ARG_CONTEXT:
+                /* A list later, for one command on several servers. */
+                if (cli->flags.context)
+                        return cli_usage(cli, e, "--context given twice: one context at a time is supported "
+                                         "for now");
+                cli->flags.context = arg;
+                return 1;
         case ARG_TIMEOUT: {
                 int r = parse_timeout(arg, &cli->timeout_usec, e);
 

@@ -28,17 +28,24 @@ enum {
         ARG_CERT,
         ARG_KEY,
         ARG_CA,
+        ARG_TLS_SERVER_NAME,
         ARG_TIMEOUT,
         ARG_JSON,
         ARG_VERSION,
         ARG_HELP = 'h',
+        ARG_CONTEXT = 'c',
 };
+
+/* The common options' short ones, for getopt (after its ':'). */
+#define COMMON_SHORT_OPTIONS "hc:"
 
 #define COMMON_LONG_OPTIONS                                                     \
         { "server",  required_argument, NULL, ARG_SERVER },                     \
         { "cert",    required_argument, NULL, ARG_CERT },                       \
         { "key",     required_argument, NULL, ARG_KEY },                        \
         { "ca",      required_argument, NULL, ARG_CA },                         \
+        { "tls-server-name", required_argument, NULL, ARG_TLS_SERVER_NAME },    \
+        { "context", required_argument, NULL, ARG_CONTEXT },                    \
         { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
         { "json",    no_argument,       NULL, ARG_JSON },                       \
         { "help",    no_argument,       NULL, ARG_HELP }

@@ -26,7 +26,7 @@ int command_parse(Cli *cli, int argc, char **argv, const CommandSpec *spec, char
                 options[n++] = *o;
         }
         /* ':' first: missing values are reported here, not by getopt. */
-        snprintf(short_options, sizeof(short_options), "%s:h%s", spec->options_first ? "+" : "",
+        snprintf(short_options, sizeof(short_options), "%s:" COMMON_SHORT_OPTIONS "%s", spec->options_first ? "+" : "",
                  spec->short_options ?: "");
 
         optind = 0;             /* glibc: start over, at argv[1] */

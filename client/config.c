@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config-file.h"
 #include "config.h"
 #include "macro.h"
 
@@ -18,6 +19,7 @@ static const char *const setting_names[_SETTING_MAX] = {
         [SETTING_CERT] = "cert",
         [SETTING_KEY] = "key",
         [SETTING_CA] = "ca",
+        [SETTING_TLS_SERVER_NAME] = "tls-server-name",
 };
 
 static const char *const env_names[_SETTING_MAX] = {
@@ -25,6 +27,7 @@ static const char *const env_names[_SETTING_MAX] = {
         [SETTING_CERT] = "JOBRUNNER_CERT",
         [SETTING_KEY] = "JOBRUNNER_KEY",
         [SETTING_CA] = "JOBRUNNER_CA",
+        [SETTING_TLS_SERVER_NAME] = "JOBRUNNER_TLS_SERVER_NAME",
 };
 
 static const char *const default_files[_SETTING_MAX] = {
@@ -37,6 +40,21 @@ const char *setting_name(SettingKey k) {
         return k < _SETTING_MAX ? setting_names[k] : NULL;
 }
 
+int setting_from_name(const char *name) {
+        for (SettingKey k = 0; k < _SETTING_MAX; k++)
+                if (strcmp(name, setting_names[k]) == 0)
+                        return (int) k;
+        return -1;
+}
+
+bool setting_is_path(SettingKey k) {
+        return k < _SETTING_MAX && default_files[k];
+}
+
+const char *setting_env_name(SettingKey k) {
+        return k < _SETTING_MAX ? env_names[k] : NULL;
+}
+
 static void setting_done(Setting *s) {
         free(s->value);
         free(s->origin);
@@ -46,6 +64,7 @@ static void setting_done(Setting *s) {
 void settings_done(CliSettings *s) {
         for (size_t i = 0; i < _SETTING_MAX; i++)
                 setting_done(&s->s[i]);
+        setting_done(&s->context);
 }
 
 static int setting_set(Setting *s, const char *value, const char *origin_format, ...) _printf_(3, 4);
@@ -67,7 +86,7 @@ static int setting_set(Setting *s, const char *value, const char *origin_format,
         return 0;
 }
 
-static const char *home_dir(void) {
+const char *home_dir(void) {
         const char *h = getenv("HOME");
         struct passwd *pw;
 
@@ -88,6 +107,16 @@ int user_config_dir(char **ret, CliError *e) {
                 return cli_error(e, CLI_EXIT_CONFIG, -ENOENT,
                                  "cannot find your home directory ($HOME is not set): give --cert, --key and --ca");
         return asprintf(ret, "%s/.config/jobrunner", h) < 0 ? cli_error_oom(e) : 0;
+}
+
+int user_config_path(char **ret, CliError *e) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = user_config_dir(&dir, e);
+        if (r < 0)
+                return r;
+        return asprintf(ret, "%s/config", dir) < 0 ? cli_error_oom(e) : 0;
 }
 
 /* An IPv6 zone, the part after '%': an interface name or index, which the
@@ -167,118 +196,6 @@ int normalize_server(const char *s, char **ret, CliError *e) {
         return r < 0 ? cli_error_oom(e) : 0;
 }
 
-static char *strip(char *s) {
-        char *end;
-
-        while (*s == ' ' || *s == '\t')
-                s++;
-        end = s + strlen(s);
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-                *--end = '\0';
-        return s;
-}
-
-/* A path value of a file: "~/x" in the home directory, "x" next to the
- * file. */
-static int file_path_value(const char *file, const char *value, char **ret, CliError *e) {
-        const char *slash;
-
-        if (value[0] == '/')
-                *ret = strdup(value);
-        else if (value[0] == '~' && value[1] == '/') {
-                const char *h = home_dir();
-
-                if (!h)
-                        return cli_error(e, CLI_EXIT_CONFIG, -ENOENT,
-                                         "%s: cannot expand '%s': no home directory", file, value);
-                if (asprintf(ret, "%s%s", h, value + 1) < 0)
-                        *ret = NULL;
-        } else if ((slash = strrchr(file, '/'))) {
-                if (asprintf(ret, "%.*s/%s", (int) (slash - file), file, value) < 0)
-                        *ret = NULL;
-        } else
-                *ret = strdup(value);
-        return *ret ? 0 : cli_error_oom(e);
-}
-
-int config_parse_file(FILE *f, const char *path, CliSettings *out, CliError *e) {
-        _cleanup_free_ char *line = NULL;
-        size_t size = 0;
-        unsigned n = 0;
-
-        for (;;) {
-                _cleanup_free_ char *value = NULL;
-                char *l, *eq, *key, *v;
-                SettingKey k;
-                ssize_t len;
-                int r;
-
-                errno = 0;
-                len = getline(&line, &size, f);
-                if (len < 0) {
-                        if (errno != 0)
-                                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read %s: %m", path);
-                        break;
-                }
-                n++;
-                if (memchr(line, '\0', (size_t) len))
-                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: a NUL byte", path, n);
-                l = strip(line);
-                if (*l == '\0' || *l == '#')
-                        continue;
-
-                eq = strchr(l, '=');
-                if (!eq)
-                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
-                                         "%s:%u: expected 'key = value', got '%s'", path, n, l);
-                *eq = '\0';
-                key = strip(l);
-                v = strip(eq + 1);
-
-                for (k = 0; k < _SETTING_MAX; k++)
-                        if (strcmp(key, setting_names[k]) == 0)
-                                break;
-                if (k == _SETTING_MAX)
-                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
-                                         "%s:%u: unknown key '%s' (known: server, cert, key, ca)", path, n, key);
-                if (*v == '\0')
-                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: empty value for '%s'", path, n, key);
-                if (out->s[k].value)
-                        return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: '%s' is set a second time",
-                                         path, n, key);
-
-                if (k == SETTING_SERVER) {
-                        value = strdup(v);
-                        if (!value)
-                                return cli_error_oom(e);
-                } else {
-                        r = file_path_value(path, v, &value, e);
-                        if (r < 0)
-                                return r;
-                }
-                out->s[k].value = TAKE_PTR(value);
-                if (asprintf(&out->s[k].origin, "%s:%u", path, n) < 0) {
-                        out->s[k].origin = NULL;
-                        return cli_error_oom(e);
-                }
-        }
-        return 0;
-}
-
-/* Reads one file into out (values it does not set stay NULL).  A missing
- * file is not an error. */
-static int config_parse(const char *path, CliSettings *out, CliError *e) {
-        _cleanup_fclose_ FILE *f = NULL;
-
-        f = fopen(path, "re");
-        if (!f) {
-                if (errno == ENOENT || errno == ENOTDIR)
-                        return 0;
-                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read the configuration file %s: %m", path);
-        }
-        return config_parse_file(f, path, out, e);
-}
-
 static bool has_client_cert(const char *dir) {
         _cleanup_free_ char *path = NULL;
 
@@ -302,8 +219,54 @@ int default_tls_dir(const char *user_dir, uid_t uid, const char *root_tls_dir, c
         return 0;
 }
 
+int context_select(const CliFlags *flags, const ConfigFile *user, const char *user_path, Setting *ret,
+                   CliError *e) {
+        const char *env = getenv("JOBRUNNER_CONTEXT");
+        const char *name, *origin;
+
+        if (flags && flags->context) {
+                name = flags->context;
+                origin = flags->context_origin ?: "--context";
+        } else if (env && *env) {
+                name = env;
+                origin = "$JOBRUNNER_CONTEXT";
+        } else if (user->current.value) {
+                /* The parser saw to it that the file defines it. */
+                name = user->current.value;
+                origin = user->current.origin;
+        } else {
+                *ret = (Setting) {};
+                return 0;
+        }
+        if (!config_file_find_context(user, name))
+                return cli_error(e, CLI_EXIT_CONFIG, -ENOENT, "no context '%s' in %s (selected by %s)", name,
+                                 user_path, origin);
+        if (setting_set(ret, name, "%s", origin) < 0)
+                return cli_error_oom(e);
+        return 0;
+}
+
+/* The system's file holds no contexts: they are the user's. */
+static int check_system_file(const ConfigFile *sys, const char *path, CliError *e) {
+        if (sys->n_contexts > 0)
+                return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
+                                 "%s:%u: contexts belong in the user's configuration file, not the system's", path,
+                                 sys->contexts[0].line);
+        if (sys->current.value)
+                return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
+                                 "%s:%u: 'context' belongs in the user's configuration file, not the system's", path,
+                                 sys->current_line);
+        return 0;
+}
+
+static void setting_move(Setting *to, Setting *from) {
+        *to = *from;
+        *from = (Setting) {};
+}
+
 int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, CliSettings *ret, CliError *e) {
-        _cleanup_(settings_done) CliSettings user = {}, sys = {}, result = {};
+        _cleanup_(config_file_done) ConfigFile user = {}, sys = {};
+        _cleanup_(settings_done) CliSettings result = {};
         _cleanup_free_ char *dir = NULL, *user_path = NULL, *tls_dir = NULL;
         const char *system_config = sys_files && sys_files->config ? sys_files->config : SYSTEM_CONFIG_PATH;
         const char *root_tls_dir = sys_files && sys_files->root_tls_dir ? sys_files->root_tls_dir : ROOT_TLS_DIR;
@@ -312,7 +275,9 @@ int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, Cli
                 [SETTING_CERT] = flags ? flags->cert : NULL,
                 [SETTING_KEY] = flags ? flags->key : NULL,
                 [SETTING_CA] = flags ? flags->ca : NULL,
+                [SETTING_TLS_SERVER_NAME] = flags ? flags->tls_server_name : NULL,
         };
+        ConfigContext *ctx = NULL;
         int r;
 
         r = user_config_dir(&dir, e);
@@ -320,32 +285,42 @@ int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, Cli
                 return r;
         if (asprintf(&user_path, "%s/config", dir) < 0)
                 return cli_error_oom(e);
-        r = config_parse(user_path, &user, e);
+        r = config_load(user_path, &user, e);
         if (r < 0)
                 return r;
-        r = config_parse(system_config, &sys, e);
+        r = config_load(system_config, &sys, e);
+        if (r < 0)
+                return r;
+        r = check_system_file(&sys, system_config, e);
         if (r < 0)
                 return r;
         if (default_tls_dir(dir, geteuid(), root_tls_dir, &tls_dir) < 0)
                 return cli_error_oom(e);
 
+        r = context_select(flags, &user, user_path, &result.context, e);
+        if (r < 0)
+                return r;
+        if (result.context.value)
+                ctx = (ConfigContext *) config_file_find_context(&user, result.context.value);
+
         for (SettingKey k = 0; k < _SETTING_MAX; k++) {
                 const char *env = getenv(env_names[k]);
                 Setting *s = &result.s[k];
 
+                r = 0;
                 if (flag_values[k])
                         r = setting_set(s, flag_values[k], "--%s", setting_names[k]);
                 else if (env && *env)
                         r = setting_set(s, env, "$%s", env_names[k]);
-                else if (user.s[k].value) {
-                        *s = user.s[k];
-                        user.s[k] = (Setting) {};
-                } else if (sys.s[k].value) {
-                        *s = sys.s[k];
-                        sys.s[k] = (Setting) {};
-                } else if (k == SETTING_SERVER)
+                else if (ctx && ctx->settings.s[k].value)
+                        setting_move(s, &ctx->settings.s[k]);
+                else if (user.top.s[k].value)
+                        setting_move(s, &user.top.s[k]);
+                else if (sys.top.s[k].value)
+                        setting_move(s, &sys.top.s[k]);
+                else if (k == SETTING_SERVER)
                         r = setting_set(s, DEFAULT_SERVER, "%s", "default");
-                else {
+                else if (default_files[k]) {
                         _cleanup_free_ char *path = NULL;
 
                         if (asprintf(&path, "%s/%s", tls_dir, default_files[k]) < 0)

@@ -45,6 +45,7 @@ struct Conn {
         unsigned n_streams;
 
         char *server, *cert, *ca;
+        char *tls_server_name;          /* NULL: the server's host name */
         ResolvedServer resolved;
         bool grpc_initialized;
         uint64_t timeout_usec;          /* 0: none given */
@@ -160,11 +161,13 @@ static void create_channel(Conn *c) {
                 .value.integer = 1,
         };
         /* The target holds the addresses (resolve.h); the certificate must
-         * name the host as given, and so does the :authority header. */
+         * name the host as given (or the TLS server name, for a server
+         * reached by an address its certificate does not carry), and the
+         * :authority header names the host. */
         args[5] = (grpc_arg) {
                 .type = GRPC_ARG_STRING,
                 .key = (char *) GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
-                .value.string = c->resolved.host,
+                .value.string = c->tls_server_name ?: c->resolved.host,
         };
         args[6] = (grpc_arg) {
                 .type = GRPC_ARG_STRING,
@@ -211,11 +214,13 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
         c->server = strdup(s[SETTING_SERVER].value);
         c->cert = strdup(s[SETTING_CERT].value);
         c->ca = strdup(s[SETTING_CA].value);
+        c->tls_server_name = s[SETTING_TLS_SERVER_NAME].value ? strdup(s[SETTING_TLS_SERVER_NAME].value) : NULL;
         c->timeout_usec = timeout_usec;
-        if (!c->server || !c->cert || !c->ca) {
+        if (!c->server || !c->cert || !c->ca || (s[SETTING_TLS_SERVER_NAME].value && !c->tls_server_name)) {
                 free(c->server);
                 free(c->cert);
                 free(c->ca);
+                free(c->tls_server_name);
                 free(c);
                 return cli_error_oom(e);
         }
@@ -289,6 +294,7 @@ void conn_close(Conn *c) {
         free(c->server);
         free(c->cert);
         free(c->ca);
+        free(c->tls_server_name);
         free(c);
 }
 

@@ -118,7 +118,7 @@ static int run(int argc, char *argv[], Cli *cli, CliError *e) {
         /* "+": the options before the command; the command parses the
          * rest. */
         opterr = 0;
-        while ((opt = getopt_long(argc, argv, "+:h", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+:" COMMON_SHORT_OPTIONS, options, NULL)) >= 0) {
                 if (opt == '?' || opt == ':')
                         return cli_getopt_error(cli, opt, argv, e);
                 if (opt == ARG_HELP) {

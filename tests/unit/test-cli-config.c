@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /* Where the CLI's connection settings come from (client/config.c): flags >
- * environment > user file > system file > defaults, per setting, in a
- * temporary HOME; the file syntax and its errors; server addresses; and
- * what client/identity.c reads from a certificate. */
+ * environment > the selected context > user file > system file > defaults,
+ * per setting, in a temporary HOME; which context is selected; the file
+ * syntax, contexts included, and its errors (client/config-file.c); server
+ * addresses; and what client/identity.c reads from a certificate. */
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -18,8 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config-file.h"
 #include "config.h"
 #include "identity.h"
+#include "macro.h"
 
 extern char **environ;
 
@@ -50,6 +53,8 @@ static void setup(void) {
         unsetenv("JOBRUNNER_CERT");
         unsetenv("JOBRUNNER_KEY");
         unsetenv("JOBRUNNER_CA");
+        unsetenv("JOBRUNNER_TLS_SERVER_NAME");
+        unsetenv("JOBRUNNER_CONTEXT");
 }
 
 static void teardown(void) {
@@ -74,6 +79,11 @@ static void expect(const CliSettings *s, SettingKey k, const char *value, const 
         cr_assert_str_eq(s->s[k].value, value, "%s: '%s', expected '%s'", setting_name(k), s->s[k].value, value);
         cr_assert_str_eq(s->s[k].origin, origin, "%s: from '%s', expected '%s'", setting_name(k), s->s[k].origin,
                          origin);
+}
+
+static void expect_context(const CliSettings *s, const char *name, const char *origin) {
+        cr_assert_str_eq(s->context.value, name, "context '%s', expected '%s'", s->context.value, name);
+        cr_assert_str_eq(s->context.origin, origin, "context from '%s', expected '%s'", s->context.origin, origin);
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
@@ -211,11 +221,31 @@ Test(config, file_errors) {
                 const char *text;
                 const char *message;    /* after "PATH:" */
         } table[] = {
-                { "server = a\nbogus = 1\n", "2: unknown key 'bogus' (known: server, cert, key, ca)" },
-                { "server a\n", "1: expected 'key = value', got 'server a'" },
+                { "server = a\nbogus = 1\n",
+                  "2: unknown key 'bogus' (known: server, cert, key, ca, tls-server-name, context)" },
+                { "server a\n", "1: expected 'key = value' or '[context NAME]', got 'server a'" },
                 { "# ok\ncert =\n", "2: empty value for 'cert'" },
                 { "ca = a\nca = b\n", "2: 'ca' is set a second time" },
-                { "Server = a\n", "1: unknown key 'Server' (known: server, cert, key, ca)" },
+                { "Server = a\n", "1: unknown key 'Server' (known: server, cert, key, ca, tls-server-name, context)" },
+                /* Contexts. */
+                { "[context a]\ncontext = a\n",
+                  "2: unknown key 'context' in [context a] (known: server, cert, key, ca, tls-server-name)" },
+                { "[context a\n", "1: expected 'key = value' or '[context NAME]', got '[context a'" },
+                { "[context]\n", "1: unknown section '[context]' (known: [context NAME])" },
+                { "[]\n", "1: unknown section '[]' (known: [context NAME])" },
+                { "[profile a]\n", "1: unknown section '[profile a]' (known: [context NAME])" },
+                { "[context a b]\n",
+                  "1: invalid context name 'a b': only letters, digits, '.', '_' and '-' are allowed" },
+                { "[context a/b]\n",
+                  "1: invalid context name 'a/b': only letters, digits, '.', '_' and '-' are allowed" },
+                { "[context -a]\n", "1: invalid context name '-a': it starts with '-' or '.'" },
+                { "[context a]\nserver = x\n# again\n[context a]\n",
+                  "4: context 'a' is defined a second time (first on line 1)" },
+                { "[context a]\nca = x\nca = y\n", "3: 'ca' is set a second time" },
+                { "context = b\n[context a]\n", "1: no [context b] in this file" },
+                { "context = a\ncontext = a\n[context a]\n", "2: 'context' is set a second time" },
+                { "context = *\n", "1: invalid context name '*': only letters, digits, '.', '_' and '-' are allowed" },
+                { "context =\n", "1: empty value for 'context'" },
         };
 
         for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -288,6 +318,216 @@ Test(config, server_addresses) {
                 cr_assert_eq(e.exit_status, CLI_EXIT_USAGE);
                 cli_error_clear(&e);
         }
+}
+
+/* ---- contexts ----------------------------------------------------------------- */
+
+Test(config, contexts_parse) {
+        static const char text[] =
+                "# top\n"
+                "server = top.example\n"
+                "context = c\n"
+                "\n"
+                "[context a]\n"
+                "server = a.example:1\n"
+                "  [ context   b.2_x-Y ]  \n"
+                "ca = ca.crt\n"
+                "tls-server-name = jobs.example\n"
+                "[context c]\n";
+        _cleanup_(config_file_done) ConfigFile c = {};
+        _cleanup_fclose_ FILE *f = fmemopen((char *) text, strlen(text), "r");
+        CliError e = {};
+
+        cr_assert_eq(config_parse_file(f, "/d/config", &c, &e), 0, "%s", e.message);
+        cr_assert_str_eq(c.top.s[SETTING_SERVER].value, "top.example");
+        cr_assert_str_eq(c.top.s[SETTING_SERVER].origin, "/d/config:2");
+        cr_assert_str_eq(c.current.value, "c");
+        cr_assert_str_eq(c.current.origin, "/d/config:3");
+        cr_assert_eq(c.n_contexts, 3);
+        cr_assert_str_eq(c.contexts[0].name, "a");
+        cr_assert_eq(c.contexts[0].line, 5);
+        cr_assert_str_eq(c.contexts[0].settings.s[SETTING_SERVER].value, "a.example:1");
+        cr_assert_null(c.contexts[0].settings.s[SETTING_CA].value);
+        cr_assert_str_eq(c.contexts[1].name, "b.2_x-Y");
+        cr_assert_null(c.contexts[1].settings.s[SETTING_SERVER].value);
+        cr_assert_str_eq(c.contexts[1].settings.s[SETTING_CA].value, "/d/ca.crt");
+        cr_assert_str_eq(c.contexts[1].settings.s[SETTING_CA].origin, "/d/config:8");
+        cr_assert_str_eq(c.contexts[1].settings.s[SETTING_TLS_SERVER_NAME].value, "jobs.example");
+        cr_assert_str_eq(c.contexts[2].name, "c");
+        for (SettingKey k = 0; k < _SETTING_MAX; k++)
+                cr_assert_null(c.contexts[2].settings.s[k].value);
+        cr_assert_null(c.top.s[SETTING_CA].value);
+        cr_assert_eq(config_file_find_context(&c, "b.2_x-Y"), &c.contexts[1]);
+        cr_assert_null(config_file_find_context(&c, "b"));
+}
+
+Test(config, context_names) {
+        static const char *const good[] = {
+                "a", "prod", "eu-west.1", "A_B", "0", "x.", "a-",
+                "1234567890123456789012345678901234567890123456789012345678901234",
+        };
+        static const struct {
+                const char *name, *why;
+        } bad[] = {
+                { "", "it is empty" },
+                { "12345678901234567890123456789012345678901234567890123456789012345",
+                  "it is longer than 64 characters" },
+                { "-a", "it starts with '-' or '.'" },
+                { ".a", "it starts with '-' or '.'" },
+                { "..", "it starts with '-' or '.'" },
+                { "a/b", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "a*", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "a?", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "a[1]", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "a b", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "caf\xc3\xa9", "only letters, digits, '.', '_' and '-' are allowed" },
+                { "a:b", "only letters, digits, '.', '_' and '-' are allowed" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                cr_assert_null(context_name_invalid(good[i]), "'%s' refused", good[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *why = context_name_invalid(bad[i].name);
+
+                cr_assert_not_null(why, "'%s' accepted", bad[i].name);
+                cr_assert_str_eq(why, bad[i].why, "'%s'", bad[i].name);
+        }
+}
+
+/* Every row of the precedence table, for one setting at a time: each
+ * source in turn is taken away, and the next one shows. */
+Test(config, precedence_with_contexts) {
+        char user_path[PATH_MAX + 128], o[PATH_MAX + 160];
+        CliSettings s = {};
+        CliError e = {};
+
+        write_file(sys_conf, "server = sys.example\ntls-server-name = sys.name\n");
+        user_config("server = top.example\n"                    /* 1 */
+                    "tls-server-name = top.name\n"              /* 2 */
+                    "context = cur\n"                           /* 3 */
+                    "[context cur]\n"                           /* 4 */
+                    "server = cur.example\n"                    /* 5 */
+                    "tls-server-name = cur.name\n"              /* 6 */
+                    "[context other]\n"                         /* 7 */
+                    "server = other.example\n"                  /* 8 */
+                    "[context empty]\n");                       /* 9 */
+        snprintf(user_path, sizeof(user_path), "%s/config", user_dir);
+        setenv("JOBRUNNER_SERVER", "env.example", 1);
+        setenv("JOBRUNNER_TLS_SERVER_NAME", "env.name", 1);
+
+        /* Flag. */
+        cr_assert_eq(settings_resolve(&(CliFlags) { .server = "flag.example", .tls_server_name = "flag.name",
+                                                    .context = "other" }, &sys_files, &s, &e), 0, "%s", e.message);
+        expect(&s, SETTING_SERVER, "flag.example:50051", "--server");
+        expect(&s, SETTING_TLS_SERVER_NAME, "flag.name", "--tls-server-name");
+        settings_done(&s);
+
+        /* Environment, over the context selected by --context. */
+        cr_assert_eq(settings_resolve(&(CliFlags) { .context = "other" }, &sys_files, &s, &e), 0, "%s", e.message);
+        expect(&s, SETTING_SERVER, "env.example:50051", "$JOBRUNNER_SERVER");
+        expect(&s, SETTING_TLS_SERVER_NAME, "env.name", "$JOBRUNNER_TLS_SERVER_NAME");
+        expect_context(&s, "other", "--context");
+        settings_done(&s);
+        unsetenv("JOBRUNNER_SERVER");
+        unsetenv("JOBRUNNER_TLS_SERVER_NAME");
+
+        /* The context: --context over $JOBRUNNER_CONTEXT over the file's;
+         * what the context lacks comes from the top of the file. */
+        setenv("JOBRUNNER_CONTEXT", "cur", 1);
+        cr_assert_eq(settings_resolve(&(CliFlags) { .context = "other" }, &sys_files, &s, &e), 0, "%s", e.message);
+        snprintf(o, sizeof(o), "%s:8", user_path);
+        expect(&s, SETTING_SERVER, "other.example:50051", o);
+        snprintf(o, sizeof(o), "%s:2", user_path);
+        expect(&s, SETTING_TLS_SERVER_NAME, "top.name", o);
+        settings_done(&s);
+
+        setenv("JOBRUNNER_CONTEXT", "other", 1);
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
+        snprintf(o, sizeof(o), "%s:8", user_path);
+        expect(&s, SETTING_SERVER, "other.example:50051", o);
+        expect_context(&s, "other", "$JOBRUNNER_CONTEXT");
+        settings_done(&s);
+        setenv("JOBRUNNER_CONTEXT", "", 1);             /* empty: as if unset */
+
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
+        snprintf(o, sizeof(o), "%s:5", user_path);
+        expect(&s, SETTING_SERVER, "cur.example:50051", o);
+        snprintf(o, sizeof(o), "%s:6", user_path);
+        expect(&s, SETTING_TLS_SERVER_NAME, "cur.name", o);
+        snprintf(o, sizeof(o), "%s:3", user_path);
+        expect_context(&s, "cur", o);
+        settings_done(&s);
+
+        /* The top of the user's file, for a context without them. */
+        cr_assert_eq(settings_resolve(&(CliFlags) { .context = "empty" }, &sys_files, &s, &e), 0, "%s", e.message);
+        snprintf(o, sizeof(o), "%s:1", user_path);
+        expect(&s, SETTING_SERVER, "top.example:50051", o);
+        snprintf(o, sizeof(o), "%s:2", user_path);
+        expect(&s, SETTING_TLS_SERVER_NAME, "top.name", o);
+        settings_done(&s);
+
+        /* The system's file. */
+        user_config("context = empty\n[context empty]\n");
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
+        snprintf(o, sizeof(o), "%s:1", sys_conf);
+        expect(&s, SETTING_SERVER, "sys.example:50051", o);
+        snprintf(o, sizeof(o), "%s:2", sys_conf);
+        expect(&s, SETTING_TLS_SERVER_NAME, "sys.name", o);
+        settings_done(&s);
+
+        /* The defaults: no TLS server name, no context. */
+        write_file(sys_conf, "");
+        user_config("");
+        cr_assert_eq(settings_resolve(NULL, &sys_files, &s, &e), 0, "%s", e.message);
+        expect(&s, SETTING_SERVER, "localhost:50051", "default");
+        cr_assert_null(s.s[SETTING_TLS_SERVER_NAME].value);
+        cr_assert_null(s.s[SETTING_TLS_SERVER_NAME].origin);
+        cr_assert_null(s.context.value);
+        cr_assert_null(s.context.origin);
+        settings_done(&s);
+}
+
+Test(config, an_unknown_context_says_what_selected_it) {
+        char expected[PATH_MAX + 256];
+        CliSettings s = {};
+        CliError e = {};
+
+        user_config("[context a]\n");
+        cr_assert_lt(settings_resolve(&(CliFlags) { .context = "b" }, &sys_files, &s, &e), 0);
+        cr_assert_eq(e.exit_status, CLI_EXIT_CONFIG);
+        snprintf(expected, sizeof(expected), "no context 'b' in %s/config (selected by --context)", user_dir);
+        cr_assert_str_eq(e.message, expected);
+        cli_error_clear(&e);
+
+        setenv("JOBRUNNER_CONTEXT", "c", 1);
+        cr_assert_lt(settings_resolve(NULL, &sys_files, &s, &e), 0);
+        cr_assert_eq(e.exit_status, CLI_EXIT_CONFIG);
+        snprintf(expected, sizeof(expected), "no context 'c' in %s/config (selected by $JOBRUNNER_CONTEXT)", user_dir);
+        cr_assert_str_eq(e.message, expected);
+        cli_error_clear(&e);
+
+        /* Without a user's file at all. */
+        unsetenv("JOBRUNNER_CONTEXT");
+        user_config("");
+        cr_assert_lt(settings_resolve(&(CliFlags) { .context = "a", .context_origin = "the command line" },
+                                      &sys_files, &s, &e), 0);
+        snprintf(expected, sizeof(expected), "no context 'a' in %s/config (selected by the command line)", user_dir);
+        cr_assert_str_eq(e.message, expected);
+        cli_error_clear(&e);
+}
+
+Test(config, contexts_are_the_users) {
+        char expected[PATH_MAX + 256];
+        CliSettings s = {};
+        CliError e = {};
+
+        write_file(sys_conf, "server = s\n\n[context a]\n");
+        cr_assert_lt(settings_resolve(NULL, &sys_files, &s, &e), 0);
+        cr_assert_eq(e.exit_status, CLI_EXIT_CONFIG);
+        snprintf(expected, sizeof(expected),
+                 "%s:3: contexts belong in the user's configuration file, not the system's", sys_conf);
+        cr_assert_str_eq(e.message, expected);
+        cli_error_clear(&e);
 }
 
 /* ---- identity ----------------------------------------------------------------- */
