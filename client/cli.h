@@ -90,3 +90,4 @@ int verb_status(Cli *cli, int argc, char **argv, CliError *e);
 int verb_logs(Cli *cli, int argc, char **argv, CliError *e);
 int verb_list(Cli *cli, int argc, char **argv, CliError *e);
 int verb_wait(Cli *cli, int argc, char **argv, CliError *e);
+int verb_context(Cli *cli, int argc, char **argv, CliError *e);

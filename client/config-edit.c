@@ -215,6 +215,16 @@ int config_edit_add_context(ConfigEdit *c, const char *name, const char *const v
         return 0;
 }
 
+/* Removes "context = ..." at line at, with the blank line after it if it
+ * stood alone, as set_current() adds it. */
+static void delete_current(ConfigEdit *c, size_t at) {
+        size_t to = at + 1;
+
+        if ((at == 0 || line_is_blank(c->lines[at - 1])) && to < c->n_lines && line_is_blank(c->lines[to]))
+                to++;
+        delete_lines(c, at, to);
+}
+
 int config_edit_remove_context(ConfigEdit *c, const char *name, CliError *e) {
         size_t from = find_section(c, name), to, last_key;
         _cleanup_free_ char *current = NULL;
@@ -250,7 +260,7 @@ int config_edit_remove_context(ConfigEdit *c, const char *name, CliError *e) {
         if (current_line != NONE) {
                 (void) line_type(c, current_line, NULL, &current);
                 if (current && strcmp(current, name) == 0)
-                        delete_lines(c, current_line, current_line + 1);
+                        delete_current(c, current_line);
         }
         return c->oom ? cli_error_oom(e) : 0;
 }
@@ -265,10 +275,11 @@ int config_edit_set_current(ConfigEdit *c, const char *name, CliError *e) {
         at = find_top_key(c, "context", &last_key);
         if (c->oom)
                 return cli_error_oom(e);
-        if (at != NONE) {
+        if (at != NONE && name)
                 delete_lines(c, at, at + 1);
-                if (!name)
-                        return 0;
+        else if (at != NONE) {
+                delete_current(c, at);
+                return 0;
         } else if (!name)
                 return 0;
         else if (last_key != NONE)

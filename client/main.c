@@ -25,6 +25,7 @@ static const Verb verbs[] = {
         { "logs",   verb_logs },
         { "list",   verb_list },
         { "wait",   verb_wait },
+        { "context", verb_context },
 };
 
 static void help(void) {

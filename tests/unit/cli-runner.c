@@ -18,6 +18,7 @@
 extern char **environ;
 
 const char *cli_target;
+const char *const *cli_extra_env;
 
 void cli_server_start(const char *const *method_paths, size_t n_methods, void (*serve)(FakeRequest *r)) {
         fake_server_start(&(const FakeServerOptions) {
@@ -37,7 +38,8 @@ void cli_run_done(CliRun *t) {
 CliRun cli_start_v(Who who, va_list ap) {
         const char *exe = getenv("JOBRUNNER_CLI");
         static char cert[PATH_MAX + 32], key[PATH_MAX + 32], ca[PATH_MAX + 32], home[PATH_MAX + 32];
-        char *env[] = { (char *) "PATH=/usr/bin:/bin", (char *) "TZ=UTC", NULL, NULL };
+        char *env[16] = { (char *) "PATH=/usr/bin:/bin", (char *) "TZ=UTC", NULL };
+        size_t n_env = 3;
         posix_spawn_file_actions_t fa;
         char *argv[64];
         size_t n = 0;
@@ -52,6 +54,10 @@ CliRun cli_start_v(Who who, va_list ap) {
 
                 snprintf(home_env, sizeof(home_env), "HOME=%s", home);
                 env[2] = home_env;
+        }
+        for (const char *const *x = cli_extra_env; x && *x; x++) {
+                cr_assert_lt(n_env, ELEMENTSOF(env) - 1);
+                env[n_env++] = (char *) *x;
         }
 
         argv[n++] = (char *) exe;

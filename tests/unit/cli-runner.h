@@ -40,6 +40,9 @@ typedef enum Who {
 
 /* The server the CLI is pointed at; NULL: fake_server.target. */
 extern const char *cli_target;
+/* More of the CLI's environment ("NAME=value", NULL-terminated); besides
+ * PATH, TZ and HOME (a directory of the keys). */
+extern const char *const *cli_extra_env;
 
 /* Starts jobrunner --server ... --cert ... --key ... --ca ... ARGS...
  * (NULL-terminated) and returns at once. */

@@ -295,6 +295,13 @@ Test(config_edit, use_without_top_level_keys) {
                       "# a is the first\n"
                       "[context a]\n"
                       "server = a\n");
+        /* And back. */
+        edit_ok(UNUSE, NULL, NULL);
+        expect_config("# header\n"
+                      "\n"
+                      "# a is the first\n"
+                      "[context a]\n"
+                      "server = a\n");
 }
 
 Test(config_edit, a_malformed_file_is_not_touched) {
