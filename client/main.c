@@ -47,6 +47,7 @@ static void help(void) {
                "                                          list jobs (default: your own)\n"
                "  wait ID                                 wait for a job's end, exit with its\n"
                "                                          exit status\n"
+               "  context add|list|use|show|rm [NAME]     named connection settings\n"
                "  help [COMMAND]                          show this help, or a command's\n"
                "\n"
                "ID is a job's id (32 hexadecimal characters) or a unique prefix of at least 8.\n"
@@ -57,10 +58,12 @@ static void help(void) {
                "      --version          show the version\n"
                "\n"
                "Each connection setting comes from the first of: the option; $JOBRUNNER_SERVER,\n"
-               "$JOBRUNNER_CERT, $JOBRUNNER_KEY, $JOBRUNNER_CA; the file\n"
-               "$XDG_CONFIG_HOME/jobrunner/config (default ~/.config/jobrunner/config); the file\n"
-               "/etc/jobrunner/client.conf; the default.  The files hold 'key = value' lines\n"
-               "with the keys server, cert, key and ca; '#' starts a comment line.\n"
+               "$JOBRUNNER_CERT, $JOBRUNNER_KEY, $JOBRUNNER_CA, $JOBRUNNER_TLS_SERVER_NAME; the\n"
+               "context selected by --context, else $JOBRUNNER_CONTEXT, else the current one;\n"
+               "the rest of $XDG_CONFIG_HOME/jobrunner/config (default\n"
+               "~/.config/jobrunner/config); /etc/jobrunner/client.conf; the default.  The\n"
+               "files hold 'key = value' lines with the keys server, cert, key, ca and\n"
+               "tls-server-name, and '[context NAME]' sections; '#' starts a comment line.\n"
                "\n"
                "Exit status:\n"
                "    0  success\n"
@@ -136,7 +139,7 @@ static int run(int argc, char *argv[], Cli *cli, CliError *e) {
         }
 
         if (optind >= argc)
-                return cli_usage(cli, e, "missing the command (start, run, stop, status, logs, list, wait)");
+                return cli_usage(cli, e, "missing the command (start, run, stop, status, logs, list, wait, context)");
         if (strcmp(argv[optind], "help") == 0)
                 return help_verb(cli, argc - optind, argv + optind, e);
         v = find_verb(argv[optind]);
