@@ -581,6 +581,7 @@ static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t tim
                 .server = c->server,
                 .cert = c->cert,
                 .ca = c->ca,
+                .tls_server_name = c->tls_server_name,
                 .who = conn_who(c),
                 .reached_server = c->reached_server,
                 .timeout_usec = timeout_usec,

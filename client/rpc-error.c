@@ -114,6 +114,11 @@ static int unavailable(const RpcErrorContext *ctx, const char *details, CliError
                                  "no TLS handshake with %s: is it a jobrunner server, and the port right? (%s)",
                                  server, details);
         case UNAVAILABLE_SERVER_CERT:
+                if (ctx->tls_server_name)
+                        return cli_error(e, CLI_EXIT_UNAVAILABLE, -EPROTO,
+                                         "TLS handshake with %s failed: the server's certificate was not accepted: "
+                                         "it must be signed by the CA in %s and be issued for %s, the TLS server "
+                                         "name (%s)", server, ctx->ca ?: "--ca", ctx->tls_server_name, details);
                 return cli_error(e, CLI_EXIT_UNAVAILABLE, -EPROTO,
                                  "TLS handshake with %s failed: the server's certificate was not accepted: it must "
                                  "be signed by the CA in %s and be issued for the name you connect to (%s)",

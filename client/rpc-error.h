@@ -14,6 +14,7 @@
 typedef struct RpcErrorContext {
         const char *server;             /* "host:port" */
         const char *cert, *ca;          /* paths, for TLS failures */
+        const char *tls_server_name;    /* what the server's certificate must name; NULL: the host */
         const char *who;                /* "alice (role operator)"; NULL if unknown */
         const char *cert_diagnosis;     /* identity_diagnose()'s findings; NULL or "" if none */
         bool reached_server;            /* an earlier call on this connection got the server's answer */

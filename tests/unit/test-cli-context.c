@@ -368,7 +368,9 @@ Test(context, the_tls_server_name) {
         cr_assert_eq(t.exit_status, 69, "exit status %d: %s", t.exit_status, t.err);
         snprintf(server, sizeof(server), "TLS handshake with %s", fake_server.target);
         cr_assert_not_null(strstr(t.err, server), "%s", t.err);
-        cr_assert_not_null(strstr(t.err, "the server's certificate was not accepted"), "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "the server's certificate was not accepted: it must be signed by the CA "
+                                         "in "), "%s", t.err);
+        cr_assert_not_null(strstr(t.err, " and be issued for jobs.example, the TLS server name ("), "%s", t.err);
         cli_run_done(&t);
         /* The option over the context's. */
         t = ctx("-c", "wrong", "--tls-server-name", "localhost", "status", "--json", JOB_ID);

@@ -459,7 +459,7 @@ Test(format, rpc_error_messages) {
                 .who = "alice (role operator)",
                 .timeout_usec = 30000000,
         };
-        RpcErrorContext reached = ctx, diagnosed = ctx;
+        RpcErrorContext reached = ctx, diagnosed = ctx, named = ctx;
 
         reached.reached_server = true;
         diagnosed.cert_diagnosis = " It expired on 2020-12-31 23:59:59 UTC.";
@@ -504,5 +504,10 @@ Test(format, rpc_error_messages) {
                        CLI_EXIT_UNAVAILABLE, "TLS handshake with jobs.example:50051 failed: the server's certificate "
                        "was not accepted: it must be signed by the CA in /home/a/ca.crt and be issued for the name "
                        "you connect to (Ssl handshake failed: certificate verify failed)");
+        named.tls_server_name = "jobs.internal";
+        expect_message(&named, JR_CODE_UNAVAILABLE, "Ssl handshake failed: certificate verify failed", NULL,
+                       CLI_EXIT_UNAVAILABLE, "TLS handshake with jobs.example:50051 failed: the server's certificate "
+                       "was not accepted: it must be signed by the CA in /home/a/ca.crt and be issued for "
+                       "jobs.internal, the TLS server name (Ssl handshake failed: certificate verify failed)");
         expect_message(NULL, JR_CODE_ABORTED, NULL, NULL, CLI_EXIT_API, "ABORTED: ABORTED");
 }
