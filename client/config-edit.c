@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,10 @@ void config_edit_done(ConfigEdit *c) {
                 free(c->lines[i]);
         free(c->lines);
         free(c->path);
+        free(c->target);
+        free(c->dir);
+        if (c->locked)
+                (void) close(c->dir_fd);        /* and the lock with it */
         config_file_done(&c->parsed);
         *c = (ConfigEdit) {};
 }
@@ -156,6 +161,80 @@ static int terminate_last_line(ConfigEdit *c) {
         return 0;
 }
 
+/* mkdir -p, 0700 for what it makes. */
+static int make_dirs(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+                if (s)
+                        *s = '\0';
+                if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                if (!s)
+                        return 0;
+                *s = '/';
+        }
+}
+
+/* path into a temporary file in dir_fd's directory dir, then renamed. */
+static int write_atomically(const char *path, const char *dir, int dir_fd, const char *text, size_t len) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (asprintf(&tmp, "%s/.config.XXXXXX", dir) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = fchmod(fd, 0600) < 0 ? -errno : write_all(fd, text, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        /* The rename itself on the disk too. */
+        return fsync(dir_fd) < 0 ? -errno : 0;
+}
+
+/* The file to write: a file linked from elsewhere (a repository of
+ * dotfiles, say) changes there, and the link stays.  Its directory is
+ * made if missing, and locked until config_edit_done(), so that two
+ * commands changing the file at once do not lose either's change. */
+static int lock_target(ConfigEdit *c, CliError *e) {
+        char *slash;
+        int r;
+
+        c->target = realpath(c->path, NULL);
+        if (!c->target && errno != ENOENT)
+                return cli_error(e, CLI_EXIT_CONFIG, -errno, "cannot read the configuration file %s: %m", c->path);
+        if (!c->target && !(c->target = strdup(c->path)))
+                return cli_error_oom(e);
+        /* The path is absolute (user_config_path()), "/config" at worst. */
+        c->dir = strdup(c->target);
+        if (!c->dir)
+                return cli_error_oom(e);
+        slash = strrchr(c->dir, '/');
+        if (slash)
+                slash[slash == c->dir] = '\0';
+
+        r = make_dirs(c->dir);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot make the directory %s: %s", c->dir, strerror(-r));
+        c->dir_fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (c->dir_fd < 0)
+                return cli_error(e, CLI_EXIT_LOCAL, -errno, "cannot open the directory %s: %m", c->dir);
+        c->locked = true;
+        if (flock(c->dir_fd, LOCK_EX) < 0)
+                return cli_error(e, CLI_EXIT_LOCAL, -errno, "cannot lock the directory %s: %m", c->dir);
+        return 0;
+}
+
 int config_edit_load(const char *path, ConfigEdit *ret, CliError *e) {
         _cleanup_(config_edit_done) ConfigEdit c = {};
         _cleanup_fclose_ FILE *f = NULL;
@@ -166,6 +245,9 @@ int config_edit_load(const char *path, ConfigEdit *ret, CliError *e) {
         c.path = strdup(path);
         if (!c.path)
                 return cli_error_oom(e);
+        r = lock_target(&c, e);
+        if (r < 0)
+                return r;
         r = config_load(path, &c.parsed, e);
         if (r < 0) {
                 cli_error_amend(e, -1, "; %s was not changed", path);
@@ -194,8 +276,10 @@ int config_edit_add_context(ConfigEdit *c, const char *name, const char *const v
 
         if (why)
                 return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "invalid context name '%s': %s", name, why);
-        if (find_section(c, name) != NONE || c->oom)
-                return c->oom ? cli_error_oom(e) : cli_error(e, CLI_EXIT_USAGE, -EEXIST, "context '%s' exists already in %s", name, c->path);
+        if (find_section(c, name) != NONE && !c->oom)
+                return cli_error(e, CLI_EXIT_USAGE, -EEXIST, "context '%s' exists already in %s", name, c->path);
+        if (c->oom)
+                return cli_error_oom(e);
         for (SettingKey k = 0; k < _SETTING_MAX; k++)
                 if (values[k] && (why = config_value_invalid(values[k])))
                         return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "cannot store the %s '%s': %s",
@@ -319,56 +403,6 @@ static char *join(const ConfigEdit *c, size_t *ret_len) {
         return text;
 }
 
-/* mkdir -p, 0700 for what it makes. */
-static int make_dirs(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
-                if (s)
-                        *s = '\0';
-                if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                if (!s)
-                        return 0;
-                *s = '/';
-        }
-}
-
-static int write_atomically(const char *path, const char *text, size_t len) {
-        _cleanup_free_ char *dir = strdup(path), *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF, dir_fd = -EBADF;
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        int r;
-
-        if (!slash)
-                return -ENOMEM;
-        *slash = '\0';
-        r = make_dirs(dir);
-        if (r < 0)
-                return r;
-        if (asprintf(&tmp, "%s/.config.XXXXXX", dir) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        r = fchmod(fd, 0600) < 0 ? -errno : write_all(fd, text, len);
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-        /* The rename itself on the disk too. */
-        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0 || fsync(dir_fd) < 0)
-                return -errno;
-        return 0;
-}
-
 int config_edit_save(ConfigEdit *c, CliError *e) {
         _cleanup_(config_file_done) ConfigFile check = {};
         _cleanup_free_ char *text = NULL;
@@ -389,8 +423,8 @@ int config_edit_save(ConfigEdit *c, CliError *e) {
                         return r;
                 }
         }
-        r = write_atomically(c->path, text, len);
+        r = write_atomically(c->target, c->dir, c->dir_fd, text, len);
         if (r < 0)
-                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot write %s: %s", c->path, strerror(-r));
+                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot write %s: %s", c->target, strerror(-r));
         return 0;
 }

@@ -6,7 +6,9 @@
  * blank lines, other keys and contexts) stays byte for byte as it was.
  * The file is written whole to a temporary file beside it, synced and
  * renamed over it, mode 0600 (it names the user's key), its directory
- * made 0700 if missing.  A file that does not parse is not touched. */
+ * made 0700 if missing; a symbolic link is followed and stays.  From load
+ * to done, the directory is locked (flock) against other changes.  A file
+ * that does not parse is not touched. */
 
 #include <stdbool.h>
 
@@ -15,6 +17,10 @@
 
 typedef struct ConfigEdit {
         char *path;
+        char *target;                   /* what path links to, else path */
+        char *dir;                      /* target's directory */
+        int dir_fd;                     /* locked (flock) while locked is true */
+        bool locked;
         char **lines;                   /* each with its '\n', but maybe the last */
         size_t n_lines;
         ConfigFile parsed;              /* of the text as loaded */
@@ -23,8 +29,9 @@ typedef struct ConfigEdit {
 
 void config_edit_done(ConfigEdit *c);
 
-/* Reads path (a missing file is an empty one) and parses it; a file that
- * does not parse is a CLI_EXIT_CONFIG error naming the line. */
+/* Locks path's directory (made if missing), reads path (a missing file is
+ * an empty one) and parses it; a file that does not parse is a
+ * CLI_EXIT_CONFIG error naming the line. */
 int config_edit_load(const char *path, ConfigEdit *ret, CliError *e);
 
 /* Appends "[context NAME]" with the values given (NULL: not set), which

@@ -8,11 +8,13 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -356,4 +358,44 @@ Test(config_edit, values) {
         cr_assert_str_eq(config_value_invalid("a "), "it starts or ends with a blank");
         cr_assert_str_eq(config_value_invalid("a\rb"), "it holds a control character");
         cr_assert_str_eq(config_value_invalid("a\x7f"), "it holds a control character");
+}
+
+/* A configuration file that is a link elsewhere changes there. */
+Test(config_edit, a_link_stays_a_link) {
+        char real[PATH_MAX + 32], link_target[PATH_MAX + 32];
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        ssize_t n;
+
+        write_config("# kept elsewhere\n", 0600);
+        snprintf(real, sizeof(real), "%s/real-config", tmp);
+        cr_assert_eq(rename(path, real), 0);
+        cr_assert_eq(symlink(real, path), 0);
+
+        edit_ok(ADD, "a", SERVER_ONLY("a:1"));
+        cr_assert_eq(lstat(path, &st), 0);
+        cr_assert(S_ISLNK(st.st_mode));
+        n = readlink(path, link_target, sizeof(link_target) - 1);
+        cr_assert_gt(n, 0);
+        link_target[n] = '\0';
+        cr_assert_str_eq(link_target, real);
+        expect_config("# kept elsewhere\n"
+                      "\n"
+                      "[context a]\n"
+                      "server = a:1\n");
+}
+
+/* From load to done, the directory is locked against other changes. */
+Test(config_edit, locked_while_changed) {
+        _cleanup_(config_edit_done) ConfigEdit c = {};
+        _cleanup_close_ int fd = -EBADF;
+        CliError e = {};
+
+        cr_assert_eq(config_edit_load(path, &c, &e), 0, "%s", e.message);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cr_assert_geq(fd, 0);
+        cr_assert_lt(flock(fd, LOCK_EX | LOCK_NB), 0);
+        cr_assert_eq(errno, EWOULDBLOCK);
+        config_edit_done(&c);
+        cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0, "%m");
 }
