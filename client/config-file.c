@@ -124,8 +124,9 @@ static int parse_section(ConfigFile *out, const char *word, const char *name, co
         ConfigContext *c;
 
         if (strcmp(word, "context") != 0 || !*name)
-                return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: unknown section '[%s%s%s]' (known: [context NAME])",
-                                 path, n, word, *name ? " " : "", name);
+                return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG,
+                                 "%s:%u: unknown section '[%s%s%s]' (known: [context NAME])", path, n, word,
+                                 *name ? " " : "", name);
         why = context_name_invalid(name);
         if (why)
                 return cli_error(e, CLI_EXIT_CONFIG, -EBADMSG, "%s:%u: invalid context name '%s': %s", path, n, name,

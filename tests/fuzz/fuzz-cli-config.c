@@ -115,8 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(c.n_contexts == again.n_contexts, "%zu contexts read back as %zu", c.n_contexts,
                    again.n_contexts);
         for (size_t i = 0; i < c.n_contexts; i++) {
-                FUZZ_CHECK(strcmp(c.contexts[i].name, again.contexts[i].name) == 0, "context \"%s\" reads back as \"%s\"",
-                           c.contexts[i].name, again.contexts[i].name);
+                FUZZ_CHECK(strcmp(c.contexts[i].name, again.contexts[i].name) == 0,
+                           "context \"%s\" reads back as \"%s\"", c.contexts[i].name, again.contexts[i].name);
                 check_same(&c.contexts[i].settings, &again.contexts[i].settings, c.contexts[i].name);
                 check_server(c.contexts[i].settings.s[SETTING_SERVER].value);
         }

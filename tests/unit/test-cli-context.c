@@ -57,7 +57,8 @@ static void serve(FakeRequest *r) {
         Jobrunner__V1__GetStatusRequest *req;
         char *cn = fake_peer_cn(r->call);
 
-        req = (Jobrunner__V1__GetStatusRequest *) fake_request_unpack(r, &jobrunner__v1__get_status_request__descriptor);
+        req = (Jobrunner__V1__GetStatusRequest *) fake_request_unpack(r,
+                                                                      &jobrunner__v1__get_status_request__descriptor);
         SRV_CHECK(req);
         if (strcmp(req->id, JOB_ID) != 0)
                 fake_finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job", true);
