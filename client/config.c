@@ -51,10 +51,6 @@ bool setting_is_path(SettingKey k) {
         return k < _SETTING_MAX && default_files[k];
 }
 
-const char *setting_env_name(SettingKey k) {
-        return k < _SETTING_MAX ? env_names[k] : NULL;
-}
-
 static void setting_done(Setting *s) {
         free(s->value);
         free(s->origin);
@@ -259,9 +255,8 @@ static int check_system_file(const ConfigFile *sys, const char *path, CliError *
         return 0;
 }
 
-static void setting_move(Setting *to, Setting *from) {
-        *to = *from;
-        *from = (Setting) {};
+static int setting_copy(Setting *to, const Setting *from) {
+        return setting_set(to, from->value, "%s", from->origin);
 }
 
 int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, CliSettings *ret, CliError *e) {
@@ -277,7 +272,7 @@ int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, Cli
                 [SETTING_CA] = flags ? flags->ca : NULL,
                 [SETTING_TLS_SERVER_NAME] = flags ? flags->tls_server_name : NULL,
         };
-        ConfigContext *ctx = NULL;
+        const ConfigContext *ctx = NULL;
         int r;
 
         r = user_config_dir(&dir, e);
@@ -301,7 +296,7 @@ int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, Cli
         if (r < 0)
                 return r;
         if (result.context.value)
-                ctx = (ConfigContext *) config_file_find_context(&user, result.context.value);
+                ctx = config_file_find_context(&user, result.context.value);
 
         for (SettingKey k = 0; k < _SETTING_MAX; k++) {
                 const char *env = getenv(env_names[k]);
@@ -313,11 +308,11 @@ int settings_resolve(const CliFlags *flags, const CliSystemFiles *sys_files, Cli
                 else if (env && *env)
                         r = setting_set(s, env, "$%s", env_names[k]);
                 else if (ctx && ctx->settings.s[k].value)
-                        setting_move(s, &ctx->settings.s[k]);
+                        r = setting_copy(s, &ctx->settings.s[k]);
                 else if (user.top.s[k].value)
-                        setting_move(s, &user.top.s[k]);
+                        r = setting_copy(s, &user.top.s[k]);
                 else if (sys.top.s[k].value)
-                        setting_move(s, &sys.top.s[k]);
+                        r = setting_copy(s, &sys.top.s[k]);
                 else if (k == SETTING_SERVER)
                         r = setting_set(s, DEFAULT_SERVER, "%s", "default");
                 else if (default_files[k]) {

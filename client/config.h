@@ -64,8 +64,6 @@ const char *setting_name(SettingKey k);
 int setting_from_name(const char *name);
 /* Whether the setting is a file name (relative ones are made absolute). */
 bool setting_is_path(SettingKey k);
-/* "JOBRUNNER_SERVER"... */
-const char *setting_env_name(SettingKey k);
 
 /* The system's files; tests pass their own.  NULL members (or a NULL
  * pointer): SYSTEM_CONFIG_PATH, ROOT_TLS_DIR. */
