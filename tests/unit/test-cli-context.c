@@ -340,6 +340,8 @@ Test(context, commands_use_the_selected_context) {
         expect_owner(&t, "alice");
         t = ctx("status", "--json", "--context=as-bob", JOB_ID);
         expect_owner(&t, "bob");
+        t = ctx("status", "-c", "as-alice", "--json", JOB_ID);
+        expect_owner(&t, "alice");
 
         t = ctx("context", "use", "as-bob");
         expect(&t, 0, "", "");
