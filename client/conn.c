@@ -9,6 +9,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,7 +84,16 @@ void rpc_status_done(RpcStatus *s) {
         *s = (RpcStatus) {};
 }
 
-static bool tls13_restricted = false;
+/* Once per process, also when the hosts of a fan-out open their
+ * connections side by side. */
+static pthread_once_t tls13_once = PTHREAD_ONCE_INIT;
+
+static void restrict_to_tls13(void) {
+        int r = tls_restrict_to_tls13();
+
+        if (r < 0)
+                log_debug_errno(r, "cannot restrict OpenSSL to TLS 1.3, going on");
+}
 
 /* gRPC writes its own errors to stderr ("Handshake failed with fatal
  * error ..."); ours say the same with the cause, once.  Its messages are
@@ -190,12 +200,7 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
         /* The server speaks TLS 1.3 only; so do we, which also keeps a
          * downgrade from being tried.  It must come before anything
          * initialises OpenSSL, and failing it costs nothing but that. */
-        if (!tls13_restricted) {
-                r = tls_restrict_to_tls13();
-                if (r < 0)
-                        log_debug_errno(r, "cannot restrict OpenSSL to TLS 1.3, going on");
-                tls13_restricted = true;
-        }
+        (void) pthread_once(&tls13_once, restrict_to_tls13);
 
         r = read_pem(&s[SETTING_CERT], "client certificate", &cert, e);
         if (r >= 0)
@@ -264,11 +269,14 @@ static void wait_for_grpc_shutdown(void) {
                 (void) usleep(1000);
 }
 
-void conn_close(Conn *c) {
+/* Frees c; whether it had initialised gRPC, whose shutdown the caller
+ * waits for. */
+static bool conn_free(Conn *c) {
+        bool initialized;
         grpc_event ev;
 
         if (!c)
-                return;
+                return false;
         assert(c->n_streams == 0);
 
         if (c->channel)
@@ -283,10 +291,9 @@ void conn_close(Conn *c) {
                 while (ev.type != GRPC_QUEUE_SHUTDOWN);
                 grpc_completion_queue_destroy(c->cq);
         }
-        if (c->grpc_initialized) {
+        initialized = c->grpc_initialized;
+        if (initialized)
                 grpc_shutdown();
-                wait_for_grpc_shutdown();
-        }
         resolved_server_done(&c->resolved);
 
         identity_done(&c->identity);
@@ -296,6 +303,25 @@ void conn_close(Conn *c) {
         free(c->ca);
         free(c->tls_server_name);
         free(c);
+        return initialized;
+}
+
+void conn_close(Conn *c) {
+        if (conn_free(c))
+                wait_for_grpc_shutdown();
+}
+
+void conn_close_many(Conn **conns, size_t n) {
+        bool initialized = false;
+
+        /* gRPC's shutdown ends with the last connection's: waiting after
+         * each would wait for the others in vain. */
+        for (size_t i = 0; i < n; i++) {
+                initialized = conn_free(conns[i]) || initialized;
+                conns[i] = NULL;
+        }
+        if (initialized)
+                wait_for_grpc_shutdown();
 }
 
 bool conn_reached_server(const Conn *c) {

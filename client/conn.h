@@ -2,7 +2,8 @@
 #pragma once
 
 /* The connection to jobrunnerd: a gRPC channel over mutual TLS, on the
- * gRPC C core, used synchronously from one thread.  The only file that
+ * gRPC C core, used synchronously from one thread (a fan-out has one
+ * connection per host, each used by the host's thread only).  The only file that
  * includes gRPC headers.
  *
  * Every call waits on a PLUCK completion queue for exactly its own batch,
@@ -42,6 +43,8 @@ void rpc_status_done(RpcStatus *s);
  * the default for short calls, none for long ones. */
 int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, CliError *e);
 void conn_close(Conn *c);
+/* conn_close() of each (NULL ones too), waiting once for gRPC's shutdown. */
+void conn_close_many(Conn **conns, size_t n);
 static inline void conn_closep(Conn **c) {
         conn_close(*c);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,9 @@
 
 static volatile sig_atomic_t interrupts = 0, pending = 0;
 static const char *last_words = NULL;
+/* Per thread: the hosts of a fan-out each handle the one Ctrl-C on their
+ * own thread (interrupt.h); one thread alone sees no difference. */
+static _Thread_local bool acknowledged = false;
 
 static void on_signal(int sig) {
         (void) sig;
@@ -36,9 +40,9 @@ int interrupt_install(const char *words) {
 }
 
 bool interrupt_requested(void) {
-        return pending;
+        return pending && !acknowledged;
 }
 
 void interrupt_acknowledge(void) {
-        pending = 0;
+        acknowledged = true;
 }

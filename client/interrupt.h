@@ -11,8 +11,10 @@
  * action: the process ends. */
 int interrupt_install(const char *last_words);
 
-/* Whether a first Ctrl-C came and was not acknowledged yet. */
+/* Whether a first Ctrl-C came and was not acknowledged yet by the calling
+ * thread: every thread that waits (one per host of a fan-out) sees it. */
 bool interrupt_requested(void);
-/* The first Ctrl-C was handled: interrupt_requested() is false again (and
- * the next Ctrl-C still ends the process). */
+/* The first Ctrl-C was handled by the calling thread:
+ * interrupt_requested() is false again there (and the next Ctrl-C still
+ * ends the process). */
 void interrupt_acknowledge(void);

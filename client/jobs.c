@@ -140,15 +140,21 @@ int cli_get_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1],
 }
 
 int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e) {
-        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
-        Jobrunner__V1__StartResponse *resp = NULL;
         int r;
 
         r = cli_connect(cli, e);
         if (r < 0)
                 return r;
+        return start_job(cli->conn, spec, ret, e);
+}
+
+int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e) {
+        Jobrunner__V1__StartRequest req = JOBRUNNER__V1__START_REQUEST__INIT;
+        Jobrunner__V1__StartResponse *resp = NULL;
+        int r;
+
         req.spec = spec;
-        r = conn_call_ok(cli->conn, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
+        r = conn_call_ok(c, "Start", &req.base, &jobrunner__v1__start_response__descriptor,
                          CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
         if (r < 0)
                 return r;
@@ -157,5 +163,24 @@ int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartRe
                 return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
         }
         *ret = resp;
+        return 0;
+}
+
+int wait_job(Conn *c, const char *id, JobStatus **ret, CliError *e) {
+        Jobrunner__V1__WaitRequest req = JOBRUNNER__V1__WAIT_REQUEST__INIT;
+        Jobrunner__V1__WaitResponse *resp = NULL;
+        char what[JOB_WHAT_MAX];
+        int r;
+
+        req.id = (char *) id;
+        r = conn_call_ok(c, "Wait", &req.base, &jobrunner__v1__wait_response__descriptor, CONN_DEADLINE_LONG,
+                         job_what(id, what), (ProtobufCMessage **) &resp, e);
+        if (r < 0)
+                return r;
+        *ret = resp->job;
+        resp->job = NULL;
+        jobrunner__v1__wait_response__free_unpacked(resp, NULL);
+        if (!*ret)
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Wait holds no job");
         return 0;
 }

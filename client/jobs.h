@@ -41,6 +41,12 @@ int cli_get_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1],
 /* cli_connect(), then Start of spec; *ret is the response, whose job is
  * never NULL (free with protobuf_c_message_free_unpacked()). */
 int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e);
+/* Start on c, connected already. */
+int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e);
+
+/* Wait: the job's final status (free with
+ * jobrunner__v1__job_status__free_unpacked()). */
+int wait_job(Conn *c, const char *id, JobStatus **ret, CliError *e);
 
 /* "job <id>" for messages, in a caller's buffer. */
 #define JOB_WHAT_MAX (JOB_ID_LEN + 8)

@@ -15,8 +15,14 @@ void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json) {
         *o = (LogsOutput) { .out_fd = out_fd, .err_fd = err_fd, .json = json, .err_at_line_start = true };
 }
 
+static int out_write(LogsOutput *o, int fd, const void *data, size_t len) {
+        if (o->write)
+                return o->write(o->write_userdata, fd, data, len);
+        return write_all(fd, data, len);
+}
+
 /* A JSON line built in memory, written in one piece. */
-static int write_json_line(int fd, void (*build)(JsonWriter *w, const void *arg), const void *arg) {
+static int write_json_line(LogsOutput *o, int fd, void (*build)(JsonWriter *w, const void *arg), const void *arg) {
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
         JsonWriter w;
@@ -30,7 +36,7 @@ static int write_json_line(int fd, void (*build)(JsonWriter *w, const void *arg)
         fputc('\n', f);
         if (fclose(f) != 0)
                 return -ENOMEM;
-        return write_all(fd, buf, size);
+        return out_write(o, fd, buf, size);
 }
 
 typedef struct Event {
@@ -82,17 +88,17 @@ int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t 
         if (r < 0)
                 return r;
         if (o->json)
-                return write_json_line(o->out_fd, build_event,
+                return write_json_line(o, o->out_fd, build_event,
                                        &(Event) { .type = "chunk", .stream = stream, .offset = offset,
                                                   .length = len, .data = data });
 
         if (stream == JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR && !o->merge) {
-                r = write_all(o->err_fd, data, len);
+                r = out_write(o, o->err_fd, data, len);
                 if (r >= 0)
                         o->err_at_line_start = data[len - 1] == '\n';
                 return r;
         }
-        return write_all(o->out_fd, data, len);
+        return out_write(o, o->out_fd, data, len);
 }
 
 static int notice(LogsOutput *o, const char *text) {
@@ -103,14 +109,14 @@ static int notice(LogsOutput *o, const char *text) {
         if (n < 0)
                 return -ENOMEM;
         o->err_at_line_start = true;
-        return write_all(o->err_fd, line, (size_t) n);
+        return out_write(o, o->err_fd, line, (size_t) n);
 }
 
 static int write_gap(LogsOutput *o, int stream, uint64_t offset, uint64_t length, int reason) {
         _cleanup_free_ char *text = NULL;
 
         if (o->json)
-                return write_json_line(o->out_fd, build_event,
+                return write_json_line(o, o->out_fd, build_event,
                                        &(Event) { .type = "gap", .stream = stream, .offset = offset,
                                                   .length = length, .reason = reason });
         text = format_gap_notice(stream, offset, length, reason);
@@ -165,7 +171,7 @@ int logs_output_end(LogsOutput *o, const JobStatus *j) {
         r = logs_output_flush(o);
         if (r < 0 || !o->json)
                 return r;
-        return write_json_line(o->out_fd, build_event, &(Event) { .type = "end", .job = j });
+        return write_json_line(o, o->out_fd, build_event, &(Event) { .type = "end", .job = j });
 }
 
 int logs_output_notice(LogsOutput *o, const char *format, ...) {
@@ -179,4 +185,8 @@ int logs_output_notice(LogsOutput *o, const char *format, ...) {
         if (r < 0)
                 return -ENOMEM;
         return notice(o, text);
+}
+
+int logs_output_json(LogsOutput *o, void (*build)(JsonWriter *w, const void *arg), const void *arg) {
+        return write_json_line(o, o->out_fd, build, arg);
 }

@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "io-util.h"
+#include "json.h"
 
 typedef struct LogsGap {
         bool set;
@@ -33,6 +34,10 @@ typedef struct LogsOutput {
          * they arrive one by one (live, or across a reconnection). */
         LogsGap pending[3];
         unsigned order;
+        /* Where the bytes go instead of write_all() to the fd, e.g. a
+         * host's prefixed lines when a command fans out; NULL: the fds. */
+        int (*write)(void *userdata, int fd, const void *data, size_t len);
+        void *write_userdata;
 } LogsOutput;
 
 void logs_output_init(LogsOutput *o, int out_fd, int err_fd, bool json);
@@ -50,6 +55,8 @@ int logs_output_flush(LogsOutput *o);
 /* The end of the output with the job's final status: the gaps held back,
  * then a JSON line (nothing more when raw). */
 int logs_output_end(LogsOutput *o, const JobStatus *j);
+/* One more JSON line on out_fd, built by build(w, arg). */
+int logs_output_json(LogsOutput *o, void (*build)(JsonWriter *w, const void *arg), const void *arg);
 /* "jobrunner: ..." on a line of its own on err_fd. */
 int logs_output_notice(LogsOutput *o, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

@@ -13,6 +13,7 @@
 #include "jobs.h"
 #include "logs-follow.h"
 #include "print.h"
+#include "run-interrupt.h"
 #include "spec-command.h"
 #include "status.h"
 
@@ -22,13 +23,8 @@ enum {
 };
 
 typedef struct Run {
-        Cli *cli;
-        bool stop_on_interrupt;
         bool merge;
-        bool stopping;
-        const char *id;
-        LogsOutput *out;
-        const LogsCursor *cursor;
+        RunInterrupt interrupt;
 } Run;
 
 static void help(void) {
@@ -68,7 +64,7 @@ static int run_option(Cli *cli, int opt, const char *arg, void *userdata, CliErr
         (void) e;
         switch (opt) {
         case ARG_STOP_ON_INTERRUPT:
-                run->stop_on_interrupt = true;
+                run->interrupt.stop_on_interrupt = true;
                 return 1;
         case ARG_MERGE:
                 run->merge = true;
@@ -76,52 +72,6 @@ static int run_option(Cli *cli, int opt, const char *arg, void *userdata, CliErr
         default:
                 return 0;
         }
-}
-
-static int on_interrupt(void *userdata, CliError *e) {
-        Run *run = userdata;
-        Jobrunner__V1__StopRequest req = JOBRUNNER__V1__STOP_REQUEST__INIT;
-        _cleanup_(rpc_status_done) RpcStatus st = {};
-        ProtobufCMessage *resp = NULL;
-        char what[JOB_WHAT_MAX];
-        int r;
-
-        if (!run->stop_on_interrupt) {
-                uint64_t o = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT],
-                         x = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR];
-                char offsets[64] = "";
-
-                /* Where this left off: following again from there neither
-                 * repeats nor skips anything, so a gap up to there is told
-                 * now. */
-                (void) logs_output_flush(run->out);
-                if (o > 0 || x > 0)
-                        snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ",
-                                 o, x);
-                (void) logs_output_notice(run->out,
-                                          "detached from job %s, which keeps running.\n"
-                                          "jobrunner: follow it again: jobrunner logs -f %s%s\n"
-                                          "jobrunner: stop it:         jobrunner stop %s",
-                                          run->id, offsets, run->id, run->id);
-                return 1;
-        }
-        if (run->stopping)
-                return 0;
-        run->stopping = true;
-
-        (void) logs_output_notice(run->out, "stopping job %s (Ctrl-C again to leave without waiting)", run->id);
-        req.id = (char *) run->id;
-        r = conn_call(run->cli->conn, "Stop", &req.base, &jobrunner__v1__stop_response__descriptor,
-                      CONN_DEADLINE_LONG, &st, &resp, e);
-        if (r < 0)
-                return r;
-        if (resp)
-                protobuf_c_message_free_unpacked(resp, NULL);
-        /* Already ended (FAILED_PRECONDITION) is as good: the end of the
-         * output comes all the same. */
-        if (st.code != 0 && st.code != JR_CODE_FAILED_PRECONDITION)
-                return conn_fail(run->cli->conn, &st, job_what(run->id, what), e);
-        return 0;
 }
 
 static void print_json_start(const JobStatus *j) {
@@ -147,27 +97,6 @@ static void start_response_freep(Jobrunner__V1__StartResponse **r) {
                 jobrunner__v1__start_response__free_unpacked(*r, NULL);
 }
 
-/* Without the end of the output (which should not happen when following):
- * the final status from Wait. */
-static int wait_for_end(Conn *c, const char *id, JobStatus **ret, CliError *e) {
-        Jobrunner__V1__WaitRequest req = JOBRUNNER__V1__WAIT_REQUEST__INIT;
-        Jobrunner__V1__WaitResponse *resp = NULL;
-        char what[JOB_WHAT_MAX];
-        int r;
-
-        req.id = (char *) id;
-        r = conn_call_ok(c, "Wait", &req.base, &jobrunner__v1__wait_response__descriptor, CONN_DEADLINE_LONG,
-                         job_what(id, what), (ProtobufCMessage **) &resp, e);
-        if (r < 0)
-                return r;
-        *ret = resp->job;
-        resp->job = NULL;
-        jobrunner__v1__wait_response__free_unpacked(resp, NULL);
-        if (!*ret)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Wait holds no job");
-        return 0;
-}
-
 int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "stop-on-interrupt", no_argument, NULL, ARG_STOP_ON_INTERRUPT },
@@ -185,7 +114,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         FirstContact first;
         LogsCursor cursor;
         LogsOutput out;
-        Run run = { .cli = cli, .out = &out, .id = id, .cursor = &cursor };
+        Run run = { .interrupt = { .out = &out, .id = id, .cursor = &cursor } };
         int r;
 
         spec_args_init(&a);
@@ -203,6 +132,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         r = cli_connect(cli, e);
         if (r < 0)
                 return r;
+        run.interrupt.conn = cli->conn;
         first_contact_begin(&first, cli->conn, &out, false);
         r = cli_start_job(cli, &a.spec, &resp, e);
         first_contact_end(&first);
@@ -231,8 +161,8 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         o = (LogsFollowOptions) {
                 .follow = true,
                 .interruptible = true,
-                .on_interrupt = on_interrupt,
-                .userdata = &run,
+                .on_interrupt = run_interrupt,
+                .userdata = &run.interrupt,
         };
         r = logs_follow(cli->conn, id, &o, &cursor, &out, &end, e);
         if (r == -EINTR)
@@ -240,7 +170,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (r < 0)
                 return r;
         if (r == 0) {
-                r = wait_for_end(cli->conn, id, &end, e);
+                r = wait_job(cli->conn, id, &end, e);
                 if (r < 0)
                         return r;
         }

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "jobs.h"
+#include "run-interrupt.h"
+#include "status.h"
+
+int run_interrupt(void *userdata, CliError *e) {
+        RunInterrupt *run = userdata;
+        Jobrunner__V1__StopRequest req = JOBRUNNER__V1__STOP_REQUEST__INIT;
+        _cleanup_(rpc_status_done) RpcStatus st = {};
+        ProtobufCMessage *resp = NULL;
+        char what[JOB_WHAT_MAX];
+        int r;
+
+        if (!run->stop_on_interrupt) {
+                uint64_t o = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT],
+                         x = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR];
+                char offsets[64] = "", context[128] = "";
+
+                /* Where this left off: following again from there neither
+                 * repeats nor skips anything, so a gap up to there is told
+                 * now. */
+                (void) logs_output_flush(run->out);
+                if (o > 0 || x > 0)
+                        snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ",
+                                 o, x);
+                if (run->context)
+                        snprintf(context, sizeof(context), "-c %s ", run->context);
+                (void) logs_output_notice(run->out,
+                                          "detached from job %s, which keeps running.\n"
+                                          "jobrunner: follow it again: jobrunner %slogs -f %s%s\n"
+                                          "jobrunner: stop it:         jobrunner %sstop %s",
+                                          run->id, context, offsets, run->id, context, run->id);
+                return 1;
+        }
+        if (run->stopping)
+                return 0;
+        run->stopping = true;
+
+        (void) logs_output_notice(run->out, "stopping job %s (Ctrl-C again to leave without waiting)", run->id);
+        req.id = (char *) run->id;
+        r = conn_call(run->conn, "Stop", &req.base, &jobrunner__v1__stop_response__descriptor, CONN_DEADLINE_LONG,
+                      &st, &resp, e);
+        if (r < 0)
+                return r;
+        if (resp)
+                protobuf_c_message_free_unpacked(resp, NULL);
+        /* Already ended (FAILED_PRECONDITION) is as good: the end of the
+         * output comes all the same. */
+        if (st.code != 0 && st.code != JR_CODE_FAILED_PRECONDITION)
+                return conn_fail(run->conn, &st, job_what(run->id, what), e);
+        return 0;
+}
