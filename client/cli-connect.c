@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdlib.h>
+
 #include "cli.h"
+#include "fanout.h"
 
 /* Apart from cli.c, which stays free of gRPC for the unit tests. */
 int cli_connect(Cli *cli, CliError *e) {
@@ -7,6 +10,11 @@ int cli_connect(Cli *cli, CliError *e) {
 
         if (cli->conn)
                 return 0;
+        /* The commands that fan out never come here with several
+         * contexts; the others take one. */
+        if (cli_fans_out(cli))
+                return cli_usage(cli, e, "%s takes one context, not several (-c given twice, a pattern, or "
+                                 "--all-contexts)", cli->verb ?: "this command");
         r = settings_resolve(&cli->flags, NULL, &cli->settings, e);
         if (r < 0)
                 return r;
@@ -14,6 +22,10 @@ int cli_connect(Cli *cli, CliError *e) {
 }
 
 void cli_done(Cli *cli) {
+        fanout_free(cli->fanout);
+        cli->fanout = NULL;
+        free(cli->context_args);
+        cli->context_args = NULL;
         conn_close(cli->conn);
         cli->conn = NULL;
         settings_done(&cli->settings);

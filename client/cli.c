@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "fanout-select.h"
 #include "json.h"
+#include "parse-number.h"
 #include "parse.h"
 #include "print.h"
 
@@ -21,6 +24,11 @@ const char common_options_help[] =
         "  --timeout DURATION     deadline of each call (default: 30s; none for wait,\n"
         "                         stop, logs and run unless given)\n"
         "  --json                 print JSON instead of text\n"
+        "  -c, --context NAME     the context's server and certificates; repeatable, and\n"
+        "                         NAME may be a shell pattern ('web-*'): the command then\n"
+        "                         runs on each selected context's server (fan-out)\n"
+        "  --all-contexts         fan out over every context\n"
+        "  --parallel N           fan-out: at most N servers at a time (default: 32)\n"
         "  -h, --help             show this help\n";
 
 int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e) {
@@ -40,13 +48,30 @@ int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e) {
         case ARG_TLS_SERVER_NAME:
                 cli->flags.tls_server_name = arg;
                 return 1;
-        case ARG_CONTEXT:
-                /* A list later, for one command on several servers. */
-                if (cli->flags.context)
-                        return cli_usage(cli, e, "--context given twice: one context at a time is supported "
-                                         "for now");
-                cli->flags.context = arg;
+        case ARG_CONTEXT: {
+                const char **args = realloc(cli->context_args, (cli->n_context_args + 1) * sizeof(*args));
+
+                if (!args)
+                        return cli_error_oom(e);
+                cli->context_args = args;
+                cli->context_args[cli->n_context_args++] = arg;
+                /* One plain name selects the context exactly as before
+                 * fan-out existed. */
+                cli->flags.context = cli->n_context_args == 1 && !context_is_pattern(arg) ? arg : NULL;
                 return 1;
+        }
+        case ARG_ALL_CONTEXTS:
+                cli->all_contexts = true;
+                return 1;
+        case ARG_PARALLEL: {
+                uint64_t n;
+
+                if (parse_uint64_range(arg, 1, FANOUT_PARALLEL_MAX, &n) < 0)
+                        return cli_usage(cli, e, "invalid --parallel '%s': expected a number from 1 to %u", arg,
+                                         FANOUT_PARALLEL_MAX);
+                cli->parallel = (unsigned) n;
+                return 1;
+        }
         case ARG_TIMEOUT: {
                 int r = parse_timeout(arg, &cli->timeout_usec, e);
 
@@ -58,6 +83,11 @@ int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e) {
         default:
                 return 0;
         }
+}
+
+bool cli_fans_out(const Cli *cli) {
+        return cli->all_contexts || cli->n_context_args > 1 ||
+               (cli->n_context_args == 1 && context_is_pattern(cli->context_args[0]));
 }
 
 static int usage_v(Cli *cli, CliError *e, const char *format, va_list ap) _printf_(3, 0);

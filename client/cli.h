@@ -21,6 +21,15 @@ typedef struct Cli {
         uint64_t timeout_usec;          /* --timeout; 0: not given */
         CliSettings settings;
         Conn *conn;
+
+        /* Fan-out (fanout.h): every -c value, in the order given; one
+         * that is a plain name is also flags.context when it is the only
+         * one. */
+        const char **context_args;
+        size_t n_context_args;
+        bool all_contexts;              /* --all-contexts */
+        unsigned parallel;              /* --parallel; 0: not given */
+        struct FanOut *fanout;          /* the hosts, once a command fans out; freed by cli_done() */
 } Cli;
 
 enum {
@@ -32,6 +41,8 @@ enum {
         ARG_TIMEOUT,
         ARG_JSON,
         ARG_VERSION,
+        ARG_ALL_CONTEXTS,
+        ARG_PARALLEL,
         ARG_HELP = 'h',
         ARG_CONTEXT = 'c',
 };
@@ -46,6 +57,8 @@ enum {
         { "ca",      required_argument, NULL, ARG_CA },                         \
         { "tls-server-name", required_argument, NULL, ARG_TLS_SERVER_NAME },    \
         { "context", required_argument, NULL, ARG_CONTEXT },                    \
+        { "all-contexts", no_argument,  NULL, ARG_ALL_CONTEXTS },               \
+        { "parallel", required_argument, NULL, ARG_PARALLEL },                  \
         { "timeout", required_argument, NULL, ARG_TIMEOUT },                    \
         { "json",    no_argument,       NULL, ARG_JSON },                       \
         { "help",    no_argument,       NULL, ARG_HELP }
@@ -58,6 +71,10 @@ void cli_done(Cli *cli);
 /* 1 if opt is a common option other than --help (handled), 0 if not, or a
  * negative errno. */
 int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e);
+
+/* Whether the command runs on several contexts' servers (fanout.h):
+ * -c given more than once or with a pattern, or --all-contexts. */
+bool cli_fans_out(const Cli *cli);
 
 /* For getopt_long()'s '?' and ':' (with opterr = 0 and a ':' in front of
  * the short options). */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fanout-run.h"
 #include "first-contact.h"
 #include "interrupt.h"
 #include "jobs.h"
@@ -123,6 +124,11 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
                 return r < 0 ? r : 0;
         if (run.merge && cli->json)
                 return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
+        if (cli_fans_out(cli))
+                return fanout_run(cli,
+                                  &(FanOutRunOptions) { .spec = &a.spec, .merge = run.merge,
+                                                        .stop_on_interrupt = run.interrupt.stop_on_interrupt },
+                                  e);
 
         logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
         out.merge = run.merge;

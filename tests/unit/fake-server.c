@@ -349,8 +349,13 @@ void fake_server_start(const FakeServerOptions *options) {
                                                       NULL);
         cr_assert_not_null(creds);
         fake_server.port = grpc_server_add_http2_port(fake_server.server, address, creds);
-        grpc_server_credentials_release(creds);
         cr_assert_gt(fake_server.port, 0);
+        cr_assert_leq(options->extra_ports, FAKE_SERVER_EXTRA_PORTS_MAX);
+        for (unsigned i = 0; i < options->extra_ports; i++) {
+                fake_server.extra_ports[i] = grpc_server_add_http2_port(fake_server.server, address, creds);
+                cr_assert_gt(fake_server.extra_ports[i], 0);
+        }
+        grpc_server_credentials_release(creds);
         snprintf(fake_server.target, sizeof(fake_server.target), "127.0.0.1:%d", fake_server.port);
 
         grpc_server_start(fake_server.server);

@@ -64,6 +64,7 @@ char *fake_read_file(const char *path, size_t *ret_len);
 /* ---- the server ---------------------------------------------------------------- */
 
 #define FAKE_SERVER_METHODS_MAX 16
+#define FAKE_SERVER_EXTRA_PORTS_MAX 4
 
 typedef struct FakeRequest {
         unsigned method;                /* index into the method paths; n_methods: not registered */
@@ -82,6 +83,9 @@ typedef struct FakeServerOptions {
         /* Each call on a thread of its own, re-armed before it is served;
          * otherwise one call at a time, on the server's thread. */
         bool thread_per_call;
+        /* Listening on that many more ports, all the same server (for
+         * clients that must believe they talk to several). */
+        unsigned extra_ports;
         /* tls_restrict_to_tls13() first, like the daemon. */
         bool tls13_only;
         void (*serve)(FakeRequest *r);
@@ -90,6 +94,7 @@ typedef struct FakeServerOptions {
 typedef struct FakeServer {
         char target[64];                        /* "127.0.0.1:<port>" */
         int port;
+        int extra_ports[FAKE_SERVER_EXTRA_PORTS_MAX];  /* options.extra_ports of them */
         grpc_completion_queue *call_cq;         /* the calls being served; PLUCK */
 
         /* Private. */

@@ -277,10 +277,10 @@ Test(context, errors) {
         expect(&t, 78, "", fmt("jobrunner: no context 'nope' in %s (selected by $JOBRUNNER_CONTEXT)\n", config));
         env[1] = NULL;
 
-        /* One context at a time, for now. */
+        /* Several contexts are for the commands that fan out. */
         t = ctx("-c", "a", "-c", "a", "status", JOB_ID);
-        expect(&t, 2, "", "jobrunner: --context given twice: one context at a time is supported for now; see "
-                          "'jobrunner --help'\n");
+        expect(&t, 2, "", "jobrunner: status takes one context, not several (-c given twice, a pattern, or "
+                          "--all-contexts); see 'jobrunner status --help'\n");
 
         /* Nothing was written. */
         {
