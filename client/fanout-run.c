@@ -120,13 +120,26 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
         return 0;
 }
 
+static void build_error(JsonWriter *w, const void *arg) {
+        const HostResult *r = arg;
+
+        json_begin_object(w);
+        json_kv_string(w, "type", "error");
+        json_kv_string(w, "message", r->text ?: "");
+        json_end_object(w);
+}
+
 static void run_host(FanHost *h, void *userdata) {
         _cleanup_cli_error_ CliError e = {};
         const FanOutRunOptions *o = userdata;
 
         h->logs.merge = o->merge;
-        if (run_on(h, o, &e) < 0)
-                fanout_host_failed(h, &e);
+        if (run_on(h, o, &e) >= 0)
+                return;
+        fanout_host_failed(h, &e);
+        /* In the stream of JSON lines, where the host's events would be. */
+        if (h->fanout->cli->json)
+                (void) logs_output_json(&h->logs, build_error, &h->result);
 }
 
 int fanout_run(Cli *cli, const FanOutRunOptions *o, CliError *e) {
@@ -145,5 +158,5 @@ int fanout_run(Cli *cli, const FanOutRunOptions *o, CliError *e) {
         if (r < 0)
                 return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
         fanout_each(f, run_host, (void *) o);
-        return fanout_finish(f, e);
+        return fanout_finish(f, true, e);
 }

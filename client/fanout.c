@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -137,30 +138,26 @@ void fanout_each(FanOut *f, void (*fn)(FanHost *h, void *userdata), void *userda
                 (void) pthread_join(threads[i], NULL);
 }
 
-static void build_error(JsonWriter *w, const void *arg) {
-        const HostResult *r = arg;
-
-        json_begin_object(w);
-        json_kv_string(w, "type", "error");
-        json_kv_string(w, "message", r->text ?: "");
-        json_end_object(w);
-}
-
 void fanout_host_failed(FanHost *h, const CliError *e) {
         host_result_done(&h->result);
         h->result.outcome = HOST_FAILED;
         h->result.text = strdup(e->message && e->message[0] ? e->message : "failed");
-        if (h->fanout->cli->json)
-                (void) logs_output_json(&h->logs, build_error, &h->result);
 }
 
-int fanout_finish(FanOut *f, CliError *e) {
+void fanout_print_errors(FanOut *f) {
+        for (size_t i = 0; i < f->n_hosts; i++)
+                if (f->hosts[i].result.outcome == HOST_FAILED)
+                        fprintf(stderr, "jobrunner: %s: %s\n", f->hosts[i].name, f->hosts[i].result.text ?: "failed");
+}
+
+int fanout_finish(FanOut *f, bool summary, CliError *e) {
         _cleanup_free_ HostResult *results = calloc(f->n_hosts + 1, sizeof(*results));
 
         if (!results)
                 return cli_error_oom(e);
         for (size_t i = 0; i < f->n_hosts; i++)
                 results[i] = f->hosts[i].result;
-        (void) fanout_print_summary(stderr, results, f->n_hosts);
+        if (summary)
+                (void) fanout_print_summary(stderr, results, f->n_hosts);
         return fanout_exit_status(results, f->n_hosts);
 }

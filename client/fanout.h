@@ -55,6 +55,8 @@ void fanout_each(FanOut *f, void (*fn)(FanHost *h, void *userdata), void *userda
 /* The host's result from an error: HOST_FAILED and the message. */
 void fanout_host_failed(FanHost *h, const CliError *e);
 
-/* The summary on stderr and the exit status of the rule in
- * fanout-summary.h. */
-int fanout_finish(FanOut *f, CliError *e);
+/* "jobrunner: NAME: MESSAGE" on stderr for each host that failed. */
+void fanout_print_errors(FanOut *f);
+/* The exit status of the rule in fanout-summary.h; with summary, the
+ * summary on stderr first. */
+int fanout_finish(FanOut *f, bool summary, CliError *e);

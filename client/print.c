@@ -183,14 +183,15 @@ int print_job_status(FILE *f, const JobStatus *j, int64_t now_usec) {
         return 0;
 }
 
-enum { COL_ID, COL_OWNER, COL_STATE, COL_EXIT, COL_STARTED, COL_COMMAND, _COL_MAX };
+enum { COL_HOST, COL_ID, COL_OWNER, COL_STATE, COL_EXIT, COL_STARTED, COL_COMMAND, _COL_MAX };
 
 static const char *const column_names[_COL_MAX] = {
-        "ID", "OWNER", "STATE", "EXIT", "STARTED", "COMMAND",
+        "HOST", "ID", "OWNER", "STATE", "EXIT", "STARTED", "COMMAND",
 };
 
-static void print_row(FILE *f, char *const *cells, const size_t *widths) {
-        for (size_t c = 0; c < _COL_MAX; c++) {
+/* From column first on: HOST only for a fan-out. */
+static void print_row(FILE *f, size_t first, char *const *cells, const size_t *widths) {
+        for (size_t c = first; c < _COL_MAX; c++) {
                 fputs(cells[c], f);
                 if (c + 1 < _COL_MAX)
                         fprintf(f, "%*s", (int) (widths[c] - utf8_width(cells[c]) + 2), "");
@@ -199,8 +200,12 @@ static void print_row(FILE *f, char *const *cells, const size_t *widths) {
 }
 
 int print_job_table(FILE *f, JobStatus *const *jobs, size_t n) {
+        return print_job_table_hosts(f, jobs, NULL, n);
+}
+
+int print_job_table_hosts(FILE *f, JobStatus *const *jobs, const char *const *hosts, size_t n) {
         _cleanup_free_ char **cells = NULL;
-        size_t widths[_COL_MAX];
+        size_t widths[_COL_MAX], first = hosts ? COL_HOST : COL_ID;
         int r = 0;
 
         if (n == 0) {
@@ -218,6 +223,7 @@ int print_job_table(FILE *f, JobStatus *const *jobs, size_t n) {
                 const JobStatus *j = jobs[i];
                 char **row = cells + i * _COL_MAX, buf[FORMAT_TIMESTAMP_MAX];
 
+                row[COL_HOST] = strdup(hosts ? hosts[i] : "");
                 row[COL_ID] = format_escaped(j->id);
                 row[COL_OWNER] = format_escaped(j->owner);
                 row[COL_STATE] = strdup(job_display_state(j));
@@ -234,9 +240,9 @@ int print_job_table(FILE *f, JobStatus *const *jobs, size_t n) {
                 }
         }
 
-        print_row(f, (char **) column_names, widths);
+        print_row(f, first, (char **) column_names, widths);
         for (size_t i = 0; i < n; i++)
-                print_row(f, cells + i * _COL_MAX, widths);
+                print_row(f, first, cells + i * _COL_MAX, widths);
 
 finish:
         for (size_t i = 0; i < n * _COL_MAX; i++)
@@ -293,9 +299,15 @@ static void json_spec(JsonWriter *w, const Jobrunner__V1__JobSpec *s) {
 }
 
 void json_job_status(JsonWriter *w, const JobStatus *j) {
+        json_job_status_on(w, j, NULL);
+}
+
+void json_job_status_on(JsonWriter *w, const JobStatus *j, const char *host) {
         const Jobrunner__V1__ResourceUsage *u = j->usage;
 
         json_begin_object(w);
+        if (host)
+                json_kv_string(w, "host", host);
         json_kv_string(w, "id", j->id);
         json_kv_string(w, "owner", j->owner);
         json_kv_string(w, "unit_name", j->unit_name);

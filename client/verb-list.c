@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "fanout-jobs.h"
 #include "jobs.h"
 #include "json.h"
 #include "parse.h"
@@ -139,6 +140,16 @@ int verb_list(Cli *cli, int argc, char **argv, CliError *e) {
         if (a.all && a.owner)
                 return cli_usage(cli, e, "--all and --owner exclude each other");
 
+        req.active_only = a.active;
+        req.states = (Jobrunner__V1__JobState *) a.states;
+        req.n_states = a.n_states;
+        if (cli_fans_out(cli)) {
+                req.owner = (char *) a.owner;
+                return fanout_list(cli, &req, !a.all && !a.owner,
+                                   cli->json ? FANOUT_LIST_JSON : a.quiet ? FANOUT_LIST_QUIET : FANOUT_LIST_TABLE,
+                                   e);
+        }
+
         r = cli_connect(cli, e);
         if (r < 0)
                 return r;
@@ -153,9 +164,6 @@ int verb_list(Cli *cli, int argc, char **argv, CliError *e) {
                         return r;
                 req.owner = (char *) me;
         }
-        req.active_only = a.active;
-        req.states = (Jobrunner__V1__JobState *) a.states;
-        req.n_states = a.n_states;
 
         r = job_list_fetch(cli->conn, &req, &l, e);
         if (r < 0)

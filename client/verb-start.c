@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "fanout-jobs.h"
 #include "jobs.h"
 #include "spec-command.h"
 
@@ -33,6 +34,8 @@ int verb_start(Cli *cli, int argc, char **argv, CliError *e) {
         r = spec_command_parse(cli, argc, argv, NULL, NULL, NULL, help, &a, e);
         if (r != 0)
                 return r < 0 ? r : 0;
+        if (cli_fans_out(cli))
+                return fanout_start(cli, &a.spec, e);
 
         r = cli_start_job(cli, &a.spec, &resp, e);
         if (r < 0)

@@ -65,12 +65,13 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
  * (Start refused), "run" (runs until stopped).  Host i's job id starts
  * with 'a' + i. */
 
-enum { M_START, M_STOP, M_LOGS, _M_MAX };
+enum { M_START, M_STOP, M_LOGS, M_LIST, _M_MAX };
 
 static const char *const method_paths[_M_MAX] = {
         [M_START] = "/jobrunner.v1.JobRunner/Start",
         [M_STOP]  = "/jobrunner.v1.JobRunner/Stop",
         [M_LOGS]  = "/jobrunner.v1.JobRunner/Logs",
+        [M_LIST]  = "/jobrunner.v1.JobRunner/List",
 };
 
 static struct {
@@ -79,6 +80,7 @@ static struct {
         atomic_int starts[N_HOSTS];
         atomic_int working[N_HOSTS];            /* a "run" job's first line is out */
         atomic_int stops[N_HOSTS];
+        char list_owner[N_HOSTS][16];           /* of the last List */
 } srv;
 
 static const char job_ids[N_HOSTS][33] = {
@@ -252,6 +254,30 @@ static void serve_logs(FakeRequest *r) {
         jobrunner__v1__logs_request__free_unpacked(req, NULL);
 }
 
+/* Each host has its one job, running. */
+static void serve_list(FakeRequest *r) {
+        Jobrunner__V1__ListResponse resp = JOBRUNNER__V1__LIST_RESPONSE__INIT;
+        Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
+        static char *argv[] = { (char *) "/job", (char *) "run" };
+        Jobrunner__V1__JobStatus s, *jobs[1] = { &s };
+        Jobrunner__V1__ListRequest *req;
+        int i = host_of_call(r->call);
+
+        req = (Jobrunner__V1__ListRequest *) fake_request_unpack(r, &jobrunner__v1__list_request__descriptor);
+        SRV_CHECK(req);
+        pthread_mutex_lock(&srv.lock);
+        snprintf(srv.list_owner[i], sizeof(srv.list_owner[i]), "%s", req->owner ?: "");
+        pthread_mutex_unlock(&srv.lock);
+        job_status(i, &s);
+        spec.argv = argv;
+        spec.n_argv = ELEMENTSOF(argv);
+        s.spec = &spec;
+        resp.jobs = jobs;
+        resp.n_jobs = 1;
+        fake_finish_call(r->call, true, fake_pack_message(&resp.base), GRPC_STATUS_OK, NULL, true);
+        jobrunner__v1__list_request__free_unpacked(req, NULL);
+}
+
 static void serve(FakeRequest *r) {
         switch (r->method) {
         case M_START:
@@ -262,6 +288,9 @@ static void serve(FakeRequest *r) {
                 break;
         case M_LOGS:
                 serve_logs(r);
+                break;
+        case M_LIST:
+                serve_list(r);
                 break;
         default:
                 SRV_CHECK(false);
@@ -623,6 +652,62 @@ Test(fanout, parallel_takes_a_number) {
         expect_status(&t, 2);
         cr_assert_str_eq(t.err, "jobrunner: invalid --parallel '0': expected a number from 1 to 1024; see "
                                 "'jobrunner --help'\n");
+}
+
+/* ---- start and list ------------------------------------------------------------------ */
+
+Test(fanout, start_prints_context_and_id) {
+        CliRun t = jr("-c", "web-*", "-c", "db-1", "start", "/job", "0", "fts", "perm");
+
+        expect_status(&t, 127);
+        cr_assert_str_eq(t.out, "web-1 a0000000000000000000000000000001\nweb-2 b0000000000000000000000000000002\n");
+        cr_assert(strncmp(t.err, "jobrunner: web-2: job b0000000000000000000000000000002 failed to start: cannot "
+                                 "execute /job: No such file or directory\njobrunner: db-1: ", 120) == 0, "%s", t.err);
+        cr_assert_not_null(strstr(t.err, "\njobrunner: web-3: permission denied"), "%s", t.err);
+        cli_run_done(&t);
+
+        t = jr("-c", "web-[12]", "--json", "start", "/job");
+        expect_status(&t, 0);
+        cr_assert(strncmp(t.out, "{\"host\":\"web-1\",\"id\":\"a0000000000000000000000000000001\",", 53) == 0,
+                  "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "}\n{\"host\":\"web-2\",\"id\":\"b0000000000000000000000000000002\","),
+                           "%s", t.out);
+        cr_assert_str_eq(t.err, "");
+        cli_run_done(&t);
+}
+
+Test(fanout, list_adds_a_host_column) {
+        CliRun t = jr("-c", "web-*", "list");
+
+        expect_status(&t, 0);
+        cr_assert_str_eq(t.out,
+                         "HOST   ID                                OWNER  STATE    EXIT  STARTED              "
+                         "COMMAND\n"
+                         "web-1  a0000000000000000000000000000001  web-1  running  -     2023-11-14 22:13:20  "
+                         "/job run\n"
+                         "web-2  b0000000000000000000000000000002  web-2  running  -     2023-11-14 22:13:20  "
+                         "/job run\n"
+                         "web-3  c0000000000000000000000000000003  web-3  running  -     2023-11-14 22:13:20  "
+                         "/job run\n");
+        cr_assert_str_eq(t.err, "");
+        /* Each host is asked for the jobs of the user it knows us as. */
+        for (int i = 0; i < N_HOSTS; i++)
+                cr_assert_str_eq(srv.list_owner[i], hosts[i]);
+        cli_run_done(&t);
+
+        t = jr("-c", "web-2", "-c", "db-1", "list", "-q", "--all");
+        expect_status(&t, 69);
+        cr_assert_str_eq(t.out, "web-2/b0000000000000000000000000000002\n");
+        cr_assert(strncmp(t.err, "jobrunner: db-1: ", 17) == 0, "%s", t.err);
+        cli_run_done(&t);
+
+        t = jr("-c", "web-1", "-c", "web-3", "list", "--json");
+        expect_status(&t, 0);
+        cr_assert(strncmp(t.out, "[{\"host\":\"web-1\",\"id\":\"a0000000000000000000000000000001\",", 54) == 0,
+                  "%s", t.out);
+        cr_assert_not_null(strstr(t.out, "},{\"host\":\"web-3\",\"id\":\"c0000000000000000000000000000003\","),
+                           "%s", t.out);
+        cli_run_done(&t);
 }
 
 /* ---- Ctrl-C ------------------------------------------------------------------------------ */
