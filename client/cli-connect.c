@@ -22,11 +22,14 @@ int cli_connect(Cli *cli, CliError *e) {
 }
 
 void cli_done(Cli *cli) {
-        fanout_free(cli->fanout);
+        /* The connection may be one of the fan-out's hosts' (a job found
+         * there): all closed with one wait for gRPC's shutdown. */
+        fanout_free(cli->fanout, cli->conn);
         cli->fanout = NULL;
+        cli->conn = NULL;
         free(cli->context_args);
         cli->context_args = NULL;
-        conn_close(cli->conn);
-        cli->conn = NULL;
+        free(cli->job_context);
+        cli->job_context = NULL;
         settings_done(&cli->settings);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config-file.h"
 #include "fanout-select.h"
 #include "json.h"
 #include "parse-number.h"
@@ -88,6 +89,32 @@ int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e) {
 bool cli_fans_out(const Cli *cli) {
         return cli->all_contexts || cli->n_context_args > 1 ||
                (cli->n_context_args == 1 && context_is_pattern(cli->context_args[0]));
+}
+
+int cli_job_context(Cli *cli, const char *arg, const char **ret_id, CliError *e) {
+        const char *slash = strchr(arg, '/'), *why;
+        char *name;
+
+        if (!slash) {
+                *ret_id = arg;
+                return 0;
+        }
+        name = strndup(arg, (size_t) (slash - arg));
+        if (!name)
+                return cli_error_oom(e);
+        why = context_name_invalid(name);
+        if (why) {
+                free(name);
+                return cli_usage(cli, e, "invalid context in the job argument '%s': %s", arg, why);
+        }
+        free(cli->job_context);
+        cli->job_context = name;
+        cli->flags.context = name;
+        cli->flags.context_origin = "the job argument";
+        cli->n_context_args = 0;
+        cli->all_contexts = false;
+        *ret_id = slash + 1;
+        return 0;
 }
 
 static int usage_v(Cli *cli, CliError *e, const char *format, va_list ap) _printf_(3, 0);

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "error.h"
 #include "format.h"
+#include "parse.h"
 
 typedef struct Cli {
         const char *verb;               /* the command, for messages; NULL before it is known */
@@ -30,6 +31,8 @@ typedef struct Cli {
         bool all_contexts;              /* --all-contexts */
         unsigned parallel;              /* --parallel; 0: not given */
         struct FanOut *fanout;          /* the hosts, once a command fans out; freed by cli_done() */
+        char *job_context;              /* CONTEXT of a CONTEXT/ID argument */
+        char job_id[JOB_ID_LEN + 1];    /* the job an ID found on one of several contexts */
 } Cli;
 
 enum {
@@ -75,6 +78,10 @@ int cli_common_option(Cli *cli, int opt, const char *arg, CliError *e);
 /* Whether the command runs on several contexts' servers (fanout.h):
  * -c given more than once or with a pattern, or --all-contexts. */
 bool cli_fans_out(const Cli *cli);
+
+/* A job argument CONTEXT/ID: CONTEXT becomes the one context, whatever
+ * -c said, and *ret_id is ID; any other argument is left as it is. */
+int cli_job_context(Cli *cli, const char *arg, const char **ret_id, CliError *e);
 
 /* For getopt_long()'s '?' and ':' (with opterr = 0 and a ':' in front of
  * the short options). */

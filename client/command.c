@@ -63,11 +63,10 @@ int command_parse_id(Cli *cli, int argc, char **argv, const CommandSpec *spec, c
                 return cli_usage(cli, e, "missing the job ID");
         if (n > 1)
                 return cli_usage(cli, e, "unexpected argument '%s' after the job ID", args[1]);
-        /* Its syntax now, before a bad configuration or server could get in
-         * the way of saying it is wrong. */
-        r = parse_job_id(args[0], (char[JOB_ID_LEN + 1]) {}, &(bool) { false }, e);
+        r = cli_job_context(cli, args[0], ret_id, e);
         if (r < 0)
                 return r;
-        *ret_id = args[0];
-        return 0;
+        /* Its syntax now, before a bad configuration or server could get in
+         * the way of saying it is wrong. */
+        return parse_job_id(*ret_id, (char[JOB_ID_LEN + 1]) {}, &(bool) { false }, e);
 }

@@ -28,5 +28,6 @@ int command_parse(Cli *cli, int argc, char **argv, const CommandSpec *spec, char
                   CliError *e);
 
 /* command_parse() for commands that take exactly one job id, whose syntax
- * it checks (see parse_job_id()). */
+ * it checks (see parse_job_id()); CONTEXT/ID selects the context (see
+ * cli_job_context()) and *ret_id is ID. */
 int command_parse_id(Cli *cli, int argc, char **argv, const CommandSpec *spec, const char **ret_id, CliError *e);

@@ -61,19 +61,25 @@ int fanout_open(Cli *cli, FanOut **ret, CliError *e) {
         return 0;
 }
 
-void fanout_free(FanOut *f) {
+void fanout_free(FanOut *f, Conn *also) {
         _cleanup_free_ Conn **conns = NULL;
 
-        if (!f)
+        if (!f) {
+                conn_close(also);
                 return;
-        conns = calloc(f->n_hosts, sizeof(*conns));
+        }
+        conns = calloc(f->n_hosts + 1, sizeof(*conns));
         for (size_t i = 0; i < f->n_hosts; i++) {
                 if (conns)
                         conns[i] = TAKE_PTR(f->hosts[i].conn);
                 else
                         conn_close(TAKE_PTR(f->hosts[i].conn));
         }
-        conn_close_many(conns, conns ? f->n_hosts : 0);
+        if (conns) {
+                conns[f->n_hosts] = also;
+                conn_close_many(conns, f->n_hosts + 1);
+        } else
+                conn_close(also);
         for (size_t i = 0; i < f->n_hosts; i++) {
                 FanHost *h = &f->hosts[i];
 

@@ -43,7 +43,9 @@ struct FanOut {
  * (errors kept per host); the result belongs to cli (cli_done() frees
  * it). */
 int fanout_open(Cli *cli, FanOut **ret, CliError *e);
-void fanout_free(FanOut *f);
+/* Closes the hosts' connections and also (which f may be NULL), waiting
+ * once for gRPC's shutdown. */
+void fanout_free(FanOut *f, Conn *also);
 
 /* On the host's thread: its connection, once.  e: the host's error. */
 int fanout_connect(FanHost *h, CliError *e);

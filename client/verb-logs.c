@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "fanout-find.h"
 #include "first-contact.h"
 #include "jobs.h"
 #include "logs-follow.h"
@@ -169,6 +170,9 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         if (r != 0)
                 return r < 0 ? r : 0;
         r = logs_args_check(cli, &a, e);
+        if (r < 0)
+                return r;
+        r = fanout_find_job(cli, arg, &arg, e);
         if (r < 0)
                 return r;
 

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include "command.h"
+#include "fanout-find.h"
 #include "jobs.h"
 #include "print.h"
 
@@ -29,6 +30,9 @@ int verb_status(Cli *cli, int argc, char **argv, CliError *e) {
         r = command_parse_id(cli, argc, argv, &(CommandSpec) { .help = help }, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
+        r = fanout_find_job(cli, arg, &arg, e);
+        if (r < 0)
+                return r;
         r = cli_get_job(cli, arg, id, &resp, e);
         if (r < 0)
                 return r;

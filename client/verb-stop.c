@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "command.h"
+#include "fanout-find.h"
 #include "jobs.h"
 #include "parse.h"
 #include "status.h"
@@ -69,6 +70,9 @@ int verb_stop(Cli *cli, int argc, char **argv, CliError *e) {
                              &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
+        r = fanout_find_job(cli, arg, &arg, e);
+        if (r < 0)
+                return r;
         r = cli_resolve_job(cli, arg, id, e);
         if (r < 0)
                 return r;

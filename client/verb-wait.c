@@ -6,6 +6,7 @@
 
 #include "backoff.h"
 #include "command.h"
+#include "fanout-find.h"
 #include "jobs.h"
 #include "status.h"
 
@@ -37,6 +38,9 @@ int verb_wait(Cli *cli, int argc, char **argv, CliError *e) {
         r = command_parse_id(cli, argc, argv, &(CommandSpec) { .help = help }, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
+        r = fanout_find_job(cli, arg, &arg, e);
+        if (r < 0)
+                return r;
         /* First a short call: a job that does not exist, or a server that
          * cannot be reached, is reported at once; and an UNAVAILABLE of the
          * Wait below then means a restart, worth waiting through. */

@@ -277,10 +277,13 @@ Test(context, errors) {
         expect(&t, 78, "", fmt("jobrunner: no context 'nope' in %s (selected by $JOBRUNNER_CONTEXT)\n", config));
         env[1] = NULL;
 
-        /* Several contexts are for the commands that fan out. */
+        /* Given twice, a context is one host of a fan-out, with its own
+         * error. */
         t = ctx("-c", "a", "-c", "a", "status", JOB_ID);
-        expect(&t, 2, "", "jobrunner: status takes one context, not several (-c given twice, a pattern, or "
-                          "--all-contexts); see 'jobrunner status --help'\n");
+        expect(&t, 69, "", fmt("jobrunner: job '%s' is on no context that answered; a: cannot read the client "
+                               "certificate %s/jobrunner/tls/client.crt: No such file or directory. Copy the files "
+                               "jobrunner-keys made for you (client.crt, client.key and ca.crt of its users/NAME/ "
+                               "directory) to %s/jobrunner/tls/, or give --cert, --key and --ca\n", JOB_ID, tmp, tmp));
 
         /* Nothing was written. */
         {

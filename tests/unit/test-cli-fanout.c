@@ -65,13 +65,14 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
  * (Start refused), "run" (runs until stopped).  Host i's job id starts
  * with 'a' + i. */
 
-enum { M_START, M_STOP, M_LOGS, M_LIST, _M_MAX };
+enum { M_START, M_STOP, M_LOGS, M_LIST, M_GET_STATUS, _M_MAX };
 
 static const char *const method_paths[_M_MAX] = {
         [M_START] = "/jobrunner.v1.JobRunner/Start",
         [M_STOP]  = "/jobrunner.v1.JobRunner/Stop",
         [M_LOGS]  = "/jobrunner.v1.JobRunner/Logs",
         [M_LIST]  = "/jobrunner.v1.JobRunner/List",
+        [M_GET_STATUS] = "/jobrunner.v1.JobRunner/GetStatus",
 };
 
 static struct {
@@ -99,9 +100,27 @@ static int host_of_call(grpc_call *call) {
         return -1;
 }
 
+/* Besides its own job, each host has one that all others have too, but
+ * for the last digit: "eeeeeeee...0" + i. */
+#define SHARED_PREFIX "eeeeeeee"
+
+static const char shared_ids[N_HOSTS][33] = {
+        SHARED_PREFIX "000000000000000000000001",
+        SHARED_PREFIX "000000000000000000000002",
+        SHARED_PREFIX "000000000000000000000003",
+};
+
 static int host_of_id(const char *id) {
-        SRV_CHECK(id && id[0] >= 'a' && id[0] < 'a' + N_HOSTS);
+        SRV_CHECK(id);
+        if (strncmp(id, SHARED_PREFIX, strlen(SHARED_PREFIX)) == 0)
+                return id[31] - '1';
+        SRV_CHECK(id[0] >= 'a' && id[0] < 'a' + N_HOSTS);
         return id[0] - 'a';
+}
+
+/* Whether host i has the job id. */
+static bool host_has(int i, const char *id) {
+        return strlen(id) == 32 && (streq(id, job_ids[i]) || streq(id, shared_ids[i]));
 }
 
 static void job_status(int i, Jobrunner__V1__JobStatus *s) {
@@ -259,7 +278,7 @@ static void serve_list(FakeRequest *r) {
         Jobrunner__V1__ListResponse resp = JOBRUNNER__V1__LIST_RESPONSE__INIT;
         Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
         static char *argv[] = { (char *) "/job", (char *) "run" };
-        Jobrunner__V1__JobStatus s, *jobs[1] = { &s };
+        Jobrunner__V1__JobStatus s, shared, *jobs[2] = { &s, &shared };
         Jobrunner__V1__ListRequest *req;
         int i = host_of_call(r->call);
 
@@ -272,10 +291,33 @@ static void serve_list(FakeRequest *r) {
         spec.argv = argv;
         spec.n_argv = ELEMENTSOF(argv);
         s.spec = &spec;
+        shared = s;
+        shared.id = (char *) shared_ids[i];
         resp.jobs = jobs;
-        resp.n_jobs = 1;
+        /* The shared one is someone else's. */
+        resp.n_jobs = req->owner && req->owner[0] ? 1 : 2;
         fake_finish_call(r->call, true, fake_pack_message(&resp.base), GRPC_STATUS_OK, NULL, true);
         jobrunner__v1__list_request__free_unpacked(req, NULL);
+}
+
+static void serve_get_status(FakeRequest *r) {
+        Jobrunner__V1__GetStatusResponse resp = JOBRUNNER__V1__GET_STATUS_RESPONSE__INIT;
+        Jobrunner__V1__GetStatusRequest *req;
+        Jobrunner__V1__JobStatus s;
+        int i = host_of_call(r->call);
+
+        req = (Jobrunner__V1__GetStatusRequest *) fake_request_unpack(r,
+                                                                      &jobrunner__v1__get_status_request__descriptor);
+        SRV_CHECK(req);
+        if (!host_has(i, req->id))
+                fake_finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "no such job", true);
+        else {
+                job_status(i, &s);
+                s.id = req->id;
+                resp.job = &s;
+                fake_finish_call(r->call, true, fake_pack_message(&resp.base), GRPC_STATUS_OK, NULL, true);
+        }
+        jobrunner__v1__get_status_request__free_unpacked(req, NULL);
 }
 
 static void serve(FakeRequest *r) {
@@ -291,6 +333,9 @@ static void serve(FakeRequest *r) {
                 break;
         case M_LIST:
                 serve_list(r);
+                break;
+        case M_GET_STATUS:
+                serve_get_status(r);
                 break;
         default:
                 SRV_CHECK(false);
@@ -697,7 +742,8 @@ Test(fanout, list_adds_a_host_column) {
 
         t = jr("-c", "web-2", "-c", "db-1", "list", "-q", "--all");
         expect_status(&t, 69);
-        cr_assert_str_eq(t.out, "web-2/b0000000000000000000000000000002\n");
+        cr_assert_str_eq(t.out, "web-2/b0000000000000000000000000000002\nweb-2/" SHARED_PREFIX
+                                "000000000000000000000002\n");
         cr_assert(strncmp(t.err, "jobrunner: db-1: ", 17) == 0, "%s", t.err);
         cli_run_done(&t);
 
@@ -707,6 +753,82 @@ Test(fanout, list_adds_a_host_column) {
                   "%s", t.out);
         cr_assert_not_null(strstr(t.out, "},{\"host\":\"web-3\",\"id\":\"c0000000000000000000000000000003\","),
                            "%s", t.out);
+        cli_run_done(&t);
+}
+
+/* ---- the commands on one job ------------------------------------------------------------ */
+
+/* status --json of the job, as web-N's. */
+static void expect_found(CliRun *t, const char *id, const char *owner) {
+        expect_status(t, 0);
+        cr_assert(strncmp(t->out, fmt("{\"id\":\"%s\",\"owner\":\"%s\",", id, owner), 50) == 0, "%s", t->out);
+        cr_assert_str_eq(t->err, "");
+        cli_run_done(t);
+}
+
+Test(fanout, context_slash_id_names_the_host) {
+        CliRun t = jr("status", "--json", "web-2/b0000000000000000000000000000002");
+
+        expect_found(&t, job_ids[1], "web-2");
+        /* Over -c, and with a prefix. */
+        t = jr("-c", "web-1", "status", "--json", "web-3/c0000000");
+        expect_found(&t, job_ids[2], "web-3");
+        t = jr("-c", "web-*", "status", "--json", "web-3/" SHARED_PREFIX);
+        expect_found(&t, shared_ids[2], "web-3");
+        t = jr("-c", "web-*", "stop", "web-1/a0000000000000000000000000000001");
+        expect_status(&t, 0);
+        cr_assert_eq(atomic_load(&srv.stops[0]), 1);
+        cli_run_done(&t);
+
+        t = jr("status", "nope/b0000000000000000000000000000002");
+        expect_status(&t, 78);
+        cr_assert_str_eq(t.err, fmt("jobrunner: no context 'nope' in %s/jobrunner/config (selected by the job "
+                                    "argument)\n", tmp));
+        cli_run_done(&t);
+        t = jr("status", ".x/b0000000000000000000000000000002");
+        expect_status(&t, 2);
+        cr_assert(strncmp(t.err, "jobrunner: invalid context in the job argument '.x/b000", 55) == 0, "%s", t.err);
+        cli_run_done(&t);
+}
+
+Test(fanout, a_job_is_looked_up_on_every_context) {
+        CliRun t = jr("-c", "web-*", "status", "--json", "b0000000");
+
+        expect_found(&t, job_ids[1], "web-2");
+        t = jr("-c", "web-*", "status", "--json", "c0000000000000000000000000000003");
+        expect_found(&t, job_ids[2], "web-3");
+        t = jr("--all-contexts", "--timeout", "1s", "stop", "c0000000000000000000000000000003");
+        /* Not while some contexts could not be asked. */
+        expect_status(&t, 69);
+        {
+                const char *expected = "jobrunner: job 'c0000000000000000000000000000003' is found as "
+                                       "web-3/c0000000000000000000000000000003, but alien could not be asked (";
+
+                cr_assert(strncmp(t.err, expected, strlen(expected)) == 0, "%s", t.err);
+        }
+        cr_assert_eq(atomic_load(&srv.stops[2]), 0);
+        cli_run_done(&t);
+        t = jr("-c", "web-*", "stop", "c0000000000000000000000000000003");
+        expect_status(&t, 0);
+        cr_assert_eq(atomic_load(&srv.stops[2]), 1);
+        cli_run_done(&t);
+
+        t = jr("-c", "web-*", "status", SHARED_PREFIX);
+        expect_status(&t, 2);
+        cr_assert_str_eq(t.err, fmt("jobrunner: job '%s' is found on several contexts: web-1/%s, web-2/%s, web-3/%s; "
+                                    "give CONTEXT/ID; see 'jobrunner status --help'\n", SHARED_PREFIX,
+                                    shared_ids[0], shared_ids[1], shared_ids[2]));
+        cli_run_done(&t);
+
+        t = jr("-c", "web-*", "wait", "ffffffff");
+        expect_status(&t, 3);
+        cr_assert_str_eq(t.err, "jobrunner: job 'ffffffff' is on none of the 3 contexts\n");
+        cli_run_done(&t);
+
+        t = jr("-c", "web-1", "-c", "db-1", "logs", "ffffffff");
+        expect_status(&t, 69);
+        cr_assert(strncmp(t.err, "jobrunner: job 'ffffffff' is on no context that answered; db-1: ", 64) == 0, "%s",
+                  t.err);
         cli_run_done(&t);
 }
 
