@@ -50,7 +50,9 @@ static void help(void) {
                "  context add|list|use|show|rm [NAME]     named connection settings\n"
                "  help [COMMAND]                          show this help, or a command's\n"
                "\n"
-               "ID is a job's id (32 hexadecimal characters) or a unique prefix of at least 8.\n"
+               "ID is a job's id (32 hexadecimal characters) or a unique prefix of at least 8,\n"
+               "optionally as CONTEXT/ID.  With several contexts (-c given twice, -c PATTERN,\n"
+               "--all-contexts) a command runs on each context's server: see jobrunner(1).\n"
                "PROGRAM is run without a shell or a PATH search: it must be an absolute path on\n"
                "the server.  'jobrunner COMMAND --help' shows a command's options.\n"
                "\n"
@@ -79,6 +81,9 @@ static void help(void) {
                "  it (also when stopped; 137 if the OOM killer did), 127 if it failed to start;\n"
                "  run exits with 130 after detaching on Ctrl-C.  start exits with 127 if the\n"
                "  job failed to start.\n"
+               "  With several contexts, run, start and list exit with the highest of the\n"
+               "  hosts' values: a job's exit status as above, 130 for a host left on\n"
+               "  Ctrl-C, 69 for a host where the command could not be carried out at all.\n"
                "\n"
                "See jobrunner(1).\n",
                common_options_help);

@@ -51,9 +51,16 @@ static void help(void) {
                "With --json, one JSON object per line: {\"type\":\"start\",\"job\":...} first, then\n"
                "the events of 'jobrunner logs --json'.\n"
                "\n"
+               "With several contexts (-c given twice, -c PATTERN, --all-contexts), the job runs\n"
+               "on each context's server, at most --parallel at a time; each output line is\n"
+               "prefixed with its host ('web-1 | '; line-based, the bytes otherwise unchanged;\n"
+               "with --json, a \"host\" member), and a line per host and a total end stderr.\n"
+               "\n"
                "Exit status: the job's exit code; 128+N if signal N ended it (also when stopped;\n"
                "137 if the OOM killer did); 127 if it failed to start; 130 after detaching; see\n"
-               "'jobrunner --help' for the others.\n",
+               "'jobrunner --help' for the others.  With several contexts, the highest of the\n"
+               "hosts' values, where a host that could not run the job counts 69 and one left\n"
+               "on Ctrl-C 130: 0 only when every job exited 0.\n",
                spec_options_help, common_options_help);
 }
 
