@@ -84,22 +84,29 @@ void rpc_status_done(RpcStatus *s) {
         *s = (RpcStatus) {};
 }
 
-/* Once per process, also when the hosts of a fan-out open their
- * connections side by side. */
-static pthread_once_t tls13_once = PTHREAD_ONCE_INIT;
-
-static void restrict_to_tls13(void) {
-        int r = tls_restrict_to_tls13();
-
-        if (r < 0)
-                log_debug_errno(r, "cannot restrict OpenSSL to TLS 1.3, going on");
-}
 
 /* gRPC writes its own errors to stderr ("Handshake failed with fatal
  * error ..."); ours say the same with the cause, once.  Its messages are
  * still there for debugging, with $JOBRUNNER_DEBUG. */
 static void grpc_log(gpr_log_func_args *args) {
         log_debug("gRPC: %s:%d: %s", args->file, args->line, args->message);
+}
+
+/* Once per process, also when the hosts of a fan-out open their
+ * connections side by side. */
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+
+static void process_init(void) {
+        int r;
+
+        /* The server speaks TLS 1.3 only; so do we, which also keeps a
+         * downgrade from being tried.  It must come before anything
+         * initialises OpenSSL, and failing it costs nothing but that. */
+        r = tls_restrict_to_tls13();
+        if (r < 0)
+                log_debug_errno(r, "cannot restrict OpenSSL to TLS 1.3, going on");
+        if (!getenv("GRPC_VERBOSITY"))
+                gpr_set_log_function(grpc_log);
 }
 
 static int read_pem(const Setting *s, const char *what, char **ret, CliError *e) {
@@ -197,10 +204,7 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
         Conn *c;
         int r;
 
-        /* The server speaks TLS 1.3 only; so do we, which also keeps a
-         * downgrade from being tried.  It must come before anything
-         * initialises OpenSSL, and failing it costs nothing but that. */
-        (void) pthread_once(&tls13_once, restrict_to_tls13);
+        (void) pthread_once(&process_once, process_init);
 
         r = read_pem(&s[SETTING_CERT], "client certificate", &cert, e);
         if (r >= 0)
@@ -236,8 +240,6 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
                 return r;
         }
 
-        if (!getenv("GRPC_VERBOSITY"))
-                gpr_set_log_function(grpc_log);
         grpc_init();
         c->grpc_initialized = true;
 

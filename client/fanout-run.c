@@ -56,8 +56,10 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
         RunInterrupt ri;
         int r;
 
-        /* Ctrl-C before this host's turn: nothing is started any more. */
-        if (interrupt_requested()) {
+        /* Ctrl-C before this host's turn: nothing is started any more.
+         * Received, not requested: this thread may have handled it for
+         * the host before. */
+        if (interrupt_received()) {
                 host_interrupted(h, "not started (interrupted)");
                 return 0;
         }

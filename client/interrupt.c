@@ -43,6 +43,10 @@ bool interrupt_requested(void) {
         return pending && !acknowledged;
 }
 
+bool interrupt_received(void) {
+        return pending;
+}
+
 void interrupt_acknowledge(void) {
         acknowledged = true;
 }

@@ -14,6 +14,8 @@ int interrupt_install(const char *last_words);
 /* Whether a first Ctrl-C came and was not acknowledged yet by the calling
  * thread: every thread that waits (one per host of a fan-out) sees it. */
 bool interrupt_requested(void);
+/* Whether a first Ctrl-C came, acknowledged or not, by any thread. */
+bool interrupt_received(void);
 /* The first Ctrl-C was handled by the calling thread:
  * interrupt_requested() is false again there (and the next Ctrl-C still
  * ends the process). */

@@ -885,3 +885,22 @@ Test(fanout, ctrl_c_stops_on_every_host) {
         cr_assert_not_null(strstr(t.err, "jobrunner: 3 hosts: 3 failed\n"), "%s", t.err);
         cli_run_done(&t);
 }
+
+Test(fanout, ctrl_c_starts_no_more_hosts) {
+        CliRun t = cli_spawn(AS_NOBODY, "-c", "web-*", "--parallel", "1", "run", "/job", "run", "run", "run", NULL);
+
+        /* One host at a time: web-1's job runs, the others wait their
+         * turn on the same thread. */
+        wait_for(&srv.working[0]);
+        wait_for_output(&t, "web-1 | working\n");
+        cr_assert_eq(kill(t.pid, SIGINT), 0);
+        cli_finish(&t);
+        expect_status(&t, 130);
+        cr_assert_eq(atomic_load(&srv.starts[0]), 1);
+        cr_assert_eq(atomic_load(&srv.starts[1]), 0);
+        cr_assert_eq(atomic_load(&srv.starts[2]), 0);
+        cr_assert_not_null(strstr(t.err, fmt("\nweb-1: detached from job %s\nweb-2: not started (interrupted)\n"
+                                             "web-3: not started (interrupted)\njobrunner: 3 hosts: 3 interrupted\n",
+                                             job_ids[0])), "%s", t.err);
+        cli_run_done(&t);
+}
