@@ -12,16 +12,6 @@
 #include "print.h"
 #include "run-interrupt.h"
 
-static void start_response_freep(Jobrunner__V1__StartResponse **r) {
-        if (*r)
-                jobrunner__v1__start_response__free_unpacked(*r, NULL);
-}
-
-static void job_status_freep(JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-
 static void build_start(JsonWriter *w, const void *arg) {
         json_begin_object(w);
         json_kv_string(w, "type", "start");
@@ -77,8 +67,6 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
         if (r < 0)
                 return r;
         j = resp->job;
-        if (!j->id)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
         snprintf(id, sizeof(id), "%s", j->id);
         if (h->fanout->cli->json)
                 (void) logs_output_json(&h->logs, build_start, j);
@@ -145,7 +133,7 @@ static void run_host(FanHost *h, void *userdata) {
 }
 
 int fanout_run(Cli *cli, const FanOutRunOptions *o, CliError *e) {
-        /* Written by the signal handler on a second Ctrl-C. */
+        /* What the signal handler writes on a second Ctrl-C. */
         static const char last_words[] =
                 "\njobrunner: interrupted; the jobs started may still be running: see 'jobrunner -c CONTEXT list'\n";
         FanOut *f;

@@ -158,7 +158,7 @@ int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartRespons
                          CONN_DEADLINE_SHORT, NULL, (ProtobufCMessage **) &resp, e);
         if (r < 0)
                 return r;
-        if (!resp->job) {
+        if (!resp->job || !resp->job->id) {
                 jobrunner__v1__start_response__free_unpacked(resp, NULL);
                 return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
         }

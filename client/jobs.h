@@ -38,8 +38,8 @@ int cli_resolve_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1
 int cli_get_job(Cli *cli, const char *arg, char ret_id[static JOB_ID_LEN + 1],
                 Jobrunner__V1__GetStatusResponse **ret, CliError *e);
 
-/* cli_connect(), then Start of spec; *ret is the response, whose job is
- * never NULL (free with protobuf_c_message_free_unpacked()). */
+/* cli_connect(), then Start of spec; *ret is the response, whose job and
+ * its id are never NULL (free with protobuf_c_message_free_unpacked()). */
 int cli_start_job(Cli *cli, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e);
 /* Start on c, connected already. */
 int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartResponse **ret, CliError *e);
@@ -47,6 +47,16 @@ int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartRespons
 /* Wait: the job's final status (free with
  * jobrunner__v1__job_status__free_unpacked()). */
 int wait_job(Conn *c, const char *id, JobStatus **ret, CliError *e);
+
+/* For _cleanup_. */
+static inline void job_status_freep(JobStatus **j) {
+        if (*j)
+                jobrunner__v1__job_status__free_unpacked(*j, NULL);
+}
+static inline void start_response_freep(Jobrunner__V1__StartResponse **r) {
+        if (*r)
+                jobrunner__v1__start_response__free_unpacked(*r, NULL);
+}
 
 /* "job <id>" for messages, in a caller's buffer. */
 #define JOB_WHAT_MAX (JOB_ID_LEN + 8)

@@ -6,6 +6,7 @@
 
 #include "backoff.h"
 #include "interrupt.h"
+#include "jobs.h"
 #include "jobrunner.pb-c.h"
 #include "logs-follow.h"
 #include "macro.h"
@@ -35,11 +36,6 @@ static JobStatus *steal_end(LogsResponse *m) {
         m->end = NULL;
         m->event_case = JOBRUNNER__V1__LOGS_RESPONSE__EVENT__NOT_SET;
         return j;
-}
-
-static void job_status_freep(JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
 }
 
 /* One message into the cursor and the output. */

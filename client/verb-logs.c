@@ -132,11 +132,6 @@ static int logs_args_check(Cli *cli, LogsArgs *a, CliError *e) {
         return 0;
 }
 
-static void job_status_freep(JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-
 int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "follow",        no_argument,       NULL, ARG_FOLLOW },

@@ -95,16 +95,6 @@ static void print_json_start(const JobStatus *j) {
         fflush(stdout);
 }
 
-static void job_status_freep(JobStatus **j) {
-        if (*j)
-                jobrunner__v1__job_status__free_unpacked(*j, NULL);
-}
-
-static void start_response_freep(Jobrunner__V1__StartResponse **r) {
-        if (*r)
-                jobrunner__v1__start_response__free_unpacked(*r, NULL);
-}
-
 int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "stop-on-interrupt", no_argument, NULL, ARG_STOP_ON_INTERRUPT },
@@ -152,8 +142,6 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (r < 0)
                 return r;
         j = resp->job;
-        if (!j->id)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Start holds no job");
         snprintf(id, sizeof(id), "%s", j->id);
 
         if (cli->json)

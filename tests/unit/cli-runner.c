@@ -154,3 +154,15 @@ void wait_for(atomic_int *flag) {
                 usleep(10000);
         cr_assert(atomic_load(flag), "the server never got there");
 }
+
+const char *fmt(const char *format, ...) {
+        static char buf[8][8192];
+        static unsigned k;
+        va_list ap;
+        char *b = buf[k++ % ELEMENTSOF(buf)];
+
+        va_start(ap, format);
+        vsnprintf(b, sizeof(buf[0]), format, ap);
+        va_end(ap);
+        return b;
+}

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "fake-server.h"
+#include "macro.h"
 
 typedef struct CliRun {
         pid_t pid;
@@ -53,6 +54,10 @@ void cli_finish(CliRun *t);
 /* cli_spawn() and cli_finish(). */
 CliRun cli_as(Who who, ...);
 #define cli(...) cli_as(AS_ALICE, __VA_ARGS__, NULL)
+
+/* printf into one of 8 static buffers used in turn, for expected
+ * output. */
+const char *fmt(const char *format, ...) _printf_(1, 2);
 
 /* Until the CLI has written text to its stdout, or stderr (at most 10 s). */
 void wait_for_output(const CliRun *t, const char *text);

@@ -129,6 +129,16 @@ void fake_server_idle(int64_t ms) {
         SRV_CHECK(ev.type == GRPC_QUEUE_TIMEOUT);
 }
 
+bool fake_server_wait_flag(void *close_tag, atomic_int *flag) {
+        for (int i = 0; i < 2000 && !atomic_load(flag); i++) {
+                grpc_event ev = grpc_completion_queue_pluck(fake_server.call_cq, close_tag, fake_in_ms(10), NULL);
+
+                if (ev.type == GRPC_OP_COMPLETE)
+                        return true;
+        }
+        return false;
+}
+
 bool fake_server_batch(grpc_call *call, const grpc_op *ops, size_t n) {
         int tag;
 

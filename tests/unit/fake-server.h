@@ -123,6 +123,10 @@ bool fake_server_pluck(void *tag);
  * thread polls a queue; with a plain sleep nobody would read the client's
  * RST_STREAM until gRPC's backup poller runs, 5 s later. */
 void fake_server_idle(int64_t ms);
+/* Waits until *flag is set (at most 20 s) or the batch of close_tag (a
+ * RECV_CLOSE_ON_SERVER) completes: true if the call was closed (the
+ * client went away) first. */
+bool fake_server_wait_flag(void *close_tag, atomic_int *flag);
 /* Starts a batch of ops on call and waits for it; its success. */
 bool fake_server_batch(grpc_call *call, const grpc_op *ops, size_t n);
 

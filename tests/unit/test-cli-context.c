@@ -117,20 +117,6 @@ static void expect(CliRun *t, int status, const char *out, const char *err) {
         cli_run_done(t);
 }
 
-/* printf into a static buffer, for expected output. */
-static const char *fmt(const char *format, ...) _printf_(1, 2);
-static const char *fmt(const char *format, ...) {
-        static char buf[4][8192];
-        static unsigned i;
-        va_list ap;
-        char *b = buf[i++ % ELEMENTSOF(buf)];
-
-        va_start(ap, format);
-        vsnprintf(b, sizeof(buf[0]), format, ap);
-        va_end(ap);
-        return b;
-}
-
 Test(context, add_list_use_show_rm) {
         _cleanup_free_ char *cwd = getcwd(NULL, 0), *text = NULL, *text2 = NULL;
         CliRun t;

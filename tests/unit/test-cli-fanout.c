@@ -211,7 +211,7 @@ static void serve_logs(FakeRequest *r) {
         Jobrunner__V1__LogsRequest *req;
         Jobrunner__V1__JobStatus end;
         char mode[16], text[64];
-        bool first = true, ok, closed = false;
+        bool first = true, ok;
         int i, cancelled = 0, close_tag;
 
         req = (Jobrunner__V1__LogsRequest *) fake_request_unpack(r, &jobrunner__v1__logs_request__descriptor);
@@ -230,16 +230,7 @@ static void serve_logs(FakeRequest *r) {
                 ok = send_chunk(r->call, OUT, 0, "working\n", &first);
                 atomic_store(&srv.working[i], 1);
                 /* Until stopped, or the client goes away (at most 20 s). */
-                for (int k = 0; ok && k < 2000 && !atomic_load(&srv.stops[i]); k++) {
-                        grpc_event ev = grpc_completion_queue_pluck(fake_server.call_cq, &close_tag,
-                                                                    fake_in_ms(10), NULL);
-
-                        if (ev.type == GRPC_OP_COMPLETE) {
-                                closed = true;
-                                break;
-                        }
-                }
-                if (closed) {
+                if (ok && fake_server_wait_flag(&close_tag, &srv.stops[i])) {
                         jobrunner__v1__logs_request__free_unpacked(req, NULL);
                         return;
                 }
@@ -435,20 +426,6 @@ TestSuite(fanout, .init = setup, .fini = teardown, .timeout = 60);
 
 /* The CLI with the contexts only. */
 #define jr(...) cli_as(AS_NOBODY, __VA_ARGS__, NULL)
-
-/* printf into a static buffer, for expected output. */
-static const char *fmt(const char *format, ...) _printf_(1, 2);
-static const char *fmt(const char *format, ...) {
-        static char buf[8][8192];
-        static unsigned k;
-        va_list ap;
-        char *b = buf[k++ % ELEMENTSOF(buf)];
-
-        va_start(ap, format);
-        vsnprintf(b, sizeof(buf[0]), format, ap);
-        va_end(ap);
-        return b;
-}
 
 /* The lines of text that start with prefix, in their order: one host's
  * share of output that hosts wrote side by side. */

@@ -453,7 +453,7 @@ static void serve_logs(FakeRequest *r) {
         Jobrunner__V1__JobStatus end;
         Jobrunner__V1__JobSpec spec;
         grpc_op close_op = { .op = GRPC_OP_RECV_CLOSE_ON_SERVER };
-        bool want_out, want_err, first = true, ok = true, closed = false;
+        bool want_out, want_err, first = true, ok = true;
         grpc_status_code code = GRPC_STATUS_OK;
         const char *details = NULL;
         int call_no, cancelled = 0, close_tag;
@@ -537,16 +537,7 @@ static void serve_logs(FakeRequest *r) {
                 ok = send_chunk(r->call, OUT, 0, "working\n", 8, &first);
                 atomic_store(&srv.running_chunk_sent, 1);
                 /* Until stopped, or the client goes away (at most 20 s). */
-                for (int i = 0; ok && i < 2000 && !atomic_load(&srv.stopped); i++) {
-                        grpc_event ev = grpc_completion_queue_pluck(fake_server.call_cq, &close_tag,
-                                                                    fake_in_ms(10), NULL);
-
-                        if (ev.type == GRPC_OP_COMPLETE) {
-                                closed = true;
-                                break;
-                        }
-                }
-                if (closed) {
+                if (ok && fake_server_wait_flag(&close_tag, &srv.stopped)) {
                         jobrunner__v1__logs_request__free_unpacked(req, NULL);
                         return;
                 }
