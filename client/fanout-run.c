@@ -5,7 +5,6 @@
 
 #include "fanout-run.h"
 #include "fanout.h"
-#include "first-contact.h"
 #include "interrupt.h"
 #include "jobs.h"
 #include "logs-follow.h"
@@ -40,7 +39,6 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
         _cleanup_(job_status_freep) JobStatus *end = NULL;
         char id[JOB_ID_LEN + 1], text[JOB_ID_LEN + 64];
         const JobStatus *j;
-        FirstContact first;
         LogsFollowOptions fo;
         LogsCursor cursor;
         RunInterrupt ri;
@@ -56,14 +54,12 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
         r = fanout_connect(h, e);
         if (r < 0)
                 return r;
-        /* As for one host, a daemon that seems to be restarting is waited
-         * for; but --timeout bounds each host's first contact, for a host
-         * that does not answer to fail within it. */
-        first = (FirstContact) {};
-        if (!conn_timeout_given(h->conn))
-                first_contact_begin(&first, h->conn, &h->logs, false);
+        /* Not first-contact.h's waiting out of a daemon that seems to be
+         * restarting, up to minutes: a host that does not answer within
+         * Start's deadline (--timeout, by default 30 s) is reported as
+         * such, like one that refuses the connection, for the others'
+         * summary not to wait on it. */
         r = start_job(h->conn, o->spec, &resp, e);
-        first_contact_end(&first);
         if (r < 0)
                 return r;
         j = resp->job;
