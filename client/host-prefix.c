@@ -43,6 +43,9 @@ void host_output_done(HostOutput *h) {
 
 /* Grows a buffer to hold len more bytes. */
 static int append(char **buf, size_t *n, size_t *size, const void *data, size_t len) {
+        /* data may be NULL then (no partial line): memcpy() may not see it. */
+        if (len == 0)
+                return 0;
         if (*n + len > *size) {
                 size_t m = *size * 2 > *n + len ? *size * 2 : *n + len;
                 char *p = realloc(*buf, m);
