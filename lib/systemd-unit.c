@@ -295,14 +295,6 @@ bool unit_update_is_not_found(UnitUpdate *u) {
 /* dbus-daemon's system bus allows 128 pending replies per connection
  * (max_replies_per_connection); stay well below it. */
 #define UNIT_BUS_MAX_IN_FLIGHT 64
-/* Our systemd jobs, each one of PID 1's 512 match rules while it is
- * pending (see systemd-unit.h); other clients need the rest.  Fewer still:
- * PID 1 asks polkit about each of our calls, with its own 25 s timeout,
- * and polkit answers one at a time.  With 64 starts queued at a slow
- * polkit (a burst of 500 in the test VM), the last ones waited longer and
- * systemd refused them ("Method call timed out").  16 keep PID 1 and
- * polkit as busy (the rate is theirs) with a quarter of the wait. */
-#define UNIT_BUS_MAX_JOBS 16
 
 typedef struct CallQueue {
         UnitCall *head, *tail;

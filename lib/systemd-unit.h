@@ -63,6 +63,15 @@ typedef struct UnitBusHandlers {
  * of its own until the job is done, and dbus-daemon allows PID 1 512 match
  * rules; past them systemd 252 drops off the bus.  So only a bounded number
  * of our systemd jobs are pending at any time. */
+/* Our systemd jobs, each one of PID 1's 512 match rules while it is
+ * pending (see systemd-unit.h); other clients need the rest.  Fewer still:
+ * PID 1 asks polkit about each of our calls, with its own 25 s timeout,
+ * and polkit answers one at a time.  With 64 starts queued at a slow
+ * polkit (a burst of 500 in the test VM), the last ones waited longer and
+ * systemd refused them ("Method call timed out").  16 keep PID 1 and
+ * polkit as busy (the rate is theirs) with a quarter of the wait. */
+#define UNIT_BUS_MAX_JOBS 16
+
 typedef struct UnitBus UnitBus;
 int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, UnitBus **ret);
 UnitBus *unit_bus_free(UnitBus *b);

@@ -141,8 +141,8 @@ Test(unit_bus, starts_wait_for_systemd_jobs_to_be_done) {
         settle();
         /* Every reply came at once: the calls are not what is limited, the
          * jobs they created are. */
-        cr_assert_eq(fake.starts, 64, "%u starts let out before any job was done", fake.starts);
-        cr_assert_eq(fake.replies, 64);
+        cr_assert_eq(fake.starts, UNIT_BUS_MAX_JOBS, "%u starts let out before any job was done", fake.starts);
+        cr_assert_eq(fake.replies, UNIT_BUS_MAX_JOBS);
 
         /* Reading another job's end does not wait behind them. */
         cr_assert_eq(unit_get_all(b, "jobrunner-y.service", UNIT_IFACE_UNIT, on_reply, NULL, &get_all), 0);
@@ -153,18 +153,19 @@ Test(unit_bus, starts_wait_for_systemd_jobs_to_be_done) {
         for (unsigned job = 1; job <= 10; job++)
                 job_removed(job);
         settle();
-        cr_assert_eq(fake.starts, 74);
+        cr_assert_eq(fake.starts, UNIT_BUS_MAX_JOBS + 10);
 
         /* A JobRemoved of a job not ours changes nothing. */
         job_removed(1000);
         settle();
-        cr_assert_eq(fake.starts, 74);
+        cr_assert_eq(fake.starts, UNIT_BUS_MAX_JOBS + 10);
 
         /* Cancelling a waiting one frees nothing; the rest go as jobs end. */
         unit_call_free(calls[99]);
-        for (unsigned job = 11; job <= 100; job++)
+        for (unsigned job = 11; job <= 100; job++) {
                 job_removed(job);
-        settle();
+                settle();
+        }
         cr_assert_eq(fake.starts, 99);
         cr_assert_eq(fake.replies, 99 + 1);
         teardown(b);
@@ -179,10 +180,10 @@ Test(unit_bus, a_release_is_a_stop_that_counts_as_a_job) {
         snprintf(exited.active_state, sizeof(exited.active_state), "active");
         snprintf(exited.sub_state, sizeof(exited.sub_state), "exited");
         cr_assert(unit_state_has_ended(&exited));
-        for (unsigned i = 0; i < 70; i++)
+        for (unsigned i = 0; i < UNIT_BUS_MAX_JOBS + 6; i++)
                 cr_assert_eq(unit_release(b, "jobrunner-x.service", &exited), 0);
         settle();
-        cr_assert_eq(fake.stops, 64);
+        cr_assert_eq(fake.stops, UNIT_BUS_MAX_JOBS);
 
         /* A failed unit is reset (no job, no reply), one already gone is
          * left alone. */
@@ -193,6 +194,6 @@ Test(unit_bus, a_release_is_a_stop_that_counts_as_a_job) {
         cr_assert_eq(unit_release(b, "jobrunner-x.service", &failed), 0);
         job_removed(1);
         settle();
-        cr_assert_eq(fake.stops, 65);
+        cr_assert_eq(fake.stops, UNIT_BUS_MAX_JOBS + 1);
         teardown(b);
 }
