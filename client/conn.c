@@ -17,6 +17,7 @@
 
 #include "backoff.h"
 #include "conn.h"
+#include "conn-internal.h"
 #include "format.h"
 #include "identity.h"
 #include "interrupt.h"
@@ -28,56 +29,8 @@
 #include "tls.h"
 #include "transient.h"
 
-#define METHOD_PREFIX "/jobrunner.v1.JobRunner/"
-
-/* How long after a call's deadline we still wait for gRPC to complete its
- * batch before cancelling the call ourselves: gRPC completes every batch
- * once the deadline has passed, so this is a safety net only. */
-#define PLUCK_SLACK_MS 10000
-/* How often an interruptible wait looks at the Ctrl-C flag. */
-#define INTERRUPT_POLL_MS 100
 /* How long an exit waits for gRPC's shutdown to finish elsewhere. */
 #define GRPC_SHUTDOWN_WAIT_MS 5000u
-
-struct Conn {
-        grpc_channel_credentials *creds;
-        grpc_channel *channel;
-        grpc_completion_queue *cq;
-        unsigned n_streams;
-
-        char *server, *cert, *ca;
-        char *tls_server_name;          /* NULL: the server's host name */
-        ResolvedServer resolved;
-        bool grpc_initialized;
-        uint64_t timeout_usec;          /* 0: none given */
-        bool reached_server;
-        ConnRetryFunc retry;
-        void *retry_userdata;
-
-        bool identity_loaded;
-        Identity identity;
-        char *who;
-};
-
-struct ConnStream {
-        Conn *conn;
-        grpc_call *call;
-        bool has_deadline;
-        gpr_timespec deadline;
-        uint64_t timeout_usec;
-        const ProtobufCMessageDescriptor *resp_type;
-
-        /* The addresses are the batch tags. */
-        char tag_start, tag_message, tag_status;
-        bool start_pending, message_pending, status_pending, ended;
-
-        grpc_byte_buffer *send_message, *recv_message;
-        grpc_metadata_array initial_metadata, trailing_metadata;
-        grpc_status_code code;
-        grpc_slice status_details;
-        const char *error_string;
-        RpcStatus status;
-};
 
 void rpc_status_done(RpcStatus *s) {
         free(s->details);
@@ -368,18 +321,18 @@ int conn_user_name(Conn *c, const char **ret, CliError *e) {
 
 /* Whether a call that ended with this code had an answer of the server;
  * the others can also come from our side of the channel. */
-static bool answered_by_server(int code) {
+bool conn_answered_by_server(int code) {
         return code != JR_CODE_UNAVAILABLE && code != JR_CODE_DEADLINE_EXCEEDED && code != JR_CODE_CANCELLED &&
                code != JR_CODE_UNKNOWN;
 }
 
-static uint64_t timeout_for(const Conn *c, ConnDeadline d) {
+uint64_t conn_timeout_for(const Conn *c, ConnDeadline d) {
         if (c->timeout_usec > 0)
                 return c->timeout_usec;
         return d == CONN_DEADLINE_SHORT ? CONN_TIMEOUT_DEFAULT_USEC : 0;
 }
 
-static gpr_timespec deadline_in(uint64_t usec) {
+gpr_timespec conn_deadline_in(uint64_t usec) {
         if (usec == 0)
                 return gpr_inf_future(GPR_CLOCK_MONOTONIC);
         return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros((int64_t) usec, GPR_TIMESPAN));
@@ -394,7 +347,7 @@ bool conn_connected(Conn *c) {
 }
 
 int conn_wait_connected(Conn *c, ConnDeadline deadline) {
-        gpr_timespec until = deadline_in(timeout_for(c, deadline));
+        gpr_timespec until = conn_deadline_in(conn_timeout_for(c, deadline));
         grpc_connectivity_state state;
         grpc_event ev;
         char tag;
@@ -418,7 +371,7 @@ int conn_wait_connected(Conn *c, ConnDeadline deadline) {
  * -EINTR (interruptible only) once Ctrl-C was pressed, the batch still
  * pending.  Never gives up otherwise: a batch left behind would complete
  * into a queue that may be gone by then. */
-static int pluck(Conn *c, grpc_call *call, void *tag, bool has_deadline, gpr_timespec deadline,
+int conn_pluck(Conn *c, grpc_call *call, void *tag, bool has_deadline, gpr_timespec deadline,
                  bool interruptible) {
         gpr_timespec limit = has_deadline ?
                 gpr_time_add(deadline, gpr_time_from_millis(PLUCK_SLACK_MS, GPR_TIMESPAN)) :
@@ -455,7 +408,7 @@ static int pluck(Conn *c, grpc_call *call, void *tag, bool has_deadline, gpr_tim
         }
 }
 
-static grpc_call *call_create(Conn *c, const char *method, gpr_timespec deadline) {
+grpc_call *conn_call_create(Conn *c, const char *method, gpr_timespec deadline) {
         char path[128];
         grpc_slice method_slice;
         grpc_call *call;
@@ -471,7 +424,7 @@ static grpc_call *call_create(Conn *c, const char *method, gpr_timespec deadline
         return call;
 }
 
-static grpc_byte_buffer *pack(const ProtobufCMessage *m) {
+grpc_byte_buffer *conn_pack(const ProtobufCMessage *m) {
         size_t len = protobuf_c_message_get_packed_size(m);
         grpc_slice slice = grpc_slice_malloc(len);
         grpc_byte_buffer *bb;
@@ -483,7 +436,7 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *m) {
 }
 
 /* The message in bb, unpacked; NULL if it does not unpack. */
-static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *type) {
+ProtobufCMessage *conn_unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *type) {
         grpc_byte_buffer_reader reader;
         ProtobufCMessage *m;
         grpc_slice all;
@@ -498,12 +451,12 @@ static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDesc
         return m;
 }
 
-static int bad_response(const char *method, CliError *e) {
+int conn_bad_response(const char *method, CliError *e) {
         return cli_error(e, CLI_EXIT_API, -EBADMSG,
                          "the server's answer to %s is not a valid message (is it a jobrunner v1 server?)", method);
 }
 
-static int status_from(grpc_status_code code, grpc_slice details, RpcStatus *ret, CliError *e) {
+int conn_status_from(grpc_status_code code, grpc_slice details, RpcStatus *ret, CliError *e) {
         char *d = strndup((const char *) GRPC_SLICE_START_PTR(details), GRPC_SLICE_LENGTH(details));
 
         if (!d)
@@ -519,21 +472,21 @@ int conn_call(Conn *c, const char *method, const ProtobufCMessage *req, const Pr
         grpc_status_code code = GRPC_STATUS_UNKNOWN;
         grpc_slice status_details = grpc_empty_slice();
         const char *error_string = NULL;
-        uint64_t timeout = timeout_for(c, deadline);
-        gpr_timespec when = deadline_in(timeout);
+        uint64_t timeout = conn_timeout_for(c, deadline);
+        gpr_timespec when = conn_deadline_in(timeout);
         ProtobufCMessage *resp = NULL;
         RpcStatus status = {};
         grpc_call *call;
         grpc_op ops[6];
         int r = 0;
 
-        call = call_create(c, method, when);
+        call = conn_call_create(c, method, when);
         if (!call)
                 return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot create a gRPC call of %s", method);
 
         grpc_metadata_array_init(&initial_metadata);
         grpc_metadata_array_init(&trailing_metadata);
-        send_message = pack(req);
+        send_message = conn_pack(req);
 
         /* A unary call in one batch: its completion means the call is over. */
         memset(ops, 0, sizeof(ops));
@@ -554,16 +507,16 @@ int conn_call(Conn *c, const char *method, const ProtobufCMessage *req, const Pr
         if (grpc_call_start_batch(call, ops, ELEMENTSOF(ops), &ops[0], NULL) != GRPC_CALL_OK)
                 r = cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
         else
-                (void) pluck(c, call, &ops[0], timeout > 0, when, false);
+                (void) conn_pluck(c, call, &ops[0], timeout > 0, when, false);
 
         if (r >= 0)
-                r = status_from(code, status_details, &status, e);
+                r = conn_status_from(code, status_details, &status, e);
         if (r >= 0 && code == GRPC_STATUS_OK) {
-                resp = recv_message ? unpack(recv_message, resp_type) : NULL;
+                resp = recv_message ? conn_unpack(recv_message, resp_type) : NULL;
                 if (!resp)
-                        r = bad_response(method, e);
+                        r = conn_bad_response(method, e);
         }
-        if (r >= 0 && answered_by_server(status.code))
+        if (r >= 0 && conn_answered_by_server(status.code))
                 c->reached_server = true;
 
         grpc_byte_buffer_destroy(send_message);
@@ -603,7 +556,7 @@ bool conn_refusal_explained(Conn *c, const RpcStatus *status) {
         return diagnosis && diagnosis[0];
 }
 
-static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t timeout_usec, CliError *e) {
+int conn_fail_after(Conn *c, const RpcStatus *status, const char *what, uint64_t timeout_usec, CliError *e) {
         _cleanup_free_ char *diagnosis = cert_diagnosis(c, status);
         RpcErrorContext ctx = {
                 .server = c->server,
@@ -620,7 +573,7 @@ static int fail(Conn *c, const RpcStatus *status, const char *what, uint64_t tim
 }
 
 int conn_fail(Conn *c, const RpcStatus *status, const char *what, CliError *e) {
-        return fail(c, status, what, c->timeout_usec > 0 ? c->timeout_usec : CONN_TIMEOUT_DEFAULT_USEC, e);
+        return conn_fail_after(c, status, what, c->timeout_usec > 0 ? c->timeout_usec : CONN_TIMEOUT_DEFAULT_USEC, e);
 }
 
 /* The first calls, while a retry function is set, must tell a request
@@ -638,7 +591,7 @@ static int call_when_connected(Conn *c, const char *method, const ProtobufCMessa
                                const ProtobufCMessageDescriptor *resp_type, ConnDeadline deadline,
                                RpcStatus *ret_status, ProtobufCMessage **ret_resp, bool *ret_unsent, CliError *e) {
         char t[FORMAT_TIMESPAN_MAX];
-        uint64_t timeout = timeout_for(c, deadline);
+        uint64_t timeout = conn_timeout_for(c, deadline);
         int r;
 
         r = conn_wait_connected(c, deadline);
@@ -680,177 +633,6 @@ int conn_call_ok(Conn *c, const char *method, const ProtobufCMessage *req, const
                         if (r > 0)
                                 continue;
                 }
-                return fail(c, &status, what, timeout_for(c, deadline), e);
+                return conn_fail_after(c, &status, what, conn_timeout_for(c, deadline), e);
         }
-}
-
-/* ---- streams ----------------------------------------------------------- */
-
-int conn_stream_open(Conn *c, const char *method, const ProtobufCMessage *req,
-                     const ProtobufCMessageDescriptor *resp_type, ConnDeadline deadline, ConnStream **ret,
-                     CliError *e) {
-        grpc_op ops[4], status_op;
-        ConnStream *s;
-
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return cli_error_oom(e);
-        s->conn = c;
-        s->resp_type = resp_type;
-        s->timeout_usec = timeout_for(c, deadline);
-        s->has_deadline = s->timeout_usec > 0;
-        s->deadline = deadline_in(s->timeout_usec);
-        s->code = GRPC_STATUS_UNKNOWN;
-        s->status_details = grpc_empty_slice();
-        grpc_metadata_array_init(&s->initial_metadata);
-        grpc_metadata_array_init(&s->trailing_metadata);
-
-        s->call = call_create(c, method, s->deadline);
-        if (!s->call) {
-                grpc_metadata_array_destroy(&s->initial_metadata);
-                grpc_metadata_array_destroy(&s->trailing_metadata);
-                free(s);
-                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot create a gRPC call of %s", method);
-        }
-        c->n_streams++;
-
-        /* The status first: whatever happens to the rest, it is what the
-         * call ends with, and collecting it is what conn_stream_free()
-         * waits for. */
-        status_op = (grpc_op) { .op = GRPC_OP_RECV_STATUS_ON_CLIENT };
-        status_op.data.recv_status_on_client.trailing_metadata = &s->trailing_metadata;
-        status_op.data.recv_status_on_client.status = &s->code;
-        status_op.data.recv_status_on_client.status_details = &s->status_details;
-        status_op.data.recv_status_on_client.error_string = &s->error_string;
-        if (grpc_call_start_batch(s->call, &status_op, 1, &s->tag_status, NULL) != GRPC_CALL_OK) {
-                conn_stream_free(s);
-                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
-        }
-        s->status_pending = true;
-
-        s->send_message = pack(req);
-        memset(ops, 0, sizeof(ops));
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[1].op = GRPC_OP_SEND_MESSAGE;
-        ops[1].data.send_message.send_message = s->send_message;
-        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[3].data.recv_initial_metadata.recv_initial_metadata = &s->initial_metadata;
-        if (grpc_call_start_batch(s->call, ops, ELEMENTSOF(ops), &s->tag_start, NULL) != GRPC_CALL_OK) {
-                conn_stream_free(s);
-                return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot start the gRPC call of %s", method);
-        }
-        s->start_pending = true;
-
-        *ret = s;
-        return 0;
-}
-
-static int stream_finish(ConnStream *s, CliError *e) {
-        if (s->start_pending) {
-                (void) pluck(s->conn, s->call, &s->tag_start, s->has_deadline, s->deadline, false);
-                s->start_pending = false;
-        }
-        if (s->status_pending) {
-                (void) pluck(s->conn, s->call, &s->tag_status, s->has_deadline, s->deadline, false);
-                s->status_pending = false;
-        }
-        s->ended = true;
-        if (!s->status.details) {
-                int r = status_from(s->code, s->status_details, &s->status, e);
-
-                if (r < 0)
-                        return r;
-                if (answered_by_server(s->status.code))
-                        s->conn->reached_server = true;
-        }
-        return 0;
-}
-
-int conn_stream_next(ConnStream *s, bool interruptible, ProtobufCMessage **ret, CliError *e) {
-        ProtobufCMessage *m;
-        int r;
-
-        if (s->ended)
-                return 0;
-
-        if (!s->message_pending) {
-                grpc_op op = { .op = GRPC_OP_RECV_MESSAGE };
-
-                s->recv_message = NULL;
-                op.data.recv_message.recv_message = &s->recv_message;
-                if (grpc_call_start_batch(s->call, &op, 1, &s->tag_message, NULL) != GRPC_CALL_OK) {
-                        (void) grpc_call_cancel(s->call, NULL);
-                        (void) stream_finish(s, NULL);
-                        return cli_error(e, CLI_EXIT_LOCAL, -EINVAL, "cannot receive from the gRPC call");
-                }
-                s->message_pending = true;
-        }
-        r = pluck(s->conn, s->call, &s->tag_message, s->has_deadline, s->deadline, interruptible);
-        if (r == -EINTR)
-                return r;
-        s->message_pending = false;
-
-        /* The initial metadata came before any message, or the call is
-         * over: either way that batch is done now. */
-        if (s->start_pending) {
-                (void) pluck(s->conn, s->call, &s->tag_start, s->has_deadline, s->deadline, false);
-                s->start_pending = false;
-        }
-
-        if (!s->recv_message) {
-                r = stream_finish(s, e);
-                return r < 0 ? r : 0;
-        }
-
-        m = unpack(s->recv_message, s->resp_type);
-        grpc_byte_buffer_destroy(s->recv_message);
-        s->recv_message = NULL;
-        if (!m) {
-                (void) grpc_call_cancel(s->call, NULL);
-                return bad_response("a stream", e);
-        }
-        s->conn->reached_server = true;
-        *ret = m;
-        return 1;
-}
-
-const RpcStatus *conn_stream_status(ConnStream *s) {
-        return s->ended ? &s->status : NULL;
-}
-
-void conn_stream_cancel(ConnStream *s) {
-        if (s && !s->ended)
-                (void) grpc_call_cancel(s->call, NULL);
-}
-
-void conn_stream_free(ConnStream *s) {
-        if (!s)
-                return;
-
-        if (s->message_pending || s->start_pending || s->status_pending) {
-                (void) grpc_call_cancel(s->call, NULL);
-                if (s->message_pending) {
-                        (void) pluck(s->conn, s->call, &s->tag_message, s->has_deadline, s->deadline, false);
-                        s->message_pending = false;
-                        if (s->recv_message)
-                                grpc_byte_buffer_destroy(s->recv_message);
-                }
-                (void) stream_finish(s, NULL);
-        }
-
-        if (s->send_message)
-                grpc_byte_buffer_destroy(s->send_message);
-        grpc_metadata_array_destroy(&s->initial_metadata);
-        grpc_metadata_array_destroy(&s->trailing_metadata);
-        grpc_slice_unref(s->status_details);
-        gpr_free((void *) s->error_string);
-        grpc_call_unref(s->call);
-        s->conn->n_streams--;
-        rpc_status_done(&s->status);
-        free(s);
-}
-
-int conn_stream_fail(ConnStream *s, const char *what, CliError *e) {
-        return fail(s->conn, &s->status, what, s->timeout_usec, e);
 }
