@@ -23,7 +23,10 @@
 typedef struct Call Call;
 
 typedef struct RpcMethod {
-        const char *name;                               /* "Start": "/jobrunner.v1.JobRunner/Start" */
+        /* The path is "/<service's full name>/<name>": "/jobrunner.v1.JobRunner/Start".
+         * name is also what logs and the audit record call the method. */
+        const ProtobufCServiceDescriptor *service;
+        const char *name;
         AuthzMethod authz;
         const ProtobufCMessageDescriptor *request_type;
         bool server_streaming;

@@ -18,8 +18,6 @@
 #include "macro.h"
 #include "tls.h"
 
-#define JOBRUNNER_SERVICE_PATH "/jobrunner.v1.JobRunner/"
-
 /* Requests kept posted per method: calls that arrive beyond these wait in
  * gRPC until the next is posted, right after one is taken. */
 #define REQUESTS_PER_METHOD 8
@@ -177,9 +175,17 @@ static int server_register_methods(Server *s) {
                 void *handle = NULL;
 
                 if (method) {
+                        const ProtobufCMethodDescriptor *d =
+                                protobuf_c_service_descriptor_get_method_by_name(method->service, method->name);
                         _cleanup_free_ char *path = NULL;
 
-                        if (asprintf(&path, JOBRUNNER_SERVICE_PATH "%s", method->name) < 0)
+                        /* A row its service does not declare as it stands
+                         * is a typo in the table: no client sends that. */
+                        if (!d || d->input != method->request_type)
+                                return log_error_errno(EINVAL, "%s has no method %s taking %s",
+                                                       method->service->name, method->name,
+                                                       method->request_type->name);
+                        if (asprintf(&path, "/%s/%s", method->service->name, method->name) < 0)
                                 return -ENOMEM;
                         handle = grpc_server_register_method(s->server, path, NULL,
                                                              GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);

@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The v1 methods the daemon serves. */
+/* The methods the daemon serves. */
 
 #include "rpc.h"
 
+#define API &jobrunner__v1__job_runner__descriptor
+
 const RpcMethod rpc_methods[] = {
-        { "Start",     AUTHZ_METHOD_START,  &jobrunner__v1__start_request__descriptor,      false, rpc_start },
-        { "Stop",      AUTHZ_METHOD_STOP,   &jobrunner__v1__stop_request__descriptor,       false, rpc_stop },
-        { "GetStatus", AUTHZ_METHOD_STATUS, &jobrunner__v1__get_status_request__descriptor, false, rpc_get_status },
-        { "List",      AUTHZ_METHOD_LIST,   &jobrunner__v1__list_request__descriptor,       false, rpc_list },
-        { "Wait",      AUTHZ_METHOD_WAIT,   &jobrunner__v1__wait_request__descriptor,       false, rpc_wait },
-        { "Logs",      AUTHZ_METHOD_LOGS,   &jobrunner__v1__logs_request__descriptor,       true,  rpc_logs },
+        { .service = API, .name = "Start", .authz = AUTHZ_METHOD_START,
+          .request_type = &jobrunner__v1__start_request__descriptor, .handle = rpc_start },
+        { .service = API, .name = "Stop", .authz = AUTHZ_METHOD_STOP,
+          .request_type = &jobrunner__v1__stop_request__descriptor, .handle = rpc_stop },
+        { .service = API, .name = "GetStatus", .authz = AUTHZ_METHOD_STATUS,
+          .request_type = &jobrunner__v1__get_status_request__descriptor, .handle = rpc_get_status },
+        { .service = API, .name = "List", .authz = AUTHZ_METHOD_LIST,
+          .request_type = &jobrunner__v1__list_request__descriptor, .handle = rpc_list },
+        { .service = API, .name = "Wait", .authz = AUTHZ_METHOD_WAIT,
+          .request_type = &jobrunner__v1__wait_request__descriptor, .handle = rpc_wait },
+        { .service = API, .name = "Logs", .authz = AUTHZ_METHOD_LOGS,
+          .request_type = &jobrunner__v1__logs_request__descriptor, .server_streaming = true,
+          .handle = rpc_logs },
 };
 
 const size_t rpc_n_methods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);
