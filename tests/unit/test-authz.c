@@ -30,18 +30,21 @@ static const struct {
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_LIST,   { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_WAIT,   { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_LOGS,   { A, A, A }, { A, A, A } },
+        { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_HEALTH, { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_START,  { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_STOP,   { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_STATUS, { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_LIST,   { A, N, A }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_WAIT,   { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_LOGS,   { A, N, N }, { P, P, P } },
+        { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_HEALTH, { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_START,  { P, P, P }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_STOP,   { P, P, P }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_STATUS, { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_LIST,   { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_WAIT,   { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_LOGS,   { A, A, A }, { P, P, P } },
+        { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_HEALTH, { A, A, A }, { P, P, P } },
 };
 
 Test(authz, full_matrix) {
@@ -64,7 +67,7 @@ Test(authz, full_matrix) {
                         checked += 2;
                 }
         }
-        cr_assert_eq(checked, 108);
+        cr_assert_eq(checked, 126);
 }
 
 Test(authz, every_role_and_method_is_in_the_matrix_once) {
@@ -94,7 +97,7 @@ Test(authz, identities_not_built_by_us_get_nothing) {
         cr_expect_eq(authz_check(&bad, AUTHZ_METHOD_STATUS, NULL, false), P);
         cr_expect_eq(authz_check(&neg, AUTHZ_METHOD_LIST, NULL, false), P);
         cr_expect_eq(authz_check(NULL, AUTHZ_METHOD_LIST, NULL, false), P);
-        cr_expect_eq(authz_check(&admin, (AuthzMethod) 6, NULL, false), P);
+        cr_expect_eq(authz_check(&admin, _AUTHZ_METHOD_MAX, NULL, false), P);
         cr_expect_not(authz_list_sees_all(&bad));
         cr_expect_eq(authz_check_list_owner(&bad, NULL), P);
 }
@@ -142,6 +145,7 @@ Test(authz, names) {
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_LIST), "List");
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_WAIT), "Wait");
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_LOGS), "Logs");
+        cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_HEALTH), "Check");
         cr_expect_null(authz_method_to_string(_AUTHZ_METHOD_MAX));
         cr_expect_null(authz_method_to_string((AuthzMethod) -1));
 }
