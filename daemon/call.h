@@ -30,6 +30,14 @@ typedef struct RpcMethod {
         AuthzMethod authz;
         const ProtobufCMessageDescriptor *request_type;
         bool server_streaming;
+        /* Handed to handle() even once the server's shutdown began, rather
+         * than answered UNAVAILABLE before: the health check, which must
+         * then say NOT_SERVING. */
+        bool serves_while_stopping;
+        /* A call answered OK leaves no audit record (only a debug line):
+         * health probes come every few seconds, change nothing and would
+         * bury the records that matter.  Failures are recorded. */
+        bool audit_failures_only;
         /* request is the call's; it lives as long as the call. */
         void (*handle)(Call *call, const ProtobufCMessage *request, void *userdata);
 } RpcMethod;
@@ -40,6 +48,10 @@ typedef void (*call_callback_t)(Call *call, void *userdata);
 const AuthzIdentity *call_identity(const Call *call);
 /* "ipv4:192.0.2.1:40000" as gRPC spells it. */
 const char *call_peer(const Call *call);
+/* Whether the server's shutdown has begun (SIGTERM, server_shutdown()):
+ * from then on gRPC takes no new calls, and those it had taken already
+ * are still handed over while it drains. */
+bool call_server_stopping(const Call *call);
 
 /* What the audit record of this call names besides who, method and code. */
 void call_set_audit_job(Call *call, const char *job_id);

@@ -207,6 +207,8 @@ static void call_audit(Call *c, JrCode code, const char *message) {
                   c->method ? c->method->name : "unknown method", c->audit_job ? " of job " : "",
                   c->audit_job ?: "", jr_code_to_string(code) ?: "?",
                   (now_usec(CLOCK_MONOTONIC) - c->accepted_usec) / 1000.0);
+        if (c->method && c->method->audit_failures_only && code == JR_CODE_OK)
+                return;
         audit_log_call(c->authenticated ? &c->identity : NULL, c->peer,
                        c->method ? c->method->name : c->path,
                        c->audit_job, c->audit_argv, code, message);
@@ -410,7 +412,7 @@ void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char
                 call_finish(c, NULL, JR_CODE_UNIMPLEMENTED, "unknown method");
                 goto done;
         }
-        if (server_is_shutting_down(s)) {
+        if (server_is_shutting_down(s) && !method->serves_while_stopping) {
                 /* Taken from gRPC's queue after the shutdown began. */
                 call_finish(c, NULL, JR_CODE_UNAVAILABLE, "jobrunnerd is shutting down; retry later");
                 goto done;
@@ -437,6 +439,10 @@ const AuthzIdentity *call_identity(const Call *c) {
 
 const char *call_peer(const Call *c) {
         return c->peer;
+}
+
+bool call_server_stopping(const Call *c) {
+        return server_is_shutting_down(c->server);
 }
 
 void call_set_audit_job(Call *c, const char *job_id) {

@@ -422,6 +422,9 @@ static int on_shutdown_timeout(sd_event_source *source, uint64_t usec, void *use
 int server_shutdown(Server *s, server_done_t done, void *userdata) {
         if (s->shutting_down)
                 return 0;
+        /* First of all: from here on the health check answers NOT_SERVING
+         * (call_server_stopping()), also to the calls gRPC still hands
+         * over below while it drains. */
         s->shutting_down = true;
         s->done = done;
         s->done_userdata = userdata;

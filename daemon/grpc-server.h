@@ -38,8 +38,10 @@ int server_new(sd_event *event, const ServerConfig *config, const RpcMethod *met
 int server_start(Server *s);
 
 /* Graceful stop: calls in progress end with UNAVAILABLE (their handlers'
- * on_abort runs first), no new call is accepted, and once gRPC has let go
- * of every call, done() runs on the sd-event thread.  Idempotent. */
+ * on_abort runs first), no new call is accepted, calls gRPC had accepted
+ * already are answered UNAVAILABLE too, except by methods that serve while
+ * stopping (the health check: NOT_SERVING), and once gRPC has let go of
+ * every call, done() runs on the sd-event thread.  Idempotent. */
 typedef void (*server_done_t)(Server *s, void *userdata);
 int server_shutdown(Server *s, server_done_t done, void *userdata);
 

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The methods the daemon serves. */
+/* The methods the daemon serves: the v1 API, and the standard health check
+ * (grpc.health.v1.Health/Check; Watch is not served: the catch-all request
+ * answers it UNIMPLEMENTED at once, as it does any unknown method, which
+ * the protocol tells clients to take as "not supported, do not retry"). */
 
+#include "health.pb-c.h"
 #include "rpc.h"
 
 #define API &jobrunner__v1__job_runner__descriptor
@@ -19,6 +23,10 @@ const RpcMethod rpc_methods[] = {
         { .service = API, .name = "Logs", .authz = AUTHZ_METHOD_LOGS,
           .request_type = &jobrunner__v1__logs_request__descriptor, .server_streaming = true,
           .handle = rpc_logs },
+
+        { .service = &grpc__health__v1__health__descriptor, .name = "Check", .authz = AUTHZ_METHOD_HEALTH,
+          .request_type = &grpc__health__v1__health_check_request__descriptor,
+          .serves_while_stopping = true, .audit_failures_only = true, .handle = rpc_health_check },
 };
 
 const size_t rpc_n_methods = sizeof(rpc_methods) / sizeof(rpc_methods[0]);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The handlers of the v1 methods (one file each: rpc-start.c, ...) and what
- * they share.  They see calls through call.h and jobs through libjobrunner;
+/* The handlers of the v1 methods (one file each: rpc-start.c, ...) and of
+ * the health check (rpc-health.c), and what they share.  They see calls through call.h and jobs through libjobrunner;
  * no gRPC here. */
 
 #include "call.h"
@@ -18,6 +18,7 @@ void rpc_get_status(Call *call, const ProtobufCMessage *request, void *userdata)
 void rpc_list(Call *call, const ProtobufCMessage *request, void *userdata);
 void rpc_wait(Call *call, const ProtobufCMessage *request, void *userdata);
 void rpc_logs(Call *call, const ProtobufCMessage *request, void *userdata);
+void rpc_health_check(Call *call, const ProtobufCMessage *request, void *userdata);
 
 /* Finds the job a request names, as the caller may see it for method: an
  * invalid id is -EINVAL, a job that does not exist or that the caller may

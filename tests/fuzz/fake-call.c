@@ -11,6 +11,7 @@
 struct Call {
         const RpcMethod *method;
         AuthzIdentity identity;
+        bool server_stopping;
 
         bool handler_holds;
         call_callback_t on_sent, on_abort;
@@ -72,6 +73,15 @@ const AuthzIdentity *call_identity(const Call *c) {
 const char *call_peer(const Call *c) {
         FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
         return "ipv4:192.0.2.1:40000";
+}
+
+bool call_server_stopping(const Call *c) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        return c->server_stopping;
+}
+
+void fake_call_set_server_stopping(Call *c, bool stopping) {
+        c->server_stopping = stopping;
 }
 
 void call_set_audit_job(Call *c, const char *job_id) {

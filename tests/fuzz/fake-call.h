@@ -16,6 +16,10 @@
 Call *fake_call_new(const RpcMethod *method, const AuthzIdentity *who);
 void fake_call_free(Call *c);
 
+/* What call_server_stopping() answers: as if the server's shutdown had
+ * begun.  Before the handler runs. */
+void fake_call_set_server_stopping(Call *c, bool stopping);
+
 /* Delivers sent messages and runs the event loop until the handler
  * finishes the call; false if it never does (nothing left to run). */
 bool fake_call_run(Call *c, sd_event *event);

@@ -14,7 +14,9 @@
  * contiguous from the requested offsets with the job's actual bytes up to
  * END, List pages in order that add up to the whole listing, and a Start
  * that passes validation (it then stops at the server's limit, set to 0
- * here) with a spec that survives the daemon's echo and the job file. */
+ * here) with a spec that survives the daemon's echo and the job file; the
+ * health check SERVING for the server and the API, NOT_FOUND for anything
+ * else, whoever asks. */
 
 #include <string.h>
 #include <sys/mman.h>
@@ -23,6 +25,7 @@
 #include "daemon.h"
 #include "fake-call.h"
 #include "fuzz.h"
+#include "health.pb-c.h"
 #include "job-store.h"
 #include "job.h"
 #include "macro.h"
@@ -420,6 +423,22 @@ static void fuzz_start(Server *s, const RpcMethod *method, const AuthzIdentity *
         fake_call_free(c);
 }
 
+/* ---- the health check ---------------------------------------------------------- */
+
+static void fuzz_health(Server *s, const RpcMethod *method, const AuthzIdentity *who,
+                        const Grpc__Health__V1__HealthCheckRequest *req) {
+        bool known = req->service[0] == '\0' || strcmp(req->service, "jobrunner.v1.JobRunner") == 0;
+        Call *c = run(s, method, who, &req->base);
+        const Grpc__Health__V1__HealthCheckResponse *resp =
+                (const Grpc__Health__V1__HealthCheckResponse *) fake_call_response(c);
+
+        FUZZ_CHECK(fake_call_code(c) == (known ? JR_CODE_OK : JR_CODE_NOT_FOUND), "Check of \"%s\": code %d",
+                   req->service, (int) fake_call_code(c));
+        FUZZ_CHECK(!known || resp->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+                   "Check: status %d", (int) resp->status);
+        fake_call_free(c);
+}
+
 /* ---- the input ------------------------------------------------------------- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -458,6 +477,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         case AUTHZ_METHOD_LOGS:
                 fuzz_logs(&s, method, &who, (const Jobrunner__V1__LogsRequest *) request);
+                break;
+        case AUTHZ_METHOD_HEALTH:
+                fuzz_health(&s, method, &who, (const Grpc__Health__V1__HealthCheckRequest *) request);
                 break;
         default:
                 break;
