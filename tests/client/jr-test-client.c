@@ -73,6 +73,8 @@ static void help(void) {
                "                       job stdout to stdout, job stderr to stderr, raw;\n"
                "                       --cancel-after N cancels after N messages;\n"
                "                       --events adds \"event: ...\" lines on stderr\n"
+               "  health [SERVICE]     grpc.health.v1.Health/Check of SERVICE (default: \"\",\n"
+               "                       the server); prints serving_status=SERVING, ...\n"
                "  raw METHOD HEX       unary call with the bytes HEX (may be \"\") as the\n"
                "                       request; prints response=HEX if one came\n"
                "  oversized METHOD [BYTES]\n"
@@ -620,6 +622,28 @@ static int cmd_logs(TcConn *c, int argc, char **argv) {
         return finish(status, details);
 }
 
+/* ---- the health check ---------------------------------------------------------- */
+
+static int cmd_health(TcConn *c, int argc, char **argv) {
+        _cleanup_free_ char *details = NULL;
+        int status, serving, r;
+
+        if (argc > 2)
+                return usage_error("%s: expects at most one SERVICE", "health");
+        r = tc_health_check(c, argc == 2 ? argv[1] : "", arg_deadline_ms, &status, &details, &serving);
+        if (r < 0)
+                return local_error(r, "call failed");
+        if (status == 0) {
+                const char *name = tc_serving_status_name(serving);
+
+                if (name)
+                        printf("serving_status=%s\n", name);
+                else
+                        printf("serving_status=%d\n", serving);
+        }
+        return finish(status, details);
+}
+
 /* ---- raw payloads ------------------------------------------------------------ */
 
 static int unhex(const char *hex, uint8_t **ret, size_t *ret_len) {
@@ -752,6 +776,7 @@ static const struct {
         { "wait",      cmd_wait },
         { "list",      cmd_list },
         { "logs",      cmd_logs },
+        { "health",    cmd_health },
         { "raw",       cmd_raw },
         { "oversized", cmd_oversized },
 };

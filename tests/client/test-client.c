@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "health.pb-c.h"
 #include "macro.h"
 #include "status.h"
 #include "test-client.h"
@@ -517,6 +518,33 @@ int tc_call(TcConn *c, const char *method, const ProtobufCMessage *req,
         if (r < 0)
                 return r;
         return tc_call_wait(u, resp_type, ret_status, ret_details, ret_resp);
+}
+
+/* ---- the health check ----------------------------------------------------- */
+
+int tc_health_check(TcConn *c, const char *service, int64_t deadline_ms, int *ret_status, char **ret_details,
+                    int *ret_serving) {
+        Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+        Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+        int r;
+
+        req.service = (char *) (service ?: "");
+        r = tc_call(c, TC_HEALTH_CHECK_PATH, &req.base, &grpc__health__v1__health_check_response__descriptor,
+                    deadline_ms, ret_status, ret_details, (ProtobufCMessage **) &resp);
+        if (r < 0)
+                return r;
+        if (ret_serving)
+                *ret_serving = resp ? (int) resp->status : -1;
+        if (resp)
+                grpc__health__v1__health_check_response__free_unpacked(resp, NULL);
+        return 0;
+}
+
+const char *tc_serving_status_name(int serving) {
+        const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+                        &grpc__health__v1__health_check_response__serving_status__descriptor, serving);
+
+        return v ? v->name : NULL;
 }
 
 /* ---- Logs ---------------------------------------------------------------- */

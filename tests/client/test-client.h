@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A minimal, synchronous client of the jobrunner.v1.JobRunner API over
- * mutual TLS, on the gRPC C core: for the VM tests and the benchmark, not
+/* A minimal, synchronous client of the jobrunner.v1.JobRunner API (and of
+ * the standard health check) over mutual TLS, on the gRPC C core: for the VM tests and the benchmark, not
  * for users (that is client/).  One thread; every call blocks until it has
  * a status, and every call has a deadline, so nothing here hangs: a server
  * that is not there or refuses the handshake comes back as UNAVAILABLE with
@@ -101,6 +101,16 @@ int tc_unary_wait(TcUnary *u, TcResult *ret);
 int tc_call_start(TcConn *c, const char *method, const ProtobufCMessage *req, int64_t deadline_ms, TcUnary **ret);
 int tc_call_wait(TcUnary *u, const ProtobufCMessageDescriptor *resp_type, int *ret_status, char **ret_details,
                  ProtobufCMessage **ret_resp);
+
+/* grpc.health.v1.Health/Check of service (NULL or "": the server as a
+ * whole).  *ret_serving is the response's ServingStatus (SERVING = 1,
+ * NOT_SERVING = 2, ...) if the status is OK, else -1; ret_details and
+ * ret_serving may be NULL.  Returns as tc_call() does. */
+#define TC_HEALTH_CHECK_PATH "/grpc.health.v1.Health/Check"
+int tc_health_check(TcConn *c, const char *service, int64_t deadline_ms, int *ret_status, char **ret_details,
+                    int *ret_serving);
+/* "SERVING", "NOT_SERVING", ...; NULL for a value outside the enum. */
+const char *tc_serving_status_name(int serving);
 
 /* Logs: starts the call and returns without waiting for anything. */
 int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadline_ms, TcStream **ret);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "fake-server.h"
+#include "health.pb-c.h"
 #include "macro.h"
 #include "test-client.h"
 #include "tls.h"
@@ -101,6 +102,7 @@ typedef enum Method {
         METHOD_LOGS,            /* see serve_logs() */
         METHOD_START,           /* the spec back in a RUNNING job */
         METHOD_LIST,            /* two pages: jobs a and b, then c */
+        METHOD_HEALTH,          /* "" SERVING, "stopping" NOT_SERVING, else NOT_FOUND */
         _METHOD_REGISTERED,
         METHOD_GENERIC = _METHOD_REGISTERED, /* anything else: UNIMPLEMENTED */
 } Method;
@@ -112,6 +114,7 @@ static const char *const method_paths[_METHOD_REGISTERED] = {
         [METHOD_LOGS]       = "/jobrunner.v1.JobRunner/Logs",
         [METHOD_START]      = "/jobrunner.v1.JobRunner/Start",
         [METHOD_LIST]       = "/jobrunner.v1.JobRunner/List",
+        [METHOD_HEALTH]     = "/grpc.health.v1.Health/Check",
 };
 
 /* The fake's own state; the server is fake_server. */
@@ -311,6 +314,24 @@ static void serve_list(FakeRequest *r) {
         jobrunner__v1__list_request__free_unpacked(req, NULL);
 }
 
+static void serve_health(FakeRequest *r) {
+        Grpc__Health__V1__HealthCheckRequest *req;
+        Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+
+        req = (Grpc__Health__V1__HealthCheckRequest *) fake_request_unpack(
+                        r, &grpc__health__v1__health_check_request__descriptor);
+        if (!req || !(streq(req->service, "") || streq(req->service, "stopping"))) {
+                fake_finish_call(r->call, true, NULL, GRPC_STATUS_NOT_FOUND, "unknown service", true);
+                if (req)
+                        grpc__health__v1__health_check_request__free_unpacked(req, NULL);
+                return;
+        }
+        resp.status = streq(req->service, "") ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING :
+                                                GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+        fake_finish_call(r->call, true, fake_pack_message(&resp.base), GRPC_STATUS_OK, NULL, true);
+        grpc__health__v1__health_check_request__free_unpacked(req, NULL);
+}
+
 static void serve_generic(FakeRequest *r) {
         _cleanup_free_ char *details = NULL;
 
@@ -339,6 +360,9 @@ static void serve(FakeRequest *r) {
                 break;
         case METHOD_LIST:
                 serve_list(r);
+                break;
+        case METHOD_HEALTH:
+                serve_health(r);
                 break;
         default:
                 serve_generic(r);
@@ -432,6 +456,31 @@ Test(client, many_calls_on_one_connection) {
                 cr_assert_str_eq(resp->job->id, id);
                 jobrunner__v1__get_status_response__free_unpacked(resp, NULL);
         }
+}
+
+Test(client, health_check) {
+        _cleanup_(tc_disconnectp) TcConn *c = connect_alice();
+        int status = -1, serving = -2;
+        char *details = NULL;
+
+        cr_assert_eq(tc_health_check(c, NULL, 0, &status, &details, &serving), 0);
+        cr_assert_eq(status, GRPC_STATUS_OK, "%s", details);
+        cr_assert_eq(serving, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+        free(details);
+
+        cr_assert_eq(tc_health_check(c, "stopping", 0, &status, NULL, &serving), 0);
+        cr_assert_eq(status, GRPC_STATUS_OK);
+        cr_assert_eq(serving, GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);
+
+        cr_assert_eq(tc_health_check(c, "nope", 0, &status, &details, &serving), 0);
+        cr_assert_eq(status, GRPC_STATUS_NOT_FOUND);
+        cr_assert_str_eq(details, "unknown service");
+        cr_assert_eq(serving, -1);
+        free(details);
+
+        cr_assert_str_eq(tc_serving_status_name(1), "SERVING");
+        cr_assert_str_eq(tc_serving_status_name(2), "NOT_SERVING");
+        cr_assert_null(tc_serving_status_name(4));
 }
 
 Test(client, call_error_status) {
@@ -1019,6 +1068,23 @@ Test(tool, list) {
                          "jobs=2\n");
         cr_assert_eq(v.exit_status, GRPC_STATUS_INVALID_ARGUMENT);
         cr_assert_str_eq(last_line(v.err), "status: INVALID_ARGUMENT: bad page_token\n");
+}
+
+Test(tool, health) {
+        _cleanup_(tool_run_done) ToolRun t = tool(true, "health", NULL);
+        _cleanup_(tool_run_done) ToolRun u = tool(true, "health", "stopping", NULL);
+        _cleanup_(tool_run_done) ToolRun v = tool(true, "health", "nope", NULL);
+        _cleanup_(tool_run_done) ToolRun w = tool(true, "health", "a", "b", NULL);
+
+        cr_assert_eq(t.exit_status, 0);
+        cr_assert_str_eq(t.out, "serving_status=SERVING\n");
+        cr_assert_str_eq(last_line(t.err), "status: OK: \n");
+        cr_assert_eq(u.exit_status, 0);
+        cr_assert_str_eq(u.out, "serving_status=NOT_SERVING\n");
+        cr_assert_eq(v.exit_status, GRPC_STATUS_NOT_FOUND);
+        cr_assert_str_eq(v.out, "");
+        cr_assert_str_eq(last_line(v.err), "status: NOT_FOUND: unknown service\n");
+        cr_assert_eq(w.exit_status, 100);
 }
 
 Test(tool, stop_wait) {
