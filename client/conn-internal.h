@@ -31,6 +31,7 @@ struct Conn {
 
         char *server, *cert, *ca;
         char *tls_server_name;          /* NULL: the server's host name */
+        char *authority;                /* every call's :authority, authority_for() */
         ResolvedServer resolved;
         bool grpc_initialized;
         uint64_t timeout_usec;          /* 0: none given */

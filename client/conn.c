@@ -10,6 +10,7 @@
 #include <grpc/support/log.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,6 +86,28 @@ static int read_pem(const Setting *s, const char *what, char **ret, CliError *e)
         return r;
 }
 
+/* Every call's :authority: the server as given, or, with a TLS server
+ * name, that name with the server's port.  gRPC 1.51 checks each call's
+ * authority against the server's certificate too, after the handshake
+ * (grpc_ssl_check_call_host()), and lets a mismatch through for an
+ * overridden target name only if the authority is exactly the target's
+ * host, port and all: "192.0.2.7:7443" would fail every call to a server
+ * whose certificate carries only the TLS server name. */
+static int authority_for(const char *server, const char *tls_server_name, char **ret) {
+        const char *port;
+
+        if (!tls_server_name) {
+                *ret = strdup(server);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* server is normalized: "HOST:PORT" or "[IPV6]:PORT". */
+        port = strrchr(server, ':');
+        assert(port);
+        if (asprintf(ret, strchr(tls_server_name, ':') ? "[%s]%s" : "%s%s", tls_server_name, port) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static void create_channel(Conn *c) {
         grpc_arg args[7];
 
@@ -133,7 +156,7 @@ static void create_channel(Conn *c) {
         /* The target holds the addresses (resolve.h); the certificate must
          * name the host as given (or the TLS server name, for a server
          * reached by an address its certificate does not carry), and the
-         * :authority header names the host. */
+         * :authority header names it too (authority_for()). */
         args[5] = (grpc_arg) {
                 .type = GRPC_ARG_STRING,
                 .key = (char *) GRPC_SSL_TARGET_NAME_OVERRIDE_ARG,
@@ -142,7 +165,7 @@ static void create_channel(Conn *c) {
         args[6] = (grpc_arg) {
                 .type = GRPC_ARG_STRING,
                 .key = (char *) GRPC_ARG_DEFAULT_AUTHORITY,
-                .value.string = c->server,
+                .value.string = c->authority,
         };
         c->channel = grpc_channel_create(c->resolved.target, c->creds,
                                          &(grpc_channel_args) { .num_args = ELEMENTSOF(args), .args = args });
@@ -178,7 +201,8 @@ int conn_open(const CliSettings *settings, uint64_t timeout_usec, Conn **ret, Cl
         c->ca = strdup(s[SETTING_CA].value);
         c->tls_server_name = s[SETTING_TLS_SERVER_NAME].value ? strdup(s[SETTING_TLS_SERVER_NAME].value) : NULL;
         c->timeout_usec = timeout_usec;
-        if (!c->server || !c->cert || !c->ca || (s[SETTING_TLS_SERVER_NAME].value && !c->tls_server_name)) {
+        if (!c->server || !c->cert || !c->ca || (s[SETTING_TLS_SERVER_NAME].value && !c->tls_server_name) ||
+            authority_for(c->server, c->tls_server_name, &c->authority) < 0) {
                 free(c->server);
                 free(c->cert);
                 free(c->ca);
@@ -257,6 +281,7 @@ static bool conn_free(Conn *c) {
         free(c->cert);
         free(c->ca);
         free(c->tls_server_name);
+        free(c->authority);
         free(c);
         return initialized;
 }

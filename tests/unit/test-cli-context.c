@@ -367,4 +367,11 @@ Test(context, the_tls_server_name) {
         /* The option over the context's. */
         t = ctx("-c", "wrong", "--tls-server-name", "localhost", "status", "--json", JOB_ID);
         expect_owner(&t, "alice");
+        /* Reached by an address its certificate does not carry (127.0.0.1
+         * in its IPv4-mapped form), it passes by the TLS server name alone:
+         * gRPC checks each call's :authority against the certificate too. */
+        snprintf(server, sizeof(server), "[::ffff:127.0.0.1]:%d", fake_server.port);
+        add_fake_context("mapped", "alice", server, "localhost");
+        t = ctx("-c", "mapped", "status", "--json", JOB_ID);
+        expect_owner(&t, "alice");
 }
