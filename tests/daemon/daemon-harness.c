@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "daemon-harness.h"
 #include "macro.h"
@@ -132,4 +133,29 @@ void dh_random_id(char ret[static 33]) {
 void dh_job_status_freep(Jobrunner__V1__JobStatus **j) {
         if (*j)
                 jobrunner__v1__job_status__free_unpacked(*j, NULL);
+}
+
+/* The audit records' MESSAGE_ID, as daemon/audit.h defines it. */
+#define AUDIT_MESSAGE_ID "e0d3799482fa4fccb8fa3ca373fdf1e1"
+
+char *dh_audit_records(time_t since, const char *matches) {
+        char command[1024];
+
+        snprintf(command, sizeof(command),
+                 "journalctl --sync && journalctl -q --no-pager -o cat --since=@%lld MESSAGE_ID=%s %s",
+                 (long long) since, AUDIT_MESSAGE_ID, matches);
+        return dh_shell_output(command, NULL);
+}
+
+char *dh_wait_audit_record(time_t since, const char *matches) {
+        for (unsigned i = 0; i < 100; i++) {
+                char *out = dh_audit_records(since, matches);
+
+                if (out[0])
+                        return out;
+                free(out);
+                usleep(200 * 1000);
+        }
+        cr_assert_fail("no audit record with %s", matches);
+        return NULL;
 }

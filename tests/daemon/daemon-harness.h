@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <time.h>
+
 /* The daemon tests' side of the VM: the built jobrunner installed as an
  * operator would (tests/daemon/install-daemon: units, polkit rule, system
  * user, certificates, jobrunner.socket started), and connections to it as
@@ -45,6 +47,15 @@ char *dh_shell_output(const char *command, int *ret_exit);
 
 /* The same without one final newline, as $(...) gives it. */
 char *dh_shell_line(const char *command, int *ret_exit);
+
+/* The daemon's audit records (daemon/audit.h) since a time that match the
+ * journal fields in matches ("JOBRUNNER_METHOD=Check ..."), one line
+ * each, "" for none (free it). */
+char *dh_audit_records(time_t since, const char *matches);
+
+/* The same, once there is one: journald stores records asynchronously to
+ * the daemon.  Fails the test after 20 s without. */
+char *dh_wait_audit_record(time_t since, const char *matches);
 
 /* A random job id (32 hex digits), of no job. */
 void dh_random_id(char ret[static 33]);

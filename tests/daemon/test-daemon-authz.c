@@ -23,7 +23,6 @@
 #include "macro.h"
 #include "status.h"
 
-#define AUDIT_MESSAGE_ID "e0d3799482fa4fccb8fa3ca373fdf1e1"
 #define STOP_GRACE_MS 5000u
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
@@ -638,30 +637,6 @@ Test(daemon_authz, certificates_without_a_usable_identity) {
 
 /* ---- audit ------------------------------------------------------------------- */
 
-/* The journal records of the daemon matching the fields, since a time. */
-static char *audit_records(time_t since, const char *matches) {
-        char command[1024];
-
-        snprintf(command, sizeof(command),
-                 "journalctl --sync && journalctl -q --no-pager -o cat --since=@%lld MESSAGE_ID=%s %s",
-                 (long long) since, AUDIT_MESSAGE_ID, matches);
-        return dh_shell_output(command, NULL);
-}
-
-static char *wait_audit_record(time_t since, const char *matches) {
-        /* sd_journal_sendv() is asynchronous to us: give journald a moment. */
-        for (unsigned i = 0; i < 50; i++) {
-                char *out = audit_records(since, matches);
-
-                if (out[0])
-                        return out;
-                free(out);
-                usleep(200 * 1000);
-        }
-        cr_assert_fail("no audit record with %s", matches);
-        return NULL;
-}
-
 Test(daemon_authz, denials_are_audited_with_their_code) {
         static const char *const argv[] = { "/bin/true", NULL };
         _cleanup_(tc_disconnectp) TcConn *victor = dh_connect("victor");
@@ -677,8 +652,8 @@ Test(daemon_authz, denials_are_audited_with_their_code) {
         call_on_job(victor, "Stop", unknown, &r);
         cr_assert_eq(r.code, JR_CODE_PERMISSION_DENIED, "Stop by victor: %s: %s", code_name(r.code), r.details);
 
-        start_record = wait_audit_record(since, "JOBRUNNER_USER=victor JOBRUNNER_ROLE=viewer JOBRUNNER_METHOD=Start "
-                                                "JOBRUNNER_CODE=PERMISSION_DENIED");
+        start_record = dh_wait_audit_record(since, "JOBRUNNER_USER=victor JOBRUNNER_ROLE=viewer "
+                                                   "JOBRUNNER_METHOD=Start JOBRUNNER_CODE=PERMISSION_DENIED");
         cr_log_info("audit: %s", start_record);
         cr_assert(strstr(start_record, "victor (viewer)"), "audit record: %s", start_record);
         cr_assert(strstr(start_record, "PERMISSION_DENIED"), "audit record: %s", start_record);
@@ -687,7 +662,7 @@ Test(daemon_authz, denials_are_audited_with_their_code) {
         snprintf(matches, sizeof(matches),
                  "JOBRUNNER_USER=victor JOBRUNNER_METHOD=Stop JOBRUNNER_JOB_ID=%s JOBRUNNER_CODE=PERMISSION_DENIED",
                  unknown);
-        stop_record = wait_audit_record(since, matches);
+        stop_record = dh_wait_audit_record(since, matches);
         cr_log_info("audit: %s", stop_record);
         cr_assert(strstr(stop_record, unknown), "audit record: %s", stop_record);
 }

@@ -26,7 +26,6 @@
 #include "status.h"
 #include "time-util.h"
 
-#define AUDIT_MESSAGE_ID "e0d3799482fa4fccb8fa3ca373fdf1e1"
 #define API_SERVICE "jobrunner.v1.JobRunner"
 #define SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
 /* Generous, the VM is slow (TCG), but nothing may hang. */
@@ -64,30 +63,6 @@ static void assert_serving(TcConn *c, const char *who, const char *service) {
         cr_assert_eq(status, JR_CODE_OK, "%s: Check \"%s\": %s", who, service, code_name(status));
         cr_assert_eq(serving, SERVING, "%s: Check \"%s\": %s", who, service,
                      tc_serving_status_name(serving) ?: "?");
-}
-
-/* The daemon's audit records that match, since a time, one line each. */
-static char *audit_records(time_t since, const char *matches) {
-        char command[512];
-
-        snprintf(command, sizeof(command),
-                 "journalctl --sync && journalctl -q --no-pager -o cat --since=@%lld MESSAGE_ID=%s %s",
-                 (long long) since, AUDIT_MESSAGE_ID, matches);
-        return dh_shell_output(command, NULL);
-}
-
-static char *wait_audit_record(time_t since, const char *matches) {
-        /* sd_journal_sendv() is asynchronous to us: give journald a moment. */
-        for (unsigned i = 0; i < 100; i++) {
-                char *out = audit_records(since, matches);
-
-                if (out[0])
-                        return out;
-                free(out);
-                usleep(200 * 1000);
-        }
-        cr_assert_fail("no audit record with %s", matches);
-        return NULL;
 }
 
 /* ---- the answers ----------------------------------------------------------- */
@@ -189,14 +164,14 @@ Test(daemon_health, successful_checks_are_not_audited_failed_ones_are) {
         dh_random_id(marker);
         cr_assert_eq(dh_call_on_job(c, "GetStatus", marker), JR_CODE_NOT_FOUND);
         snprintf(matches, sizeof(matches), "JOBRUNNER_USER=victor JOBRUNNER_JOB_ID=%s", marker);
-        marker_record = wait_audit_record(since, matches);
+        marker_record = dh_wait_audit_record(since, matches);
 
-        failed = wait_audit_record(since, "JOBRUNNER_USER=victor JOBRUNNER_METHOD=Check JOBRUNNER_CODE=NOT_FOUND");
+        failed = dh_wait_audit_record(since, "JOBRUNNER_USER=victor JOBRUNNER_METHOD=Check JOBRUNNER_CODE=NOT_FOUND");
         cr_log_info("audit: %s", failed);
         cr_assert(strstr(failed, "victor (viewer)"), "audit record: %s", failed);
         cr_assert(strstr(failed, "unknown service"), "audit record: %s", failed);
 
-        ok_records = audit_records(since, "JOBRUNNER_METHOD=Check JOBRUNNER_CODE=OK");
+        ok_records = dh_audit_records(since, "JOBRUNNER_METHOD=Check JOBRUNNER_CODE=OK");
         cr_assert_str_empty(ok_records, "successful checks were audited:\n%s", ok_records);
 }
 
