@@ -121,3 +121,26 @@ wait_ready() {
         fail "job $id never printed 'ready'"
         return 1
 }
+
+# interrupted WANT COUNT ARG...: runs "jobrunner ARG..." in the background,
+# waits until COUNT lines of its stdout end in "ready" (a job's, on one host
+# or several), sends SIGINT (as Ctrl-C does) and checks the exit status.
+interrupted() {
+        local want=$1 count=$2 pid i
+        shift 2
+        checks=$((checks + 1))
+        "$CLI" "$@" > "$T/out" 2> "$T/err" < /dev/null &
+        pid=$!
+        for ((i = 0; i < 240; i++)); do
+                (($(grep -c 'ready$' "$T/out" 2> /dev/null) + 0 >= count)) && break
+                sleep 0.5
+        done
+        kill -INT "$pid"
+        wait "$pid"
+        rc=$?
+        if [[ $rc != "$want" ]]; then
+                fail "jobrunner $* interrupted: exit status $rc, expected $want"
+                show
+                return 1
+        fi
+}

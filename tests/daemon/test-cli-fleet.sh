@@ -247,31 +247,8 @@ jr 69 -c stranger list && err_has '(TLS|certificate)'
 
 # ---------------------------------------------------------------- Ctrl-C
 
-# fan_interrupted WANT ARG...: "jobrunner -c 'h[123]' run ARG..." in the
-# background, waits until every host's job said "ready", sends SIGINT (as
-# Ctrl-C does) and checks the exit status.
-fan_interrupted() {
-        local want=$1 pid i
-        shift
-        checks=$((checks + 1))
-        "$CLI" -c 'h[123]' run "$@" > "$T/out" 2> "$T/err" < /dev/null &
-        pid=$!
-        for ((i = 0; i < 240; i++)); do
-                [[ $(grep -c '| ready$' "$T/out") == 3 ]] && break
-                sleep 0.5
-        done
-        kill -INT "$pid"
-        wait "$pid"
-        rc=$?
-        if [[ $rc != "$want" ]]; then
-                fail "jobrunner -c 'h[123]' run $* interrupted: exit status $rc, expected $want"
-                show
-                return 1
-        fi
-}
-
 step "Ctrl-C across hosts: detaches from all three (130), their jobs run on"
-if fan_interrupted 130 -- /bin/sh -c 'echo ready; exec sleep 600'; then
+if interrupted 130 3 -c 'h[123]' run -- /bin/sh -c 'echo ready; exec sleep 600'; then
         err_has '^jobrunner: 3 hosts: 3 interrupted$'
         # The checks below write $T/err.
         cp "$T/err" "$T/detached.err"
@@ -287,7 +264,7 @@ if fan_interrupted 130 -- /bin/sh -c 'echo ready; exec sleep 600'; then
         done
 fi
 step "Ctrl-C with --stop-on-interrupt: every host's job stopped and waited for (128+SIGTERM)"
-if fan_interrupted 143 --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600'; then
+if interrupted 143 3 -c 'h[123]' run --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600'; then
         for h in "${hosts[@]}"; do
                 err_has "^$h \\| jobrunner: stopping job [0-9a-f]{32} "
                 err_has "^$h: stopped by alice: ended by SIGTERM\$"

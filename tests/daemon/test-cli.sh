@@ -185,31 +185,8 @@ if jr 127 start -- /nonexistent/program; then
         err_has 'No such file or directory'
 fi
 
-# run_interrupted WANT ARG...: runs "jobrunner run ARG..." in the background,
-# waits for the job's "ready" on stdout, sends SIGINT (Ctrl-C) and checks the
-# exit status.
-run_interrupted() {
-        local want=$1 pid i
-        shift
-        checks=$((checks + 1))
-        "$CLI" run "$@" > "$T/out" 2> "$T/err" < /dev/null &
-        pid=$!
-        for ((i = 0; i < 240; i++)); do
-                grep -q '^ready$' "$T/out" && break
-                sleep 0.5
-        done
-        kill -INT "$pid"
-        wait "$pid"
-        rc=$?
-        if [[ $rc != "$want" ]]; then
-                fail "jobrunner run $* interrupted: exit status $rc, expected $want"
-                show
-                return 1
-        fi
-}
-
 step "run, Ctrl-C: detaches (130), says how to follow or stop; the job runs on"
-if run_interrupted 130 -- /bin/sh -c 'echo ready; exec sleep 600'; then
+if interrupted 130 1 run -- /bin/sh -c 'echo ready; exec sleep 600'; then
         id_detached=$(sed -n 's/^jobrunner: detached from job \([0-9a-f]*\), which keeps running\.$/\1/p' "$T/err")
         if is_id "$id_detached"; then
                 err_has "jobrunner logs -f --stdout-offset 6 --stderr-offset 0 $id_detached"
@@ -223,7 +200,7 @@ if run_interrupted 130 -- /bin/sh -c 'echo ready; exec sleep 600'; then
 fi
 
 step "run --stop-on-interrupt, Ctrl-C: the job is stopped, run exits 128+SIGTERM"
-run_interrupted 143 --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600' &&
+interrupted 143 1 run --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600' &&
         err_has "stopping job [0-9a-f]{32}"
 
 # ---------------------------------------------------------------- another user's job
