@@ -125,6 +125,21 @@ static void job_log_milestone(const jr_job *j, const char *what) {
         log_debug("job %s: %s, +%.1f ms", j->id, what, (now_usec(CLOCK_MONOTONIC) - j->start_begin_us) / 1000.0);
 }
 
+static jr_end_result end_result(const jr_job *j) {
+        switch (j->state) {
+        case JR_STATE_EXITED:
+                return j->exit_code == 0 ? JR_END_EXITED_ZERO : JR_END_EXITED_NONZERO;
+        case JR_STATE_KILLED:
+                return JR_END_KILLED;
+        case JR_STATE_OOM_KILLED:
+                return JR_END_OOM_KILLED;
+        case JR_STATE_STOPPED:
+                return JR_END_STOPPED;
+        default:
+                return JR_END_FAILED_TO_START;
+        }
+}
+
 static void job_set_state(jr_job *j, jr_state state) {
         if (j->state == state)
                 return;
@@ -224,6 +239,7 @@ static void job_decide_end(jr_job *j) {
 
 /* The state just became final: what every end has in common. */
 static void job_ended(jr_job *j) {
+        j->manager->jobs_ended[end_result(j)]++;
         job_stop_done(j);
         output_store_set_finished(j->store);
         job_release_store(j);
@@ -502,14 +518,25 @@ int job_get_store(jr_job *j, OutputStore **ret) {
         return 0;
 }
 
+/* Reads the pipes into the job's store, counted in the manager's totals. */
+static int job_new_capture(jr_job *j, int out_fd, int err_fd) {
+        int r;
+
+        r = output_capture_new(j->manager->event, out_fd, err_fd, j->store, j->manager->output_cap,
+                               &capture_callbacks, j, &j->capture);
+        if (r < 0)
+                return r;
+        output_capture_set_totals(j->capture, &j->manager->output_totals);
+        return 0;
+}
+
 static int job_open_output(jr_job *j, int out_fd, int err_fd) {
         int r;
 
         r = job_open_store(j, OUTPUT_STORE_CREATE);
         if (r < 0)
                 return r;
-        return output_capture_new(j->manager->event, out_fd, err_fd, j->store, j->manager->output_cap,
-                                  &capture_callbacks, j, &j->capture);
+        return job_new_capture(j, out_fd, err_fd);
 }
 
 int job_start(jr_job *j, jr_error *e) {
@@ -597,8 +624,7 @@ static int job_resume_output(jr_job *j) {
         if (fds[OUTPUT_STREAM_STDOUT] < 0 && fds[OUTPUT_STREAM_STDERR] < 0)
                 return 0;
 
-        r = output_capture_new(j->manager->event, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR], j->store,
-                               j->manager->output_cap, &capture_callbacks, j, &j->capture);
+        r = job_new_capture(j, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR]);
         if (r < 0) {
                 safe_close(fds[OUTPUT_STREAM_STDOUT]);
                 safe_close(fds[OUTPUT_STREAM_STDERR]);

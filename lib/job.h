@@ -95,6 +95,11 @@ struct jr_manager {
         uint64_t retention_usec;        /* UINT64_MAX = forever */
         uint64_t max_ended_jobs;        /* UINT64_MAX = no limit */
         sd_event_source *sweep_timer;
+
+        /* jr_manager_get_stats()'s counters. */
+        uint64_t jobs_started;
+        uint64_t jobs_ended[_JR_END_RESULT_MAX];
+        OutputCaptureTotals output_totals;
 };
 
 #define JR_UNIT_PREFIX "jobrunner-"

@@ -266,6 +266,40 @@ typedef struct jr_list_filter {
  * frees (the jobs stay the manager's).  Returns the count. */
 int jr_manager_list(jr_manager *m, const jr_list_filter *filter, jr_job ***ret);
 
+/* How jobs ended, for counting: a job's final state, with exits split by
+ * their code. */
+typedef enum jr_end_result {
+        JR_END_EXITED_ZERO,
+        JR_END_EXITED_NONZERO,
+        JR_END_KILLED,                  /* a signal not sent by a stop */
+        JR_END_OOM_KILLED,
+        JR_END_STOPPED,
+        JR_END_FAILED_TO_START,
+        _JR_END_RESULT_MAX,
+} jr_end_result;
+
+/* "exited-zero", "exited-nonzero", "killed", "oom-killed", "stopped",
+ * "failed-to-start", spelt as jr_state_to_string() spells the states; NULL
+ * if out of range. */
+const char *jr_end_result_to_string(jr_end_result r);
+
+/* What a manager has done since it was created, and what it holds now: for
+ * monitoring.  Counters start at 0 with every manager (a restarted daemon
+ * starts them again, as Prometheus expects of counters); a job that ended
+ * while no manager watched counts when the next one learns of it. */
+typedef struct jr_manager_stats {
+        uint64_t jobs_started;                  /* accepted by jr_manager_start() */
+        uint64_t jobs_ended[_JR_END_RESULT_MAX];
+        unsigned jobs_by_state[JR_STATE_FAILED_TO_START + 1];  /* now, indexed by jr_state */
+        unsigned followers;                     /* open jr_follower's, all jobs */
+        uint64_t output_stored_bytes;           /* read from jobs' pipes and stored */
+        uint64_t output_dropped_cap_bytes;      /* read past a job's output cap */
+        uint64_t output_dropped_io_bytes;       /* read, but the store could not write them */
+} jr_manager_stats;
+
+/* Fills *ret; no I/O, walks the jobs in memory once. */
+void jr_manager_get_stats(const jr_manager *m, jr_manager_stats *ret);
+
 /* ---- jobs -------------------------------------------------------------- */
 
 const char *jr_job_get_id(const jr_job *j);

@@ -307,9 +307,25 @@ int jr_manager_start(jr_manager *m, const jr_spec *spec, const char *owner,
                 job_free(j);
                 return r;
         }
+        m->jobs_started++;
         if (ret)
                 *ret = j;
         return 0;
+}
+
+void jr_manager_get_stats(const jr_manager *m, jr_manager_stats *ret) {
+        *ret = (jr_manager_stats) {
+                .jobs_started = m->jobs_started,
+                .output_stored_bytes = m->output_totals.stored,
+                .output_dropped_cap_bytes = m->output_totals.dropped_cap,
+                .output_dropped_io_bytes = m->output_totals.dropped_io,
+        };
+        memcpy(ret->jobs_ended, m->jobs_ended, sizeof(ret->jobs_ended));
+        for (const jr_job *j = m->newest; j; j = j->older) {
+                if ((size_t) j->state < ELEMENTSOF(ret->jobs_by_state))
+                        ret->jobs_by_state[j->state]++;
+                ret->followers += j->n_followers;
+        }
 }
 
 jr_job *jr_manager_get_job(jr_manager *m, const char *id) {

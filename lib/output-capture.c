@@ -23,6 +23,7 @@ struct OutputCapture {
         OutputCaptureCallbacks callbacks;
         void *userdata;
         CaptureStream streams[2];
+        OutputCaptureTotals *totals;
         uint8_t buffer[OUTPUT_RECORD_DATA_MAX];   /* the only output that is ever in memory */
 };
 
@@ -35,10 +36,17 @@ static void capture_consume(OutputCapture *c, OutputStream stream, size_t n) {
         if (stored < c->cap)
                 keep = c->cap - stored < n ? (size_t) (c->cap - stored) : n;
 
-        if (keep > 0 && output_store_append_data(c->store, stream, c->buffer, keep) < 0)
+        if (keep > 0 && output_store_append_data(c->store, stream, c->buffer, keep) < 0) {
                 output_store_drop(c->store, stream, OUTPUT_GAP_IO_ERROR, keep);
-        if (n > keep)
+                if (c->totals)
+                        c->totals->dropped_io += keep;
+        } else if (c->totals)
+                c->totals->stored += keep;
+        if (n > keep) {
                 output_store_drop(c->store, stream, OUTPUT_GAP_TRUNCATED, n - keep);
+                if (c->totals)
+                        c->totals->dropped_cap += n - keep;
+        }
 }
 
 /* Marks the stream ended in the store first, so that followers woken from
@@ -157,6 +165,10 @@ int output_capture_new(sd_event *event, int stdout_fd, int stderr_fd, OutputStor
 
         *ret = c;
         return 0;
+}
+
+void output_capture_set_totals(OutputCapture *c, OutputCaptureTotals *totals) {
+        c->totals = totals;
 }
 
 void output_capture_take_fds(OutputCapture *c, int *ret_stdout_fd, int *ret_stderr_fd) {

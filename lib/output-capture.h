@@ -52,6 +52,17 @@ static inline void output_capture_freep(OutputCapture **c) {
  * that and only waits to be freed; no callback fires any more. */
 void output_capture_take_fds(OutputCapture *c, int *ret_stdout_fd, int *ret_stderr_fd);
 
+/* Byte counts that outlive captures (a manager's, for monitoring). */
+typedef struct OutputCaptureTotals {
+        uint64_t stored;
+        uint64_t dropped_cap;
+        uint64_t dropped_io;
+} OutputCaptureTotals;
+
+/* From now on every byte read is added to *totals (which must outlive the
+ * capture); NULL stops it. */
+void output_capture_set_totals(OutputCapture *c, OutputCaptureTotals *totals);
+
 /* Both streams reached EOF. */
 bool output_capture_is_done(const OutputCapture *c);
 OutputStore *output_capture_get_store(const OutputCapture *c);

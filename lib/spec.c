@@ -526,6 +526,19 @@ const char *jr_state_to_string(jr_state s) {
         return (unsigned) s < ELEMENTSOF(state_names) ? state_names[s] : NULL;
 }
 
+static const char *const end_result_names[_JR_END_RESULT_MAX] = {
+        [JR_END_EXITED_ZERO] = "exited-zero",
+        [JR_END_EXITED_NONZERO] = "exited-nonzero",
+        [JR_END_KILLED] = "killed",
+        [JR_END_OOM_KILLED] = "oom-killed",
+        [JR_END_STOPPED] = "stopped",
+        [JR_END_FAILED_TO_START] = "failed-to-start",
+};
+
+const char *jr_end_result_to_string(jr_end_result r) {
+        return (unsigned) r < ELEMENTSOF(end_result_names) ? end_result_names[r] : NULL;
+}
+
 bool jr_state_is_final(jr_state s) {
         return s >= JR_STATE_EXITED && s <= JR_STATE_FAILED_TO_START;
 }

@@ -358,6 +358,7 @@ Test(output_capture, one_line_from_a_writer_that_already_exited) {
 
 Test(output_capture, the_cap_drops_exactly_and_offsets_keep_counting) {
         Job j = { .finish_on_done = true };
+        OutputCaptureTotals totals = { .stored = 5, .dropped_cap = 7 };
         Reader r;
         OutputCapture *c;
         int out, err;
@@ -368,7 +369,12 @@ Test(output_capture, the_cap_drops_exactly_and_offsets_keep_counting) {
         reader_start(&r, OUTPUT_STREAMS_ALL, true);
         pid = spawn_writer(&out, &err);
         c = capture(out, err, 1 * MiB, &j);
+        output_capture_set_totals(c, &totals);
         run_until(&r.ended);
+        /* Added to what the totals held: they outlive captures. */
+        cr_assert_eq(totals.stored, 5 + 1 * MiB);
+        cr_assert_eq(totals.dropped_cap, 7 + 6 * MiB + 3);
+        cr_assert_eq(totals.dropped_io, 0);
         reap(pid);
 
         assert_complete(&r, OUTPUT_STREAMS_ALL);
