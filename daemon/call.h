@@ -38,6 +38,9 @@ typedef struct RpcMethod {
          * health probes come every few seconds, change nothing and would
          * bury the records that matter.  Failures are recorded. */
         bool audit_failures_only;
+        /* How long a call lasts is the client's choice (Wait, Logs): left
+         * out of the latency histogram, where it would only be noise. */
+        bool open_ended;
         /* request is the call's; it lives as long as the call. */
         void (*handle)(Call *call, const ProtobufCMessage *request, void *userdata);
 } RpcMethod;

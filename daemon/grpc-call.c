@@ -202,11 +202,14 @@ bool call_send_in_flight(const Call *c) {
 
 /* ---- ending -------------------------------------------------------------- */
 
+/* The call's end as the journal and the server's observer see it. */
 static void call_audit(Call *c, JrCode code, const char *message) {
+        uint64_t duration = now_usec(CLOCK_MONOTONIC) - c->accepted_usec;
+
         log_debug("%s%s%s: answered %s, %.1f ms after it was taken from gRPC's queue",
                   c->method ? c->method->name : "unknown method", c->audit_job ? " of job " : "",
-                  c->audit_job ?: "", jr_code_to_string(code) ?: "?",
-                  (now_usec(CLOCK_MONOTONIC) - c->accepted_usec) / 1000.0);
+                  c->audit_job ?: "", jr_code_to_string(code) ?: "?", duration / 1000.0);
+        server_call_ended(c->server, c->method, code, duration);
         if (c->method && c->method->audit_failures_only && code == JR_CODE_OK)
                 return;
         audit_log_call(c->authenticated ? &c->identity : NULL, c->peer,

@@ -21,6 +21,8 @@ grpc_server *server_get_grpc(Server *s);
 grpc_completion_queue *server_get_cq(Server *s);
 void *server_get_userdata(Server *s);
 bool server_is_shutting_down(Server *s);
+/* Tells the server's on_call_ended, if any. */
+void server_call_ended(Server *s, const RpcMethod *method, JrCode code, uint64_t duration_usec);
 /* The head of the server's list of live calls, which grpc-call.c keeps. */
 Call **server_get_calls(Server *s);
 

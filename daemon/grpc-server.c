@@ -78,7 +78,15 @@ struct Server {
         sd_event_source *shutdown_timer;
         server_done_t done;
         void *done_userdata;
+
+        server_call_ended_t on_call_ended;
+        void *call_ended_userdata;
 };
+
+void server_call_ended(Server *s, const RpcMethod *method, JrCode code, uint64_t duration_usec) {
+        if (s->on_call_ended)
+                s->on_call_ended(method, code, duration_usec, s->call_ended_userdata);
+}
 
 grpc_server *server_get_grpc(Server *s) {
         return s->server;
@@ -350,6 +358,8 @@ int server_new(sd_event *event, const ServerConfig *config, const RpcMethod *met
                 .methods = methods,
                 .n_methods = n_methods,
                 .eventfd = -EBADF,
+                .on_call_ended = config->on_call_ended,
+                .call_ended_userdata = config->call_ended_userdata,
         };
         pthread_mutex_init(&s->handover.lock, NULL);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "call.h"
 
@@ -17,12 +18,20 @@
 typedef struct sd_event sd_event;
 typedef struct Server Server;
 
+/* Every call, as it is answered (or given up): its method (NULL for one the
+ * server does not serve), its status code, and the time since gRPC handed
+ * it over.  For monitoring; runs on the sd-event thread. */
+typedef void (*server_call_ended_t)(const RpcMethod *method, JrCode code, uint64_t duration_usec,
+                                    void *userdata);
+
 typedef struct ServerConfig {
         char *const *addresses;         /* NULL-terminated, "host:port" */
         const char *certificate_path;   /* the server's chain, PEM */
         const char *key_path;
         const char *client_ca_path;     /* client certificates must chain to it */
         size_t max_request_bytes;       /* larger requests: RESOURCE_EXHAUSTED */
+        server_call_ended_t on_call_ended;      /* may be NULL */
+        void *call_ended_userdata;
 } ServerConfig;
 
 /* Must run before anything initialises gRPC or OpenSSL: blocks SIGTERM and

@@ -19,10 +19,10 @@ const RpcMethod rpc_methods[] = {
         { .service = API, .name = "List", .authz = AUTHZ_METHOD_LIST,
           .request_type = &jobrunner__v1__list_request__descriptor, .handle = rpc_list },
         { .service = API, .name = "Wait", .authz = AUTHZ_METHOD_WAIT,
-          .request_type = &jobrunner__v1__wait_request__descriptor, .handle = rpc_wait },
+          .request_type = &jobrunner__v1__wait_request__descriptor, .open_ended = true, .handle = rpc_wait },
         { .service = API, .name = "Logs", .authz = AUTHZ_METHOD_LOGS,
           .request_type = &jobrunner__v1__logs_request__descriptor, .server_streaming = true,
-          .handle = rpc_logs },
+          .open_ended = true, .handle = rpc_logs },
 
         { .service = &grpc__health__v1__health__descriptor, .name = "Check", .authz = AUTHZ_METHOD_HEALTH,
           .request_type = &grpc__health__v1__health_check_request__descriptor,
