@@ -41,6 +41,9 @@ static Inherited *table;
 static size_t n_table;
 static bool initialized;
 
+/* The metrics endpoint's listening socket, told apart by its name. */
+static int metrics_fd = -EBADF;
+
 /* What else systemd passed: the service's file descriptor store. */
 static char **stored_names;
 static int *stored_fds;
@@ -222,6 +225,15 @@ int socket_activation_init(void) {
                         continue;
                 }
 
+                if (name && strcmp(name, SOCKET_ACTIVATION_METRICS_NAME) == 0) {
+                        if (metrics_fd >= 0) {
+                                log_warning("Closing fd %d passed by systemd: a second metrics socket", fd);
+                                safe_close(fd);
+                        } else
+                                metrics_fd = fd;
+                        continue;
+                }
+
                 if (fstat(fd, &st) < 0) {
                         log_warning_errno(errno, "Closing fd %d passed by systemd, cannot inspect it", fd);
                         safe_close(fd);
@@ -239,6 +251,12 @@ int socket_activation_init(void) {
         n_stored = ns;
         initialized = true;
         return (int) n;
+}
+
+int socket_activation_take_metrics(void) {
+        _cleanup_unlock_ _unused_ pthread_mutex_t *lock = lock_table();
+
+        return metrics_fd >= 0 ? TAKE_FD(metrics_fd) : -ENOENT;
 }
 
 int socket_activation_take_stored(char ***ret_names, int **ret_fds) {

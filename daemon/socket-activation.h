@@ -26,11 +26,20 @@
  * grpc_server_start(), socket_activation_check_claimed() must return 0. */
 
 /* Takes over the sockets systemd passed ($LISTEN_FDS, which are unset).
- * Keeps the listening TCP sockets and the named descriptors of the fd
- * store (socket_activation_take_stored()); anything else is logged and
- * closed.  Returns how many were kept (0 when not socket activated), or a
- * negative errno.  Once per process. */
+ * Keeps the listening TCP sockets, the metrics socket and the named
+ * descriptors of the fd store (socket_activation_take_stored()); anything
+ * else is logged and closed.  Returns how many of the API's listening
+ * sockets were kept (0 when not socket activated), or a negative errno.
+ * Once per process. */
 int socket_activation_init(void);
+
+/* A listening TCP socket passed with this FileDescriptorName= is the metrics
+ * endpoint's (jobrunner-metrics.socket), not the API's: it is kept apart
+ * from the sockets above, for socket_activation_take_metrics(). */
+#define SOCKET_ACTIVATION_METRICS_NAME "metrics"
+
+/* The metrics socket systemd passed, or -ENOENT; the caller owns it.  Once. */
+int socket_activation_take_metrics(void);
 
 /* The other descriptors systemd passed, those of the service's file
  * descriptor store, each with its FDNAME=: *ret_names is NULL-terminated

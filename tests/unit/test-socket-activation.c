@@ -630,3 +630,36 @@ static int scenario_unclaimed(void) {
 Test(interposer, unclaimed, .timeout = 60) {
         run_in_child(scenario_unclaimed);
 }
+
+/* A socket named "metrics" is the metrics endpoint's: not one of the API's
+ * addresses, not one gRPC must claim, and handed out once. */
+static int scenario_metrics_socket(void) {
+        char **addresses = NULL;
+        uint16_t api_port, metrics_port;
+        int fds[2], metrics;
+        ino_t metrics_ino;
+
+        fds[0] = listener("127.0.0.1", 0, -1, &api_port);
+        fds[1] = listener("127.0.0.1", 0, -1, &metrics_port);
+        CHECK(fds[0] >= 0 && fds[1] >= 0);
+        metrics_ino = socket_inode(fds[1]);
+        pass_fds(fds, 2);
+        CHECK(setenv("LISTEN_FDNAMES", "jobrunner.socket:" SOCKET_ACTIVATION_METRICS_NAME, 1) == 0);
+
+        CHECK(socket_activation_init() == 1);
+        CHECK(socket_activation_addresses(&addresses) == 1);
+        CHECK(addresses[1] == NULL);
+        CHECK(strstr(addresses[0], ":") && atoi(strrchr(addresses[0], ':') + 1) == api_port);
+        socket_activation_addresses_free(addresses);
+
+        metrics = socket_activation_take_metrics();
+        CHECK(metrics >= 0);
+        CHECK(socket_inode(metrics) == metrics_ino);
+        CHECK(socket_activation_take_metrics() == -ENOENT);
+        safe_close(metrics);
+        return 0;
+}
+
+Test(interposer, metrics_socket_kept_apart, .timeout = 60) {
+        run_in_child(scenario_metrics_socket);
+}
