@@ -14,7 +14,10 @@
  * their "_total" in the family name, as Prometheus' conventions ask.  Label
  * values are escaped (backslash, double quote, line feed); HELP text too
  * (backslash, line feed).  Names are the caller's constants and are checked
- * only in debug builds (assert).
+ * only in debug builds (assert): their characters, "_total" at the end of
+ * every counter's name and of no other family's (promtool's lint asks for
+ * both), no label names beginning with "__", and no "le" among the labels
+ * given to metrics_text_histogram(), which adds its own.
  *
  * Errors are sticky: the write functions return nothing, and a failed
  * allocation makes metrics_text_finish() return -ENOMEM.  So a collector
@@ -44,9 +47,14 @@ static inline void metrics_text_freep(MetricsText **p) {
 void metrics_text_family(MetricsText *t, const char *name, MetricsType type, const char *help);
 
 /* One sample of the family declared last: name, the labels in the order
- * given (n_labels may be 0, labels then NULL), the value.  Doubles are
- * written as Go's strconv does for Prometheus ("+Inf", "-Inf", "NaN", else
- * the shortest form that reads back exactly); integers exactly. */
+ * given (n_labels may be 0, labels then NULL), the value.  The suffix is ""
+ * (or NULL) for counters and gauges, "_bucket", "_sum" or "_count" for
+ * histograms.  Doubles are written as Prometheus' Go client does: "+Inf",
+ * "-Inf", "NaN", else in the fewest significant digits that read back as
+ * the very same double, in printf's %g notation ("0.1", "1e-06", "1e+20";
+ * where Go's strconv picks the other notation, as "1.23456789e+08" for
+ * 123456789, parsers read both alike).  Integers are written exactly, even
+ * above 2^53. */
 void metrics_text_sample(MetricsText *t, const char *suffix,
                          const MetricsLabel *labels, size_t n_labels, double value);
 void metrics_text_sample_u64(MetricsText *t, const char *suffix,
@@ -61,6 +69,8 @@ void metrics_text_sample_u64(MetricsText *t, const char *suffix,
 void metrics_text_histogram(MetricsText *t, const MetricsLabel *labels, size_t n_labels,
                             const double *bounds, const uint64_t *counts, size_t n_bounds, double sum);
 
-/* The body: NUL-terminated text the caller owns (*ret_len without the NUL).
- * The writer is then empty again.  -ENOMEM if any write failed. */
+/* The body: NUL-terminated text the caller owns (*ret_len without the NUL);
+ * "" if nothing was written.  -ENOMEM if any write failed.  Either way the
+ * writer is then empty again, ready for the next body, in which every
+ * family is declared anew. */
 int metrics_text_finish(MetricsText *t, char **ret_body, size_t *ret_len);
