@@ -18,6 +18,10 @@
  *   any other method       405 with "Allow: GET, HEAD"
  *   the callback fails     500
  *
+ * Connections are kept alive between requests.  A request with a body is
+ * answered without reading it, and its connection is closed after the
+ * answer.
+ *
  * Bounded: at most METRICS_HTTP_MAX_CONNECTIONS connections at once (more
  * are closed at accept), and a connection idle for the timeout is closed. */
 
@@ -26,9 +30,9 @@
 
 typedef struct MetricsHttp MetricsHttp;
 
-/* Makes the body of one scrape, on the event loop's thread: *ret_body is
- * malloc()ed and taken by the caller, *ret_len its length.  Negative errno
- * on failure. */
+/* Makes the body of one scrape (a HEAD request's too, for its
+ * Content-Length), on the event loop's thread: *ret_body is malloc()ed and
+ * taken by the caller, *ret_len its length.  Negative errno on failure. */
 typedef int (*metrics_body_t)(void *userdata, char **ret_body, size_t *ret_len);
 
 typedef struct MetricsHttpConfig {
@@ -40,14 +44,19 @@ typedef struct MetricsHttpConfig {
 } MetricsHttpConfig;
 
 int metrics_http_new(sd_event *event, const MetricsHttpConfig *config, MetricsHttp **ret);
-/* Stops serving; open connections are closed, the listening socket too. */
+/* Stops serving; open connections are closed, the listening socket too: by
+ * close() alone, as systemd may hold it too (a shutdown() would end its
+ * listening as well). */
 MetricsHttp *metrics_http_free(MetricsHttp *h);
 static inline void metrics_http_freep(MetricsHttp **p) {
         metrics_http_free(*p);
 }
 
 /* For --metrics-listen when systemd passes no socket: a listening TCP socket
- * (SOCK_CLOEXEC, SO_REUSEADDR) bound to "HOST:PORT", "[IPV6]:PORT" or ":PORT"
- * (every address, IPv4 and IPv6), numeric addresses only.  Returns the fd or
- * a negative errno (-EINVAL for a malformed address). */
+ * (SOCK_CLOEXEC, SO_REUSEADDR) bound to "HOST:PORT" (IPv4), "[IPV6]:PORT"
+ * ("[IPV6%SCOPE]:PORT" too) or ":PORT" (every address, IPv4 and IPv6 on one
+ * socket; IPv4 alone on a kernel without IPv6), numeric addresses only.
+ * Port 0 lets the kernel pick one (getsockname() tells which).  Returns the
+ * fd or a negative errno: -EINVAL for a malformed address, -ENODEV for a
+ * scope naming no interface, else socket(), bind() or listen()'s. */
 int metrics_http_listen(const char *address);
