@@ -21,6 +21,9 @@ static void help(void) {
                "\n"
                "  --listen ADDRESS         serve on ADDRESS (host:port, [v6]:port) instead of\n"
                "                           the sockets systemd passes; repeatable\n"
+               "  --metrics-listen ADDRESS serve Prometheus metrics over plain HTTP on ADDRESS\n"
+               "                           (host:port, [v6]:port, :port) when systemd passes\n"
+               "                           no metrics socket (jobrunner-metrics.socket)\n"
                "  --tls-dir DIR            server.crt, server.key and the client CA ca.crt\n"
                "                           (default: $CREDENTIALS_DIRECTORY, which\n"
                "                           jobrunner.service fills, else " DAEMON_TLS_DIR_DEFAULT ")\n"
@@ -100,12 +103,13 @@ static int tls_path(char **field, const char *dir, const char *name) {
 enum {
         ARG_LISTEN = 0x100, ARG_TLS_DIR, ARG_CERT, ARG_KEY, ARG_CLIENT_CA, ARG_STATE_DIR, ARG_INIT,
         ARG_SLICE, ARG_OUTPUT_CAP, ARG_RETENTION, ARG_MAX_ENDED_JOBS, ARG_MAX_JOBS, ARG_MAX_JOBS_PER_USER,
-        ARG_MAX_FOLLOWERS, ARG_LOG_LEVEL, ARG_VERSION,
+        ARG_MAX_FOLLOWERS, ARG_LOG_LEVEL, ARG_VERSION, ARG_METRICS_LISTEN,
 };
 
 int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
         static const struct option options[] = {
                 { "listen", required_argument, NULL, ARG_LISTEN },
+                { "metrics-listen", required_argument, NULL, ARG_METRICS_LISTEN },
                 { "tls-dir", required_argument, NULL, ARG_TLS_DIR },
                 { "cert", required_argument, NULL, ARG_CERT },
                 { "key", required_argument, NULL, ARG_KEY },
@@ -146,6 +150,9 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                         r = a ? strv_push(&c->listen, a) : -ENOMEM;
                         break;
                 }
+                case ARG_METRICS_LISTEN:
+                        r = set_string(&c->metrics_listen, optarg);
+                        break;
                 case ARG_TLS_DIR:
                         tls_dir = optarg;
                         break;
@@ -230,6 +237,7 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
 
 void daemon_config_done(DaemonConfig *c) {
         strv_free(c->listen);
+        free(c->metrics_listen);
         free(c->certificate_path);
         free(c->key_path);
         free(c->client_ca_path);

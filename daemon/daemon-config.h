@@ -22,6 +22,7 @@
 
 typedef struct DaemonConfig {
         char **listen;                  /* NULL: the sockets systemd passes */
+        char *metrics_listen;           /* NULL: the metrics socket systemd passes, if any */
         char *certificate_path;
         char *key_path;
         char *client_ca_path;

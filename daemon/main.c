@@ -17,6 +17,8 @@
 #include "grpc-server.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics-http.h"
+#include "metrics.h"
 #include "rpc.h"
 #include "socket-activation.h"
 #include "strv.h"
@@ -74,6 +76,26 @@ static int listen_addresses(const DaemonConfig *config, char ***ret) {
         return n < 0 ? log_error_errno(n, "cannot read the passed sockets' addresses") : 0;
 }
 
+/* The metrics endpoint's socket: the one systemd passed (jobrunner-metrics.socket),
+ * or --metrics-listen's, or none (-ENOENT): the endpoint is optional, and it
+ * is plain HTTP, so it is off unless an administrator turns it on. */
+static int metrics_socket(const DaemonConfig *config) {
+        int fd = socket_activation_take_metrics();
+
+        if (fd >= 0 && config->metrics_listen) {
+                safe_close(fd);
+                log_error("--metrics-listen cannot be used when systemd passes a metrics socket "
+                          "(jobrunner-metrics.socket)");
+                return -EINVAL;
+        }
+        if (fd >= 0 || !config->metrics_listen)
+                return fd;
+        fd = metrics_http_listen(config->metrics_listen);
+        if (fd < 0)
+                return log_error_errno(fd, "cannot listen for metrics on %s", config->metrics_listen);
+        return fd;
+}
+
 /* The jobs' pipes a previous jobrunnerd kept in systemd's fd store; they
  * come back with the sockets (fd-store.h). */
 static int kept_pipes(jr_pipe **ret) {
@@ -94,6 +116,9 @@ static int run(int argc, char *argv[]) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(server_freep) Server *server = NULL;
+        _cleanup_(metrics_http_freep) MetricsHttp *metrics_http = NULL;
+        _cleanup_(metrics_freep) Metrics *metrics = NULL;
+        _cleanup_close_ int metrics_fd = -EBADF;
         _cleanup_(strv_freep) char **addresses = NULL;
         _cleanup_free_ jr_pipe *pipes = NULL;
         size_t n_pipes;
@@ -118,6 +143,9 @@ static int run(int argc, char *argv[]) {
         r = listen_addresses(&config, &addresses);
         if (r < 0)
                 return r;
+        metrics_fd = metrics_socket(&config);
+        if (metrics_fd < 0 && metrics_fd != -ENOENT)
+                return metrics_fd;
         r = kept_pipes(&pipes);
         if (r < 0)
                 return log_error_errno(r, "cannot take the pipes kept in systemd's fd store");
@@ -147,6 +175,11 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "cannot start the job manager: %s", e.message);
         daemon = (Daemon) { .manager = manager, .limits = config.limits };
+        r = metrics_new(&daemon, rpc_methods, rpc_n_methods, &metrics);
+        if (r < 0) {
+                log_error_errno(r, "cannot set up the metrics");
+                goto finish;
+        }
 
         r = server_new(event, &(ServerConfig) {
                         .addresses = addresses,
@@ -154,6 +187,8 @@ static int run(int argc, char *argv[]) {
                         .key_path = config.key_path,
                         .client_ca_path = config.client_ca_path,
                         .max_request_bytes = config.max_request_bytes,
+                        .on_call_ended = metrics_on_call_ended,
+                        .call_ended_userdata = metrics,
                 }, rpc_methods, rpc_n_methods, &daemon, &server);
         if (r < 0)
                 goto finish;
@@ -164,6 +199,21 @@ static int run(int argc, char *argv[]) {
         if (r < 0) {
                 log_error_errno(r, "not every socket systemd passed could be served");
                 goto finish;
+        }
+        if (metrics_fd >= 0) {
+                /* After the API's sources, so that a scrape waits for
+                 * gRPC's work, never the other way round. */
+                r = metrics_http_new(event, &(MetricsHttpConfig) {
+                                .listen_fd = TAKE_FD(metrics_fd),
+                                .priority = SD_EVENT_PRIORITY_NORMAL + 10,
+                                .body = metrics_body,
+                                .userdata = metrics,
+                        }, &metrics_http);
+                if (r < 0) {
+                        log_error_errno(r, "cannot serve the metrics");
+                        goto finish;
+                }
+                log_info("serving metrics over HTTP");
         }
 
         r = sd_event_add_signal(event, NULL, SIGTERM, on_terminate, server);
@@ -182,8 +232,10 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 log_error_errno(r, "event loop failed");
 finish:
-        /* Calls first: their handlers hold followers and watches of jobs. */
+        /* Calls first: their handlers hold followers and watches of jobs.
+         * The metrics endpoint reads the manager. */
         server = server_free(server);
+        metrics_http = metrics_http_free(metrics_http);
         jr_manager_free(manager);
         return r;
 }

@@ -45,6 +45,16 @@ Test(daemon_config, defaults) {
         cr_assert_eq(c.retention_usec, 0);
         cr_assert_eq(c.max_ended_jobs, 0);
         cr_assert_eq(c.limits.max_active_jobs, DAEMON_MAX_ACTIVE_JOBS_DEFAULT);
+        cr_assert_null(c.metrics_listen);
+        daemon_config_done(&c);
+}
+
+Test(daemon_config, metrics_listen) {
+        DaemonConfig c = {};
+
+        cr_assert_eq(parse(&c, (const char *[]) { "--metrics-listen", "127.0.0.1:9632", NULL }), 1);
+        cr_assert_str_eq(c.metrics_listen, "127.0.0.1:9632");
+        cr_assert_null(c.listen);
         daemon_config_done(&c);
 }
 
