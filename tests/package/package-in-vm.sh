@@ -130,6 +130,9 @@ check "the system user jobrunner exists" getent passwd jobrunner
 check "jobrunner.socket is enabled" test "$(systemctl is-enabled jobrunner.socket)" = enabled
 check "jobrunner.socket is active" is_active jobrunner.socket
 check "jobrunner.service is not active before the first connection" is_inactive jobrunner.service
+check "jobrunner-metrics.socket is installed but not enabled" \
+        test "$(systemctl is-enabled jobrunner-metrics.socket)" = disabled
+check "jobrunner-metrics.socket is not active" is_inactive jobrunner-metrics.socket
 check "the units are in /usr/lib/systemd/system" test -f /usr/lib/systemd/system/jobrunner.service
 check "the server certificate covers localhost" grep -q "DNS:localhost" <(san)
 check "the server certificate covers 127.0.0.1" grep -q "IP Address:127.0.0.1" <(san)
@@ -196,6 +199,12 @@ check "jobrunner logs has every line the job wrote, byte for byte" cmp "$T/expec
 check "so has the follower" cmp "$T/expected" "$T/follow.out"
 check "the keys are untouched" sha256sum --quiet -c "$T/keys.sum"
 
+step "the metrics endpoint, once the administrator turns it on"
+check "systemctl enable --now jobrunner-metrics.socket" systemctl enable --now jobrunner-metrics.socket
+check "systemctl restart jobrunner.service" systemctl restart jobrunner.service
+check "GET /metrics on 127.0.0.1:9632 answers with the daemon's build info" \
+        grep -q "^jobrunner_build_info{version=\"${v1%%-*}\"} 1\$" <(curl -sS --max-time 30 http://127.0.0.1:9632/metrics)
+
 # ---------------------------------------------------------------- remove
 
 step "apt remove while a job runs"
@@ -205,6 +214,7 @@ check "the job prints" wait_for 60 eval 'jr root logs "$long" && test -s "$T/out
 check "apt remove jobrunnerd jobrunner succeeds" logged remove apt_get remove jobrunnerd jobrunner
 check "jobrunner.socket is stopped" is_inactive jobrunner.socket
 check "jobrunner.service is stopped" is_inactive jobrunner.service
+check "jobrunner-metrics.socket is stopped" is_inactive jobrunner-metrics.socket
 check "the units are gone" test ! -e /usr/lib/systemd/system/jobrunner.socket
 check "the CLI is gone" test ! -e /usr/bin/jobrunner
 check "the keys stay" sha256sum --quiet -c "$T/keys.sum"
