@@ -76,6 +76,10 @@ static int listen_addresses(const DaemonConfig *config, char ***ret) {
         return n < 0 ? log_error_errno(n, "cannot read the passed sockets' addresses") : 0;
 }
 
+/* The metrics endpoint and its collection run after the API's sources, so
+ * that a scrape waits for gRPC's work, never the other way round. */
+#define METRICS_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
+
 /* The metrics endpoint's socket: the one systemd passed (jobrunner-metrics.socket),
  * or --metrics-listen's, or none (-ENOENT): the endpoint is optional, and it
  * is plain HTTP, so it is off unless an administrator turns it on. */
@@ -175,7 +179,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "cannot start the job manager: %s", e.message);
         daemon = (Daemon) { .manager = manager, .limits = config.limits };
-        r = metrics_new(&daemon, rpc_methods, rpc_n_methods, &metrics);
+        r = metrics_new(&daemon, event, METRICS_PRIORITY, rpc_methods, rpc_n_methods, &metrics);
         if (r < 0) {
                 log_error_errno(r, "cannot set up the metrics");
                 goto finish;
@@ -201,12 +205,11 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
         if (metrics_fd >= 0) {
-                /* After the API's sources, so that a scrape waits for
-                 * gRPC's work, never the other way round. */
                 r = metrics_http_new(event, &(MetricsHttpConfig) {
                                 .listen_fd = TAKE_FD(metrics_fd),
-                                .priority = SD_EVENT_PRIORITY_NORMAL + 10,
-                                .body = metrics_body,
+                                .priority = METRICS_PRIORITY,
+                                .scrape = metrics_scrape,
+                                .cancel = metrics_cancel,
                                 .userdata = metrics,
                         }, &metrics_http);
                 if (r < 0) {

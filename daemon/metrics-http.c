@@ -5,6 +5,7 @@
  * again without any (idle connections to close, data already read). */
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -33,14 +34,30 @@
  * MHD_run() earlier than MHD asks is always allowed. */
 #define RUN_AT_LEAST_EVERY_USEC (3600 * USEC_PER_SEC)
 
+/* A scrape's state, MHD's request context from the call that suspended
+ * the connection until the request completes: only then may it go, since
+ * MHD calls on_request() again with it once resumed. */
+struct MetricsHttpRequest {
+        MetricsHttp *h;
+        struct MHD_Connection *connection;
+        MetricsHttpRequest *prev, *next;        /* h->waiting, until answered */
+        bool in_scrape;                         /* inside h->scrape(): not suspended yet */
+        bool answered;
+        int error;
+        char *body;                             /* until handed to MHD */
+        size_t len;
+};
+
 struct MetricsHttp {
         struct MHD_Daemon *mhd;
         sd_event_source *io;            /* MHD's epoll descriptor */
         sd_event_source *timer;         /* MHD_get_timeout() */
 
-        metrics_body_t body;
+        metrics_scrape_t scrape;
+        metrics_cancel_t cancel;
         void *userdata;
         int last_body_error;            /* logged already; 0 after a success */
+        MetricsHttpRequest *waiting;    /* scrapes not answered yet */
 
         unsigned n_connections;
 
@@ -49,6 +66,7 @@ struct MetricsHttp {
         struct MHD_Response *root;
         struct MHD_Response *not_found;
         struct MHD_Response *not_allowed;
+        struct MHD_Response *bad_request;
         struct MHD_Response *failed;
 };
 
@@ -102,45 +120,124 @@ static void on_connection(void *userdata, struct MHD_Connection *connection, voi
                 h->n_connections--;
 }
 
-static enum MHD_Result answer_metrics(MetricsHttp *h, struct MHD_Connection *connection) {
-        _cleanup_free_ char *body = NULL;
-        struct MHD_Response *response;
-        enum MHD_Result ret;
-        size_t len = 0;
+static void request_unlink(MetricsHttpRequest *req) {
+        MetricsHttp *h = req->h;
+
+        if (req->prev)
+                req->prev->next = req->next;
+        else if (h->waiting == req)
+                h->waiting = req->next;
+        if (req->next)
+                req->next->prev = req->prev;
+        req->prev = req->next = NULL;
+}
+
+static MetricsHttpRequest *request_free(MetricsHttpRequest *req) {
+        if (!req)
+                return NULL;
+        if (!req->answered) {
+                /* Not expected (a suspended connection does not end), but
+                 * whoever makes its body must not answer it after this. */
+                request_unlink(req);
+                if (req->h->cancel)
+                        req->h->cancel(req->h->userdata, req);
+        }
+        free(req->body);
+        free(req);
+        return NULL;
+}
+
+static void run_soon(MetricsHttp *h) {
         int r;
 
-        r = h->body(h->userdata, &body, &len);
-        if (r < 0) {
+        if (!h->timer)
+                return;         /* being freed */
+        r = sd_event_source_set_time_relative(h->timer, 0);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "metrics endpoint: cannot arm its timer");
+}
+
+void metrics_http_answer(MetricsHttpRequest *req, int error, char *body, size_t len) {
+        assert(req && !req->answered);
+
+        request_unlink(req);
+        req->answered = true;
+        req->error = error < 0 ? error : 0;
+        req->body = error < 0 ? (free(body), NULL) : body;
+        req->len = len;
+        if (req->in_scrape)
+                return;         /* answered at once: begin_scrape() queues it */
+        /* MHD calls on_request() again from its next run.  The resumption
+         * signals MHD's inter-thread channel, in the epoll set we watch,
+         * but MHD 0.9.75 may take the signal in a run that does not yet
+         * process the resumed connection, and no timeout brings it back
+         * before the idle one: so the next turn of the loop runs MHD
+         * anyway. */
+        MHD_resume_connection(req->connection);
+        run_soon(req->h);
+}
+
+/* The answer, once the scrape gave it. */
+static enum MHD_Result queue_answer(MetricsHttp *h, MetricsHttpRequest *req) {
+        struct MHD_Response *response;
+        enum MHD_Result ret;
+
+        if (req->error < 0) {
                 /* Once per cause: a scraper retries every few seconds, and a
                  * collector that keeps failing would fill the journal. */
-                if (r != h->last_body_error)
-                        log_warning_errno(r, "metrics endpoint: cannot make the metrics, answering 500");
+                if (req->error != h->last_body_error)
+                        log_warning_errno(req->error, "metrics endpoint: cannot make the metrics, answering 500");
                 else
-                        log_debug_errno(r, "metrics endpoint: cannot make the metrics, answering 500");
-                h->last_body_error = r;
-                return MHD_queue_response(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, h->failed);
+                        log_debug_errno(req->error, "metrics endpoint: cannot make the metrics, answering 500");
+                h->last_body_error = req->error;
+                return MHD_queue_response(req->connection, MHD_HTTP_INTERNAL_SERVER_ERROR, h->failed);
         }
         h->last_body_error = 0;
 
         /* MHD frees the body after the last byte is sent, or when the
          * connection ends first; not when it fails to make the response. */
-        response = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        response = MHD_create_response_from_buffer(req->len, req->body ?: (char *) "", MHD_RESPMEM_MUST_FREE);
         if (!response)
                 return MHD_NO;          /* MHD closes the connection */
-        TAKE_PTR(body);
+        TAKE_PTR(req->body);
 
         if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_METRICS) == MHD_YES)
-                ret = MHD_queue_response(connection, MHD_HTTP_OK, response);
+                ret = MHD_queue_response(req->connection, MHD_HTTP_OK, response);
         else
                 ret = MHD_NO;
         MHD_destroy_response(response);
         return ret;
 }
 
+/* Asks for a body: answered at once, it is queued now; else the connection
+ * is suspended until the answer resumes it.  (Suspending first and
+ * resuming from within the handler would leave MHD 0.9.75 waiting.) */
+static enum MHD_Result begin_scrape(MetricsHttp *h, struct MHD_Connection *connection, void **request_context) {
+        MetricsHttpRequest *req;
+
+        req = calloc(1, sizeof(MetricsHttpRequest));
+        if (!req)
+                return MHD_NO;
+        *req = (MetricsHttpRequest) { .h = h, .connection = connection, .next = h->waiting, .in_scrape = true };
+        if (h->waiting)
+                h->waiting->prev = req;
+        h->waiting = req;
+        *request_context = req;
+
+        h->scrape(h->userdata, req);
+        req->in_scrape = false;
+        if (req->answered)
+                return queue_answer(h, req);
+        MHD_suspend_connection(connection);
+        return MHD_YES;
+}
+
 /* 404 for an unknown path whatever the method, 405 for a known one with a
  * method it does not take: 405 says that the resource exists. */
 static enum MHD_Result answer(MetricsHttp *h, struct MHD_Connection *connection, const char *url,
-                              const char *method) {
+                              const char *method, void **request_context, bool with_body) {
         bool metrics = streq(url, "/metrics"), root = streq(url, "/");
 
         if (!metrics && !root)
@@ -149,9 +246,17 @@ static enum MHD_Result answer(MetricsHttp *h, struct MHD_Connection *connection,
                 return MHD_queue_response(connection, MHD_HTTP_METHOD_NOT_ALLOWED, h->not_allowed);
         if (root)
                 return MHD_queue_response(connection, MHD_HTTP_OK, h->root);
+        /* A scrape waits for its body with the connection suspended, and
+         * MHD would go on to read a request body meanwhile: refused. */
+        if (with_body)
+                return MHD_queue_response(connection, MHD_HTTP_BAD_REQUEST, h->bad_request);
         /* HEAD too: its Content-Length is the body's.  MHD sends no body. */
-        return answer_metrics(h, connection);
+        return begin_scrape(h, connection, request_context);
 }
+
+/* The request context of a request that is no scrape (yet): its headers
+ * were seen. */
+static int seen;
 
 static bool has_body(struct MHD_Connection *connection) {
         const char *length;
@@ -165,7 +270,6 @@ static bool has_body(struct MHD_Connection *connection) {
 static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **request_context) {
-        static int seen;
         MetricsHttp *h = userdata;
 
         (void) version;
@@ -179,9 +283,13 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
         if (!*request_context) {
                 *request_context = &seen;
                 if (has_body(connection))
-                        return answer(h, connection, url, method);
+                        return answer(h, connection, url, method, request_context, true);
                 return MHD_YES;
         }
+
+        /* Resumed: the scrape has its answer. */
+        if (*request_context != &seen)
+                return queue_answer(h, *request_context);
 
         /* Not reached since bodies are answered above; dropped if it were. */
         if (*upload_data_size > 0) {
@@ -189,7 +297,18 @@ static enum MHD_Result on_request(void *userdata, struct MHD_Connection *connect
                 return MHD_YES;
         }
 
-        return answer(h, connection, url, method);
+        return answer(h, connection, url, method, request_context, false);
+}
+
+static void on_completed(void *userdata, struct MHD_Connection *connection, void **request_context,
+                         enum MHD_RequestTerminationCode code) {
+        (void) userdata;
+        (void) connection;
+        (void) code;
+
+        if (*request_context && *request_context != &seen)
+                request_free(*request_context);
+        *request_context = NULL;
 }
 
 static void process(MetricsHttp *h) {
@@ -252,7 +371,10 @@ static struct MHD_Response *fixed_response(const char *text, const char *allow) 
 /* Takes fd, even on failure. */
 static int start_daemon(MetricsHttp *h, int fd, unsigned timeout_sec) {
         _cleanup_close_ int ours = fd;
-        unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+        /* Suspension needs MHD's inter-thread channel, an eventfd in the
+         * epoll set we watch: resuming from our own event sources wakes
+         * MHD up through it. */
+        unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
         struct stat a, b;
         int mhd_fd, domain;
         socklen_t len = sizeof(domain);
@@ -282,6 +404,7 @@ static int start_daemon(MetricsHttp *h, int fd, unsigned timeout_sec) {
                         MHD_OPTION_CONNECTION_LIMIT, (unsigned) METRICS_HTTP_MAX_CONNECTIONS + 1,
                         MHD_OPTION_CONNECTION_TIMEOUT, timeout_sec,
                         MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                         MHD_OPTION_END);
         if (!h->mhd) {
@@ -305,7 +428,7 @@ int metrics_http_new(sd_event *event, const MetricsHttpConfig *config, MetricsHt
         const union MHD_DaemonInfo *info;
         int r;
 
-        if (!event || !config || !config->body || !ret)
+        if (!event || !config || !config->scrape || !ret)
                 return -EINVAL;
         if (fd < 0)
                 return -EBADF;
@@ -313,14 +436,16 @@ int metrics_http_new(sd_event *event, const MetricsHttpConfig *config, MetricsHt
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->body = config->body;
+        h->scrape = config->scrape;
+        h->cancel = config->cancel;
         h->userdata = config->userdata;
 
         h->root = fixed_response("The metrics are at /metrics.\n", NULL);
         h->not_found = fixed_response("Not found; the metrics are at /metrics.\n", NULL);
         h->not_allowed = fixed_response("Method not allowed: GET or HEAD only.\n", "GET, HEAD");
+        h->bad_request = fixed_response("A request for the metrics takes no body.\n", NULL);
         h->failed = fixed_response("The metrics could not be made.\n", NULL);
-        if (!h->root || !h->not_found || !h->not_allowed || !h->failed)
+        if (!h->root || !h->not_found || !h->not_allowed || !h->bad_request || !h->failed)
                 return -ENOMEM;
 
         r = start_daemon(h, TAKE_FD(fd), config->timeout_sec ?: METRICS_HTTP_TIMEOUT_SEC_DEFAULT);
@@ -363,6 +488,17 @@ MetricsHttp *metrics_http_free(MetricsHttp *h) {
         h->io = sd_event_source_disable_unref(h->io);
         h->timer = sd_event_source_disable_unref(h->timer);
 
+        /* Scrapes still waiting: their collector lets go of them, and MHD
+         * gets them back to close them (each answered 500, should MHD
+         * still run them). */
+        while (h->waiting) {
+                MetricsHttpRequest *req = h->waiting;
+
+                if (h->cancel)
+                        h->cancel(h->userdata, req);
+                metrics_http_answer(req, -ECANCELED, NULL, 0);
+        }
+
         if (h->mhd) {
                 /* The listening socket is taken back first and closed here:
                  * it may be systemd's as well, and a shutdown() of it, which
@@ -381,6 +517,8 @@ MetricsHttp *metrics_http_free(MetricsHttp *h) {
                 MHD_destroy_response(h->not_found);
         if (h->not_allowed)
                 MHD_destroy_response(h->not_allowed);
+        if (h->bad_request)
+                MHD_destroy_response(h->bad_request);
         if (h->failed)
                 MHD_destroy_response(h->failed);
         free(h);

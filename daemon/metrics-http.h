@@ -12,11 +12,12 @@
  * API, so that scrapes never delay gRPC work.
  *
  *   GET or HEAD /metrics   200, Content-Type "text/plain; version=0.0.4;
- *                          charset=utf-8", the body the callback makes
+ *                          charset=utf-8", the body the scrape callback
+ *                          answers; 400 if the request has a body
  *   GET or HEAD /          200, a short text pointing at /metrics
  *   any other path         404
  *   any other method       405 with "Allow: GET, HEAD"
- *   the callback fails     500
+ *   the scrape fails       500
  *
  * Connections are kept alive between requests.  A request with a body is
  * answered without reading it, and its connection is closed after the
@@ -30,16 +31,27 @@
 
 typedef struct MetricsHttp MetricsHttp;
 
-/* Makes the body of one scrape (a HEAD request's too, for its
- * Content-Length), on the event loop's thread: *ret_body is malloc()ed and
- * taken by the caller, *ret_len its length.  Negative errno on failure. */
-typedef int (*metrics_body_t)(void *userdata, char **ret_body, size_t *ret_len);
+/* One scrape waiting for its body. */
+typedef struct MetricsHttpRequest MetricsHttpRequest;
+
+/* A scrape begins (GET or HEAD /metrics: a HEAD's body is made too, for its
+ * Content-Length), on the event loop's thread.  Answer it with
+ * metrics_http_answer(), at once or on a later turn of the loop: the
+ * connection waits meanwhile (suspended, not polled), so that a collector
+ * can spread its work over several turns and the API's events run in
+ * between.  Every request is answered exactly once, unless cancel() came
+ * first. */
+typedef void (*metrics_scrape_t)(void *userdata, MetricsHttpRequest *req);
+/* The endpoint is being freed with req unanswered: forget it, never answer
+ * it. */
+typedef void (*metrics_cancel_t)(void *userdata, MetricsHttpRequest *req);
 
 typedef struct MetricsHttpConfig {
         int listen_fd;                  /* a listening SOCK_STREAM socket; taken, even on failure */
         unsigned timeout_sec;           /* idle connections; 0 = METRICS_HTTP_TIMEOUT_SEC_DEFAULT */
         int64_t priority;               /* of its event sources; e.g. SD_EVENT_PRIORITY_IDLE */
-        metrics_body_t body;
+        metrics_scrape_t scrape;
+        metrics_cancel_t cancel;                /* may be NULL if scrape() always answers at once */
         void *userdata;
 } MetricsHttpConfig;
 
@@ -51,6 +63,11 @@ MetricsHttp *metrics_http_free(MetricsHttp *h);
 static inline void metrics_http_freep(MetricsHttp **p) {
         metrics_http_free(*p);
 }
+
+/* The scrape's answer: error 0 and body (malloc()ed, taken, even on
+ * failure; len bytes), or a negative errno (body NULL): 500, logged at
+ * warning once per cause in a row. */
+void metrics_http_answer(MetricsHttpRequest *req, int error, char *body, size_t len);
 
 /* For --metrics-listen when systemd passes no socket: a listening TCP socket
  * (SOCK_CLOEXEC, SO_REUSEADDR) bound to "HOST:PORT" (IPv4), "[IPV6]:PORT"

@@ -57,12 +57,20 @@ typedef struct Server {
         size_t body_len;
         atomic_int fail;        /* 0, or the callback's error */
         atomic_uint n_bodies;
+
+        /* How scrapes are answered: at once, on a later turn of the loop,
+         * or never (left waiting for metrics_http_free()). */
+        enum { ANSWER_AT_ONCE, ANSWER_LATER, ANSWER_NEVER } _Atomic answer;
+        MetricsHttpRequest *later[32];  /* the loop's thread only */
+        size_t n_later;
+        sd_event_source *later_source;
+        atomic_uint n_waiting;          /* scrapes that were not answered at once */
+        atomic_uint n_cancelled;
 } Server;
 
 static Server server;
 
-static int make_body(void *userdata, char **ret_body, size_t *ret_len) {
-        Server *s = userdata;
+static int make_body(Server *s, char **ret_body, size_t *ret_len) {
         int fail = atomic_load(&s->fail);
         char *b;
 
@@ -77,6 +85,50 @@ static int make_body(void *userdata, char **ret_body, size_t *ret_len) {
         *ret_body = b;
         *ret_len = s->body_len;
         return 0;
+}
+
+static void answer(Server *s, MetricsHttpRequest *req) {
+        char *body = NULL;
+        size_t len = 0;
+        int r = make_body(s, &body, &len);
+
+        metrics_http_answer(req, r, body, len);
+}
+
+/* Answers the scrapes that wait, on a later turn of the loop. */
+static int on_later(sd_event_source *source, void *userdata) {
+        Server *s = userdata;
+
+        (void) source;
+        while (s->n_later > 0)
+                answer(s, s->later[--s->n_later]);
+        return 0;
+}
+
+static void on_scrape(void *userdata, MetricsHttpRequest *req) {
+        Server *s = userdata;
+
+        if (atomic_load(&s->answer) == ANSWER_AT_ONCE) {
+                answer(s, req);
+                return;
+        }
+        /* Later, or never (the test frees the endpoint meanwhile). */
+        if (s->n_later < ELEMENTSOF(s->later))
+                s->later[s->n_later++] = req;
+        atomic_fetch_add(&s->n_waiting, 1);
+        if (atomic_load(&s->answer) == ANSWER_LATER)
+                (void) sd_event_source_set_enabled(s->later_source, SD_EVENT_ONESHOT);
+}
+
+static void on_cancel(void *userdata, MetricsHttpRequest *req) {
+        Server *s = userdata;
+
+        for (size_t i = 0; i < s->n_later; i++)
+                if (s->later[i] == req) {
+                        s->later[i] = s->later[--s->n_later];
+                        atomic_fetch_add(&s->n_cancelled, 1);
+                        return;
+                }
 }
 
 static int on_stop(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
@@ -99,19 +151,25 @@ static void *server_main(void *p) {
                                 .listen_fd = s->listen_fd,
                                 .timeout_sec = s->timeout_sec,
                                 .priority = SD_EVENT_PRIORITY_IDLE,
-                                .body = make_body,
+                                .scrape = on_scrape,
+                                .cancel = on_cancel,
                                 .userdata = s,
                         }, &h);
         if (r >= 0)
                 r = sd_event_add_io(event, NULL, s->stop_fd, EPOLLIN, on_stop, NULL);
+        if (r >= 0)
+                r = sd_event_add_defer(event, &s->later_source, on_later, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->later_source, SD_EVENT_OFF);
         s->new_result = r;
         (void) sem_post(&s->started);
 
         if (r >= 0)
                 (void) sd_event_loop(event);
 
-        /* With whatever connections the test left open. */
+        /* With whatever connections and scrapes the test left open. */
         metrics_http_free(h);
+        sd_event_source_disable_unref(s->later_source);
         sd_event_unref(event);
         return NULL;
 }
@@ -360,6 +418,60 @@ static void assert_metrics(const Response *r) {
 
 /* ---- answers ---------------------------------------------------------------- */
 
+/* The scrape answered on a later turn of the loop, as the daemon's
+ * collector does: several connections wait at once, then each gets its
+ * body, and their connections live on. */
+Test(metrics_http, answered_later_to_several_waiting) {
+        Conn c[3];
+        Response r;
+
+        atomic_store(&server.answer, ANSWER_LATER);
+        server_start(0);
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                c[i] = (Conn) { .fd = -EBADF };
+                conn_open(&c[i]);
+                conn_request(&c[i], "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                read_response(&c[i], false, &r);
+                assert_metrics(&r);
+                response_done(&r);
+        }
+        /* Kept alive: a HEAD on each, answered later too. */
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                get(&c[i], "HEAD", "/metrics", &r);
+                cr_assert_eq(r.status, 200);
+                cr_assert_eq(r.content_length, strlen(METRICS));
+                response_done(&r);
+                conn_close(&c[i]);
+        }
+        cr_assert_eq(atomic_load(&server.n_waiting), 6);
+        cr_assert_eq(atomic_load(&server.n_cancelled), 0);
+}
+
+/* Freed while scrapes wait: their maker is told to forget them, nothing
+ * leaks (the suite's leak check), and the clients see the end. */
+Test(metrics_http, freed_with_scrapes_waiting) {
+        Conn c[2];
+
+        atomic_store(&server.answer, ANSWER_NEVER);
+        server_start(0);
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                c[i] = (Conn) { .fd = -EBADF };
+                conn_open(&c[i]);
+                conn_request(&c[i], "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        }
+        while (atomic_load(&server.n_waiting) < ELEMENTSOF(c))
+                usleep(10 * 1000);
+        server_stop();
+        cr_assert_eq(atomic_load(&server.n_cancelled), ELEMENTSOF(c));
+        for (size_t i = 0; i < ELEMENTSOF(c); i++) {
+                expect_end(&c[i], true);
+                conn_close(&c[i]);
+        }
+}
+
+
 Test(metrics_http, get_metrics) {
         _cleanup_(conn_close) Conn c = { .fd = -EBADF };
         Response r;
@@ -489,7 +601,7 @@ Test(metrics_http, request_bodies_are_refused) {
         snprintf(request, sizeof(request),
                  "GET /metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: %zu\r\n\r\n%s",
                  strlen(inner), inner);
-        assert_body_refused(request, 200);
+        assert_body_refused(request, 400);
 
         snprintf(request, sizeof(request),
                  "POST /metrics HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -764,11 +876,9 @@ Test(metrics_http, free_with_connections_open) {
 
 /* ---- metrics_http_new() ------------------------------------------------------- */
 
-static int no_body(void *userdata, char **ret_body, size_t *ret_len) {
+static void no_body(void *userdata, MetricsHttpRequest *req) {
         (void) userdata;
-        (void) ret_body;
-        (void) ret_len;
-        return -EIO;
+        metrics_http_answer(req, -EIO, NULL, 0);
 }
 
 Test(metrics_http, new_takes_the_socket_even_on_failure) {
@@ -788,11 +898,11 @@ Test(metrics_http, new_takes_the_socket_even_on_failure) {
 
         fd = eventfd(0, EFD_CLOEXEC);
         cr_assert_geq(fd, 0);
-        cr_assert_lt(metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = fd, .body = no_body }, &h), 0);
+        cr_assert_lt(metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = fd, .scrape = no_body }, &h), 0);
         cr_assert_null(h);
         cr_assert_eq(fcntl(fd, F_GETFD), -1);
 
-        cr_assert_eq(metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = -EBADF, .body = no_body }, &h),
+        cr_assert_eq(metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = -EBADF, .scrape = no_body }, &h),
                      -EBADF);
         cr_assert_eq(count_fds(), n_fds);
 }
@@ -826,7 +936,7 @@ Test(metrics_http, new_fails_in_libmicrohttpd) {
         rl.rlim_max = saved.rlim_max;
         cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 
-        r = metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = fd, .body = no_body }, &h);
+        r = metrics_http_new(event, &(MetricsHttpConfig) { .listen_fd = fd, .scrape = no_body }, &h);
 
         cr_assert_eq(setrlimit(RLIMIT_NOFILE, &saved), 0);
         cr_assert_lt(r, 0);
