@@ -198,7 +198,10 @@ static enum MHD_Result queue_answer(MetricsHttp *h, MetricsHttpRequest *req) {
 
         /* MHD frees the body after the last byte is sent, or when the
          * connection ends first; not when it fails to make the response. */
-        response = MHD_create_response_from_buffer(req->len, req->body ?: (char *) "", MHD_RESPMEM_MUST_FREE);
+        if (req->body)
+                response = MHD_create_response_from_buffer(req->len, req->body, MHD_RESPMEM_MUST_FREE);
+        else    /* an empty answer, which MHD must not free */
+                response = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
         if (!response)
                 return MHD_NO;          /* MHD closes the connection */
         TAKE_PTR(req->body);

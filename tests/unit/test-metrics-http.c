@@ -59,7 +59,7 @@ typedef struct Server {
 
         /* How scrapes are answered: at once, on a later turn of the loop,
          * or never (left waiting for metrics_http_free()). */
-        enum { ANSWER_AT_ONCE, ANSWER_LATER, ANSWER_NEVER } _Atomic answer;
+        enum { ANSWER_AT_ONCE, ANSWER_LATER, ANSWER_NEVER, ANSWER_EMPTY } _Atomic answer;
         MetricsHttpRequest *later[32];  /* the loop's thread only */
         size_t n_later;
         sd_event_source *later_source;
@@ -109,6 +109,10 @@ static void on_scrape(void *userdata, MetricsHttpRequest *req) {
 
         if (atomic_load(&s->answer) == ANSWER_AT_ONCE) {
                 answer(s, req);
+                return;
+        }
+        if (atomic_load(&s->answer) == ANSWER_EMPTY) {
+                metrics_http_answer(req, 0, NULL, 0);
                 return;
         }
         /* Later, or never (the test frees the endpoint meanwhile). */
@@ -417,6 +421,20 @@ Test(metrics_http, answered_later_to_several_waiting) {
         }
         cr_assert_eq(atomic_load(&server.n_waiting), 6);
         cr_assert_eq(atomic_load(&server.n_cancelled), 0);
+}
+
+/* An empty body without a buffer is an empty answer. */
+Test(metrics_http, empty_answer) {
+        _cleanup_(conn_close) Conn c = { .fd = -EBADF };
+        Response r;
+
+        atomic_store(&server.answer, ANSWER_EMPTY);
+        server_start(0);
+        conn_open(&c);
+        get(&c, "GET", "/metrics", &r);
+        cr_assert_eq(r.status, 200, "%s", r.headers);
+        cr_assert_eq(r.content_length, 0);
+        response_done(&r);
 }
 
 /* Freed while scrapes wait: their maker is told to forget them, nothing
