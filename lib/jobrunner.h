@@ -12,6 +12,7 @@
  * a jr_error, fill it with a message meant for the end user.  Callers log it
  * once, at their boundary. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,11 +221,37 @@ typedef struct jr_pipe {
  * stream reached EOF, forget it. */
 typedef void (*jr_pipe_handler_t)(const char *job_id, jr_stream stream, int fd, void *userdata);
 
+/* Starting a job's unit.  By default the manager calls systemd's
+ * StartTransientUnit over its own bus connection, which on systemd 252 lets
+ * whoever may do it start any unit as any user.  A caller that must not
+ * hold that grant (jobrunnerd, user jobrunner) hands each start to someone
+ * who does and who checks it again (jobrunner-starter).
+ *
+ * start() asks for the unit jobrunner-<job_id>.service running spec
+ * (validated already) with stdout_fd and stderr_fd, the write ends of the
+ * job's pipes (borrowed: dup them to keep them past the call).  It returns
+ * 0 and calls done(cookie, ...) once, later, from the manager's event loop,
+ * unless cancel(userdata, *ret_handle) comes first; or it returns a negative
+ * errno and never calls done.  done's error is 0 when systemd queued the
+ * start job, a negative errno with a message for the end user when it was
+ * refused, or JR_UNIT_START_LOST when the answer was lost on the way: the
+ * manager then asks systemd whether the unit exists.  cancel() keeps done
+ * from running; the unit may still be started. */
+#define JR_UNIT_START_LOST (-ECONNRESET)
+typedef void (*jr_unit_start_done_t)(void *cookie, int error, const char *message);
+typedef struct jr_unit_starter {
+        int (*start)(void *userdata, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
+                     jr_unit_start_done_t done, void *cookie, void **ret_handle);
+        void (*cancel)(void *userdata, void *handle);
+        void *userdata;
+} jr_unit_starter;
+
 typedef struct jr_manager_config {
         const char *state_dir;          /* required; jobs/<id>/ live below it */
         const char *init_path;          /* jobrunner-init; NULL = the installed one */
         const char *slice;              /* NULL = "jobrunner.slice" */
         uint64_t output_cap;            /* bytes per job, stdout+stderr; 0 = JR_OUTPUT_CAP_DEFAULT */
+        const jr_unit_starter *unit_starter;    /* copied; NULL = StartTransientUnit directly */
 
         jr_pipe_handler_t on_pipe;      /* may be NULL */
         void *pipe_userdata;
