@@ -358,6 +358,27 @@ static int spec_to_proto(const jr_spec *spec, Jobrunner__V1__JobSpec *out) {
         return isolation_to_proto(spec, out);
 }
 
+int convert_spec_to_proto(const jr_spec *spec, Jobrunner__V1__JobSpec **ret) {
+        Jobrunner__V1__JobSpec *out;
+        int r;
+
+        r = NEW_MESSAGE(&out, jobrunner__v1__job_spec__init);
+        if (r < 0)
+                return r;
+        r = spec_to_proto(spec, out);
+        if (r < 0) {
+                convert_spec_proto_free(out);
+                return r;
+        }
+        *ret = out;
+        return 0;
+}
+
+void convert_spec_proto_free(Jobrunner__V1__JobSpec *s) {
+        if (s)
+                protobuf_c_message_free_unpacked(&s->base, NULL);
+}
+
 /* The wire type is int64; nothing real is past year 292277. */
 static int64_t usec_to_proto(uint64_t u) {
         return u > INT64_MAX ? INT64_MAX : (int64_t) u;

@@ -24,6 +24,13 @@
  * untouched. */
 int convert_spec_from_proto(const Jobrunner__V1__JobSpec *in, jr_spec *ret, jr_error *e);
 
+/* The spec as a JobSpec that convert_spec_from_proto() turns back into the
+ * same spec: what jobrunnerd sends jobrunner-starter.  Freed with
+ * convert_spec_proto_free().  Returns 0, -ENOMEM, or -EINVAL for an enum
+ * value the API has no name for (a bug). */
+int convert_spec_to_proto(const jr_spec *spec, Jobrunner__V1__JobSpec **ret);
+void convert_spec_proto_free(Jobrunner__V1__JobSpec *s);
+
 /* Builds a complete JobStatus from st, echoing st->spec.  Every string and
  * message of the tree is a separate malloc() block, so that one call to
  * convert_status_free() releases all of it.  Returns 0, -ENOMEM, or -EINVAL

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "parse-number.h"
+#include "starter-wire.h"
 #include "strv.h"
 
 static void help(void) {
@@ -31,8 +32,14 @@ static void help(void) {
                "                           override one file of --tls-dir\n"
                "  --state-dir DIR          jobs' metadata and output (default: $STATE_DIRECTORY,\n"
                "                           else " DAEMON_STATE_DIR_DEFAULT ")\n"
-               "  --init PATH              the jobrunner-init to run jobs under\n"
-               "  --slice NAME             the slice of the jobs' units (default: jobrunner.slice)\n"
+               "  --starter SOCKET         have jobrunner-starter, listening on SOCKET, start\n"
+               "                           the jobs' units (jobrunner.service passes\n"
+               "                           " STARTER_WIRE_SOCKET "); without it the daemon\n"
+               "                           starts them itself, which needs root or polkit\n"
+               "  --init PATH              the jobrunner-init to run jobs under (not with\n"
+               "                           --starter, which has its own)\n"
+               "  --slice NAME             the slice of the jobs' units (default: jobrunner.slice;\n"
+               "                           not with --starter)\n"
                "  --output-cap SIZE        stored output per job, stdout+stderr, such as 512M or\n"
                "                           2G (default: 1G)\n"
                "  --retention SPAN         remove ended jobs and their output this long after\n"
@@ -103,7 +110,7 @@ static int tls_path(char **field, const char *dir, const char *name) {
 enum {
         ARG_LISTEN = 0x100, ARG_TLS_DIR, ARG_CERT, ARG_KEY, ARG_CLIENT_CA, ARG_STATE_DIR, ARG_INIT,
         ARG_SLICE, ARG_OUTPUT_CAP, ARG_RETENTION, ARG_MAX_ENDED_JOBS, ARG_MAX_JOBS, ARG_MAX_JOBS_PER_USER,
-        ARG_MAX_FOLLOWERS, ARG_LOG_LEVEL, ARG_VERSION, ARG_METRICS_LISTEN,
+        ARG_MAX_FOLLOWERS, ARG_LOG_LEVEL, ARG_VERSION, ARG_METRICS_LISTEN, ARG_STARTER,
 };
 
 int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
@@ -115,6 +122,7 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                 { "key", required_argument, NULL, ARG_KEY },
                 { "client-ca", required_argument, NULL, ARG_CLIENT_CA },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "starter", required_argument, NULL, ARG_STARTER },
                 { "init", required_argument, NULL, ARG_INIT },
                 { "slice", required_argument, NULL, ARG_SLICE },
                 { "output-cap", required_argument, NULL, ARG_OUTPUT_CAP },
@@ -167,6 +175,9 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                         break;
                 case ARG_STATE_DIR:
                         state = optarg;
+                        break;
+                case ARG_STARTER:
+                        r = optarg[0] == '/' ? set_string(&c->starter_socket, optarg) : -EINVAL;
                         break;
                 case ARG_INIT:
                         r = set_string(&c->init_path, optarg);
@@ -221,6 +232,12 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
                 log_error("unexpected argument '%s'; see --help", argv[optind]);
                 return -EINVAL;
         }
+        /* The starter builds every unit itself, from its own settings:
+         * the daemon cannot choose them. */
+        if (c->starter_socket && (c->init_path || c->slice)) {
+                log_error("--init and --slice cannot be used with --starter: jobrunner-starter chooses them");
+                return -EINVAL;
+        }
 
         /* $STATE_DIRECTORY may list several, separated by ':'; ours is one. */
         r = set_string(&c->state_dir, state ? state : DAEMON_STATE_DIR_DEFAULT);
@@ -238,6 +255,7 @@ int daemon_config_parse(int argc, char *argv[], DaemonConfig *c) {
 void daemon_config_done(DaemonConfig *c) {
         strv_free(c->listen);
         free(c->metrics_listen);
+        free(c->starter_socket);
         free(c->certificate_path);
         free(c->key_path);
         free(c->client_ca_path);

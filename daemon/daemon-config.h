@@ -27,6 +27,7 @@ typedef struct DaemonConfig {
         char *key_path;
         char *client_ca_path;
         char *state_dir;
+        char *starter_socket;           /* NULL: start units directly, not through jobrunner-starter */
         char *init_path;                /* NULL: the installed jobrunner-init */
         char *slice;                    /* NULL: jobrunner.slice */
         uint64_t output_cap;            /* 0: the library's default */

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "rpc.h"
 #include "socket-activation.h"
+#include "starter-client.h"
 #include "strv.h"
 
 /* A starting job holds about five descriptors and every connection one; the
@@ -122,6 +123,8 @@ static int run(int argc, char *argv[]) {
         _cleanup_(server_freep) Server *server = NULL;
         _cleanup_(metrics_http_freep) MetricsHttp *metrics_http = NULL;
         _cleanup_(metrics_freep) Metrics *metrics = NULL;
+        _cleanup_(starter_client_freep) StarterClient *starter = NULL;
+        jr_unit_starter starter_ops;
         _cleanup_close_ int metrics_fd = -EBADF;
         _cleanup_(strv_freep) char **addresses = NULL;
         _cleanup_free_ jr_pipe *pipes = NULL;
@@ -165,11 +168,20 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "cannot attach the system bus to the event loop");
 
+        if (config.starter_socket) {
+                r = starter_client_new(event, config.starter_socket, &starter);
+                if (r < 0)
+                        return log_error_errno(r, "cannot set up the client of jobrunner-starter");
+                starter_ops = starter_client_ops(starter);
+                log_info("jobrunner-starter at %s starts the jobs' units", config.starter_socket);
+        }
+
         r = jr_manager_new(event, bus, &(jr_manager_config) {
                         .state_dir = config.state_dir,
                         .init_path = config.init_path,
                         .slice = config.slice,
                         .output_cap = config.output_cap,
+                        .unit_starter = starter ? &starter_ops : NULL,
                         .retention_usec = config.retention_usec,
                         .max_ended_jobs = config.max_ended_jobs,
                         .on_pipe = fd_store_on_pipe,

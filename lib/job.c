@@ -20,26 +20,6 @@
 #include "time-util.h"
 #include "unit-properties.h"
 
-/* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
- * on, as systemd nests slices by their dashes. */
-static int unit_cgroup_path(const char *slice, const char *unit, char **ret) {
-        _cleanup_free_ char *path = strdup("");
-
-        if (!path)
-                return -ENOMEM;
-        for (const char *dash = strchr(slice, '-'); dash; dash = strchr(dash + 1, '-')) {
-                char *longer;
-
-                if (asprintf(&longer, "%s/%.*s.slice", path, (int) (dash - slice), slice) < 0)
-                        return -ENOMEM;
-                free(path);
-                path = longer;
-        }
-        if (asprintf(ret, "%s/%s/%s", path, slice, unit) < 0)
-                return -ENOMEM;
-        return 0;
-}
-
 int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spec, jr_job **ret) {
         jr_job *j;
         int r;
@@ -93,6 +73,7 @@ jr_job *job_free(jr_job *j) {
                 return NULL;
         while (j->watches)
                 watch_unlink_and_free(j->watches);
+        unit_start_call_free(j->start_call);
         unit_call_free(j->call);
         job_stop_done(j);
         output_capture_free(j->capture);
@@ -417,12 +398,11 @@ void job_on_job_removed(jr_job *j, const char *result) {
                 job_collect(j);
 }
 
-static void on_start_reply(void *userdata, const char *error, UnitUpdate *update) {
+static void on_start_reply(void *userdata, int error, const char *message) {
         jr_job *j = userdata;
 
-        (void) update;
-        j->call = NULL;
-        if (!error) {
+        j->start_call = NULL;
+        if (error == 0) {
                 /* Queued; JobRemoved tells the outcome.  Kept on disk, so
                  * that a restarted daemon which finds the unit collected
                  * knows that it existed and ended well. */
@@ -433,12 +413,24 @@ static void on_start_reply(void *userdata, const char *error, UnitUpdate *update
                 job_log_milestone(j, "state file synced");
                 return;
         }
+        if (error == JR_UNIT_START_LOST) {
+                /* Whoever started it for us went away before answering:
+                 * the unit may exist or not.  systemd knows, as it does for
+                 * a job a restarted daemon finds still starting. */
+                log_warning("No answer to the start of %s: asking systemd whether it exists", j->unit);
+                snprintf(j->start_job_result, sizeof(j->start_job_result), "unanswered");
+                if (jr_state_is_final(j->state) || j->collect_step != COLLECT_NONE)
+                        return;
+                j->collect_step = COLLECT_UNIT;
+                if (job_collect_step(j, UNIT_IFACE_UNIT) < 0)
+                        job_finish(j);
+                return;
+        }
 
-        /* systemd refused the unit, e.g. a property this systemd does not
-         * know: its message names the property. */
+        /* Refused: by systemd (its message names, e.g., a property it does
+         * not know), or by jobrunner-starter's policy. */
         free(j->failure_reason);
-        if (asprintf(&j->failure_reason, "systemd refused %s: %s", j->unit, error) < 0)
-                j->failure_reason = NULL;
+        j->failure_reason = strdup(message ?: strerror(-error));
         j->start_job_done = true;
         snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
         j->state = JR_STATE_FAILED_TO_START;
@@ -540,9 +532,7 @@ static int job_open_output(jr_job *j, int out_fd, int err_fd) {
 }
 
 int job_start(jr_job *j, jr_error *e) {
-        _cleanup_(unit_properties_done) UnitProperties props = {};
         _cleanup_close_pair_ int out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF };
-        jr_manager *m = j->manager;
         int r;
 
         j->start_begin_us = now_usec(CLOCK_MONOTONIC);
@@ -560,19 +550,6 @@ int job_start(jr_job *j, jr_error *e) {
         job_report_pipe(j, OUTPUT_STREAM_STDERR, TAKE_FD(err[0]));
         job_log_milestone(j, "pipes made, output file created, read ends stored");
 
-        r = unit_properties_build(&(UnitPropertiesInput) {
-                        .spec = &j->spec,
-                        .job_id = j->id,
-                        .slice = m->slice,
-                        .cgroup = j->cgroup,
-                        .init_path = m->init_path,
-                        .stop_timeout_usec = JR_GRACE_DEFAULT_USEC,
-                        .stdout_fd = out[1],
-                        .stderr_fd = err[1],
-                }, &props, e);
-        if (r < 0)
-                return r;
-
         /* Written before systemd hears of the unit: a daemon that dies
          * right after the call must find the job when it comes back (to
          * the disk only once systemd has queued the start, see
@@ -581,14 +558,16 @@ int job_start(jr_job *j, jr_error *e) {
         (void) job_store_save(j);
 
         /* The manager's matches for JobRemoved and PropertiesChanged were
-         * installed before any call, so even a short job cannot end unseen. */
-        r = unit_start_transient(m->unit_bus, j->unit, &props, on_start_reply, j, &j->call);
+         * installed before any call, so even a short job cannot end
+         * unseen, whoever makes the call. */
+        r = unit_starter_start(j->manager->unit_starter, j->id, &j->spec, out[1], err[1], on_start_reply, j,
+                               &j->start_call, e);
         if (r < 0)
-                return jr_error_set(e, r, "cannot ask systemd to start %s: %s", j->unit, strerror(-r));
-        job_log_milestone(j, "state file written, StartTransientUnit queued");
+                return r;
+        job_log_milestone(j, "start of the unit asked for");
 
-        /* Our write ends close here; the only others are in the queued
-         * message and, once it is sent, in systemd and the job. */
+        /* Our write ends close here; the only others are with whoever
+         * starts the unit and, once it has, in systemd and the job. */
         return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "output-capture.h"
 #include "output-store.h"
 #include "systemd-unit.h"
+#include "unit-starter.h"
 
 struct jr_watch {
         jr_job *job;
@@ -52,7 +53,8 @@ struct jr_job {
                 COLLECT_SERVICE,        /* then GetAll(Service) */
                 COLLECT_STOPPING,       /* then, if it remained after its main process, until it stopped */
         } collect_step;
-        UnitCall *call;                 /* StartTransientUnit or a GetAll */
+        UnitStartCall *start_call;      /* the unit's start, until queued or refused */
+        UnitCall *call;                 /* a GetAll or StopUnit of the end */
         UnitCall *stop_call;            /* a signal or StopUnit of jr_job_stop() */
         uint64_t kill_at_us;            /* CLOCK_REALTIME end of the stop's grace; 0 = none */
         sd_event_source *grace_timer;
@@ -91,6 +93,7 @@ struct jr_manager {
         Hashmap *jobs;                  /* id → jr_job */
         jr_job *newest;
         UnitBus *unit_bus;
+        UnitStarter *unit_starter;
 
         uint64_t retention_usec;        /* UINT64_MAX = forever */
         uint64_t max_ended_jobs;        /* UINT64_MAX = no limit */
@@ -102,7 +105,6 @@ struct jr_manager {
         OutputCaptureTotals output_totals;
 };
 
-#define JR_UNIT_PREFIX "jobrunner-"
 #define JR_SLICE_DEFAULT "jobrunner.slice"
 
 /* job.c */

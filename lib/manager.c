@@ -237,6 +237,12 @@ int jr_manager_new(sd_event *event, sd_bus *bus, const jr_manager_config *config
                 jr_manager_free(m);
                 return jr_error_set(e, r, "cannot subscribe to systemd's signals: %s", strerror(-r));
         }
+        r = config->unit_starter ? unit_starter_new_delegated(config->unit_starter, &m->unit_starter) :
+                unit_starter_new_direct(m->unit_bus, m->slice, m->init_path, &m->unit_starter);
+        if (r < 0) {
+                jr_manager_free(m);
+                return jr_error_set(e, r, "cannot set up the start of units: %s", strerror(-r));
+        }
 
         r = manager_load_jobs(m);
         manager_close_pipes(m);
@@ -267,6 +273,7 @@ jr_manager *jr_manager_free(jr_manager *m) {
                 safe_close(m->pipes[i].fd);
         free(m->pipes);
         hashmap_free(m->jobs);
+        unit_starter_free(m->unit_starter);
         unit_bus_free(m->unit_bus);
         sd_event_unref(m->event);
         free(m->state_dir);

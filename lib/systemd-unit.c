@@ -637,6 +637,17 @@ int unit_release(UnitBus *b, const char *unit, const UnitState *state) {
         return r < 0 ? r : 0;
 }
 
+const char *unit_update_job_path(UnitUpdate *u) {
+        sd_bus_message *m = (sd_bus_message *) u;
+        const char *path;
+
+        if (!u || !sd_bus_message_has_signature(m, "o") ||
+            sd_bus_message_read(m, "o", &path) < 0)
+                return NULL;
+        (void) sd_bus_message_rewind(m, true);
+        return path;
+}
+
 /* ---- signals ------------------------------------------------------------- */
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -647,7 +658,8 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error
         (void) error;
         if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
                 return 0;
-        b->handlers.job_removed(b->userdata, unit, result);
+        if (b->handlers.job_removed)
+                b->handlers.job_removed(b->userdata, unit, result);
         job_slot_done(b, path);
         return 0;
 }
@@ -686,7 +698,7 @@ int unit_bus_new(sd_bus *bus, const UnitBusHandlers *handlers, void *userdata, U
         if (r >= 0)
                 r = sd_bus_match_signal(bus, &b->job_removed_slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
                                         on_job_removed, b);
-        if (r >= 0)
+        if (r >= 0 && handlers->properties_changed)
                 r = sd_bus_add_match(bus, &b->properties_slot,
                                      "type='signal',sender='" SD_DEST "',"
                                      "interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',"

@@ -48,6 +48,9 @@ int unit_state_apply(UnitState *s, UnitUpdate *u);
  * whose other properties are defaults, not the job's. */
 bool unit_update_is_not_found(UnitUpdate *u);
 
+/* Either handler may be NULL: without properties_changed no match for
+ * PropertiesChanged is installed (jobrunner-starter needs none).  JobRemoved
+ * is always watched: it frees the slots of our jobs. */
 typedef struct UnitBusHandlers {
         /* The manager's JobRemoved(id, job, unit, result), for every unit. */
         void (*job_removed)(void *userdata, const char *unit, const char *result);
@@ -85,6 +88,10 @@ UnitCall *unit_call_free(UnitCall *c);
 /* error: NULL on success, else systemd's message (naming, e.g., a property
  * it does not know).  update: the properties of a GetAll reply, else NULL. */
 typedef void (*UnitReplyHandler)(void *userdata, const char *error, UnitUpdate *update);
+
+/* The object path of the job that a StartTransientUnit reply names, valid
+ * during the handler, or NULL. */
+const char *unit_update_job_path(UnitUpdate *u);
 
 /* StartTransientUnit(unit, "fail", props, []).  The message, and with it its
  * duplicates of the pipe fds, is released as soon as it has been written. */

@@ -33,6 +33,26 @@ const char *unit_property_signature(UnitPropertyType type) {
         return (unsigned) type < _UNIT_PROP_TYPE_MAX ? signatures[type] : NULL;
 }
 
+/* The cgroup of a unit in our slice: "a-b.slice" lives in "a.slice", and so
+ * on, as systemd nests slices by their dashes. */
+int unit_cgroup_path(const char *slice, const char *unit, char **ret) {
+        _cleanup_free_ char *path = strdup("");
+
+        if (!path)
+                return -ENOMEM;
+        for (const char *dash = strchr(slice, '-'); dash; dash = strchr(dash + 1, '-')) {
+                char *longer;
+
+                if (asprintf(&longer, "%s/%.*s.slice", path, (int) (dash - slice), slice) < 0)
+                        return -ENOMEM;
+                free(path);
+                path = longer;
+        }
+        if (asprintf(ret, "%s/%s/%s", path, slice, unit) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* ---- the list ----------------------------------------------------------- */
 
 /* Collects properties with a sticky out-of-memory flag, so that each concern

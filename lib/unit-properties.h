@@ -76,6 +76,13 @@ typedef struct UnitPropertiesInput {
         int stderr_fd;                  /* StandardErrorFileDescriptor=; < 0 leaves the property out */
 } UnitPropertiesInput;
 
+/* Every job's unit is JR_UNIT_PREFIX "<id>.service". */
+#define JR_UNIT_PREFIX "jobrunner-"
+
+/* The cgroup of unit in slice, below the cgroup root: "a-b.slice" lives in
+ * "a.slice", and so on.  Returns 0 or -ENOMEM. */
+int unit_cgroup_path(const char *slice, const char *unit, char **ret);
+
 /* The D-Bus signature of a property's value, for the variant. */
 const char *unit_property_signature(UnitPropertyType type);
 

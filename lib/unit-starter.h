@@ -22,9 +22,10 @@ typedef struct UnitBus UnitBus;
 typedef struct UnitStarter UnitStarter;
 typedef struct UnitStartCall UnitStartCall;
 
-/* error: 0 when systemd queued the start job; a negative errno and a
- * message when it was refused; JR_UNIT_START_LOST when the answer was lost
- * and the unit may or may not exist. */
+/* error: 0 when systemd queued the start job, and then message is that
+ * job's object path if known (else NULL); a negative errno and a message
+ * for the end user when it was refused; JR_UNIT_START_LOST when the answer
+ * was lost and the unit may or may not exist. */
 typedef void (*UnitStartHandler)(void *userdata, int error, const char *message);
 
 /* bus, slice and init_path are borrowed and must outlive the starter. */

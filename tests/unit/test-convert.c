@@ -163,6 +163,27 @@ Test(convert, full_spec_round_trips_through_status) {
         convert_status_free(s);
 }
 
+/* What jobrunnerd sends jobrunner-starter: the starter must rebuild the very
+ * spec the daemon validated. */
+Test(convert, spec_round_trips_on_its_own) {
+        _cleanup_(jr_spec_done) jr_spec spec = {}, again = {};
+        Jobrunner__V1__JobSpec *out = NULL;
+        jr_error e = {};
+        FullSpec f;
+
+        full_spec_init(&f);
+        cr_assert_eq(convert_spec_from_proto(&f.spec, &spec, &e), 0, "%s", e.message);
+        cr_assert_eq(convert_spec_to_proto(&spec, &out), 0);
+        cr_assert(protobuf_c_message_check(&out->base));
+        expect_specs_equal(out, &f.spec);
+        cr_assert_eq(convert_spec_from_proto(out, &again, &e), 0, "%s", e.message);
+        cr_expect_str_eq(again.argv[0], spec.argv[0]);
+        cr_expect_eq(again.memory_max, spec.memory_max);
+        cr_expect_eq(again.n_io_limits, spec.n_io_limits);
+        cr_expect_eq(again.network, spec.network);
+        convert_spec_proto_free(out);
+}
+
 Test(convert, round_trip_survives_the_wire) {
         _cleanup_(jr_spec_done) jr_spec spec = {};
         Jobrunner__V1__JobStatus *s = NULL, *back;
