@@ -26,7 +26,7 @@
  * STARTER_WIRE_MAX_PENDING of its requests wait for systemd, so a client
  * that sends more simply waits on its full socket. */
 
-#define STARTER_WIRE_SOCKET "/run/jobrunner/starter.sock"
+#define STARTER_WIRE_SOCKET "/run/jobrunner-starter.sock"
 #define STARTER_WIRE_MAGIC "JRS1"
 #define STARTER_WIRE_MAGIC_LEN 4
 #define STARTER_WIRE_N_FDS 3

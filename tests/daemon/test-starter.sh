@@ -27,7 +27,7 @@ test_name=test-starter
 . "$(dirname "${BASH_SOURCE[0]}")/cli-harness.sh"
 
 probe=${JOBRUNNER_STARTER_PROBE:?meson sets it}
-sock=/run/jobrunner/starter.sock
+sock=/run/jobrunner-starter.sock
 policy=/etc/jobrunner/starter.conf
 daemon_cgroup=/sys/fs/cgroup/system.slice/jobrunner.service
 cp "$policy" "$T/policy.saved"
