@@ -17,13 +17,16 @@
  *   1  the write end of the job's stdout pipe
  *   2  the write end of the job's stderr pipe
  *
- * Each reply is one packet: a serialized StartUnitReply, no descriptors.
+ * Each reply is one packet: STARTER_WIRE_MAGIC, then a serialized
+ * StartUnitReply, no descriptors.  The magic first because protobuf may
+ * serialize a reply to nothing at all (every field its default), and an
+ * empty packet reads as the end of the connection.
  * Replies come in the order of the requests, one for each.  The starter
  * reads a connection's next request only while fewer than
  * STARTER_WIRE_MAX_PENDING of its requests wait for systemd, so a client
  * that sends more simply waits on its full socket. */
 
-#define STARTER_WIRE_SOCKET "/run/jobrunner/starter.sock"
+#define STARTER_WIRE_SOCKET "/run/jobrunner-starter.sock"
 #define STARTER_WIRE_MAGIC "JRS1"
 #define STARTER_WIRE_MAGIC_LEN 4
 #define STARTER_WIRE_N_FDS 3
@@ -34,4 +37,4 @@
 /* A reply's message is cut to this many bytes, so that a reply always fits
  * a packet. */
 #define STARTER_WIRE_MESSAGE_MAX 1024
-#define STARTER_WIRE_REPLY_MAX (STARTER_WIRE_MESSAGE_MAX + 256)
+#define STARTER_WIRE_REPLY_MAX (STARTER_WIRE_MAGIC_LEN + STARTER_WIRE_MESSAGE_MAX + 256)

@@ -193,7 +193,12 @@ static int client_receive(StarterClient *c) {
                         log_error("jobrunner-starter's answer does not fit a StartUnitReply");
                         return -EPROTO;
                 }
-                r = client_handle_reply(c, buf, (size_t) n);
+                if ((size_t) n < STARTER_WIRE_MAGIC_LEN ||
+                    memcmp(buf, STARTER_WIRE_MAGIC, STARTER_WIRE_MAGIC_LEN) != 0) {
+                        log_error("jobrunner-starter's answer does not start with " STARTER_WIRE_MAGIC);
+                        return -EPROTO;
+                }
+                r = client_handle_reply(c, buf + STARTER_WIRE_MAGIC_LEN, (size_t) n - STARTER_WIRE_MAGIC_LEN);
                 if (r < 0)
                         return r;
         }

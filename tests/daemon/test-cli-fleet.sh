@@ -13,9 +13,10 @@
 # Ctrl-C across hosts (detach and --stop-on-interrupt), start, list, and
 # CONTEXT/ID addressing.
 #
-# The instances run as root, not as user jobrunner: the polkit rule lets
-# only jobrunner.service itself start jobs (it checks the caller's cgroup),
-# and root needs no polkit.  Apart from User=, Group= and their paths, their
+# The instances run as root, not as user jobrunner, and start their jobs
+# themselves, without jobrunner-starter (whose jobs all go to
+# jobrunner.slice, and which serves jobrunner.service alone): root needs no
+# polkit.  Apart from User=, Group= and their paths, their
 # units are copies of the installed jobrunner.service, sandbox included.
 #
 # Environment (meson sets it): what cli-harness.sh needs.
@@ -102,7 +103,7 @@ EOF
             -e "s/jobrunner\\.socket/jrfleet-$h.socket/g" \
             -e "s/^StateDirectory=jobrunner\$/StateDirectory=jobrunner-fleet-$h/" \
             -e "s|/etc/jobrunner/tls/|$fleet/$h/|" \
-            -e "s|^ExecStart=.*\$|& --state-dir /var/lib/jobrunner-fleet-$h --slice jobrunner-fleet.slice|" \
+            -e "s|^ExecStart=\([^ ]*\).*\$|ExecStart=\1 --state-dir /var/lib/jobrunner-fleet-$h --slice jobrunner-fleet.slice|" \
             "$service" > "$units/jrfleet-$h.service"
         # The ASan+UBSan build: the same drop-in as jobrunner.service's, so
         # that the final check sees the instances' reports too.

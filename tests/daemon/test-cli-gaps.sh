@@ -49,7 +49,7 @@ fi
 cat > "$dropin" <<EOF
 [Service]
 ExecStart=
-ExecStart=$exe --state-dir $state --output-cap 1M
+ExecStart=$exe --starter /run/jobrunner-starter.sock --state-dir $state --output-cap 1M
 ReadWritePaths=$state
 EOF
 if ! systemctl daemon-reload || ! systemctl stop jobrunner.service; then

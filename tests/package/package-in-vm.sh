@@ -130,6 +130,10 @@ check "the system user jobrunner exists" getent passwd jobrunner
 check "jobrunner.socket is enabled" test "$(systemctl is-enabled jobrunner.socket)" = enabled
 check "jobrunner.socket is active" is_active jobrunner.socket
 check "jobrunner.service is not active before the first connection" is_inactive jobrunner.service
+check "jobrunner-starter.socket is enabled" test "$(systemctl is-enabled jobrunner-starter.socket)" = enabled
+check "jobrunner-starter.socket is active" is_active jobrunner-starter.socket
+check "the starter's socket is root's, group jobrunner, 0660" \
+        test "$(stat -c '%U %G %a' /run/jobrunner-starter.sock)" = "root jobrunner 660"
 check "jobrunner-metrics.socket is installed but not enabled" \
         test "$(systemctl is-enabled jobrunner-metrics.socket)" = disabled
 check "jobrunner-metrics.socket is not active" is_inactive jobrunner-metrics.socket
@@ -146,6 +150,8 @@ check "jobrunner run -- /usr/bin/uname -a exits 0" jr root run -- /usr/bin/uname
 check "it prints the kernel" grep -q "^Linux .* $(uname -r) " "$T/out"
 cat "$T/out"
 check "jobrunner.service is active now" is_active jobrunner.service
+check "jobrunner-starter started the job's unit" \
+        grep -q 'jobrunner-[0-9a-f]\{32\}\.service' <(journalctl -q -u jobrunner-starter.service)
 
 step "a user with a certificate from jobrunner-keys user alice operator"
 id alice > /dev/null 2>&1 || useradd --create-home --shell /bin/bash alice
@@ -219,6 +225,8 @@ check "apt remove jobrunnerd jobrunner succeeds" logged remove apt_get remove jo
 check "jobrunner.socket is stopped" is_inactive jobrunner.socket
 check "jobrunner.service is stopped" is_inactive jobrunner.service
 check "jobrunner-metrics.socket is stopped" is_inactive jobrunner-metrics.socket
+check "jobrunner-starter.socket is stopped" is_inactive jobrunner-starter.socket
+check "jobrunner-starter.service is stopped" is_inactive jobrunner-starter.service
 check "the units are gone" test ! -e /usr/lib/systemd/system/jobrunner.socket
 check "the CLI is gone" test ! -e /usr/bin/jobrunner
 check "the keys stay" sha256sum --quiet -c "$T/keys.sum"
