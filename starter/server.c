@@ -106,7 +106,11 @@ static void pending_set_reply(Pending *p, int error, const char *message) {
                 reply.message = text;
         else
                 reply.job_path = text;
-        p->reply_size = jobrunner__starter__v1__start_unit_reply__pack(&reply, p->reply);
+        /* The magic first: a success without a job path packs to nothing,
+         * and an empty packet would read as the end of the connection. */
+        memcpy(p->reply, STARTER_WIRE_MAGIC, STARTER_WIRE_MAGIC_LEN);
+        p->reply_size = STARTER_WIRE_MAGIC_LEN +
+                jobrunner__starter__v1__start_unit_reply__pack(&reply, p->reply + STARTER_WIRE_MAGIC_LEN);
         p->done = true;
 }
 

@@ -334,7 +334,10 @@ static int recv_reply(int fd, Reply *ret) {
         if (n < 0)
                 return -errno;
         cr_assert_leq(n, STARTER_WIRE_REPLY_MAX);
-        m = jobrunner__starter__v1__start_unit_reply__unpack(NULL, (size_t) n, buf);
+        cr_assert_geq(n, STARTER_WIRE_MAGIC_LEN);
+        cr_assert_eq(memcmp(buf, STARTER_WIRE_MAGIC, STARTER_WIRE_MAGIC_LEN), 0, "a reply without the magic");
+        m = jobrunner__starter__v1__start_unit_reply__unpack(NULL, (size_t) n - STARTER_WIRE_MAGIC_LEN,
+                                                             buf + STARTER_WIRE_MAGIC_LEN);
         cr_assert_not_null(m, "not a StartUnitReply");
         *ret = (Reply) { .error = m->error };
         snprintf(ret->message, sizeof ret->message, "%s", m->message);
@@ -385,6 +388,13 @@ Test(starter_server, valid) {
         send_request(client, ID("03"), NULL);
         expect_reply(client, -EIO, "refused by the fake");
         cr_expect_eq(fake.n, 3);
+
+        /* Without a job path the reply packs to nothing but the magic. */
+        fake.auto_answer = false;
+        send_request(client, ID("04"), NULL);
+        settle();
+        answer(3, 0, NULL);
+        expect_reply(client, 0, "");
 }
 
 /* The UnitStarter cannot even ask: the reply says so. */
