@@ -74,7 +74,7 @@ jr 127 run --cwd /nonexistent -- /bin/pwd && err_has 'cannot change to the worki
 step "--user names a user of the host (admin)"
 jr 0 $(as root) run --user nobody -- /usr/bin/id -un && [[ $(cat "$T/out") == nobody ]] || fail "id: $(cat "$T/out")"
 step "--user that the administrator did not allow: jobrunner-starter refuses it, saying why"
-jr 127 $(as root) run --user daemon -- /usr/bin/id -un && err_has 'user daemon: not allowed by the administrator \(RunAsUsers='
+jr 127 $(as root) run --user daemon -- /usr/bin/id -un && err_has 'user "daemon": not allowed by the administrator \(RunAsUsers='
 step "--user that does not exist: the job fails to start, saying why"
 jr 127 $(as root) run --user no-such-user -- /usr/bin/id -un && err_has 'cannot resolve or set the user no-such-user'
 

@@ -39,7 +39,8 @@ restore() {
 }
 trap restore EXIT
 
-# A job id no request of this test may get started: "bad" and a number.
+# A job id of this test's own (valid: "bad" is hex), so that a request is
+# refused for what the test meant, and a unit by that name is easy to spot.
 hostile_id() { printf 'bad%029d' "$1"; }
 
 # as_daemon CMD...: CMD as jobrunnerd would run it: user and group
@@ -90,7 +91,7 @@ check "a network namespace of its own" test "$(readlink "/proc/$pid/ns/net")" !=
 step "the administrator's policy is what the user meets"
 set_policy $'RunAsUsers=nobody\nMaxMemory=1G\nAllowHostNetwork=no'
 jr 127 $(as root) run --memory 2G -- /bin/true && err_has 'MaxMemory=1G'
-jr 127 $(as root) run --user root -- /bin/true && err_has 'user root: not allowed by the administrator'
+jr 127 $(as root) run --user root -- /bin/true && err_has 'user "root": not allowed by the administrator'
 jr 127 run --network host --memory 512M -- /bin/true && err_has 'AllowHostNetwork=no'
 jr 0 $(as root) run --user nobody --memory 512M -- /usr/bin/id -un && out_has '^nobody$'
 
@@ -101,7 +102,7 @@ for unit in jobrunner-evil.service "jobrunner-$(hostile_id 1).service"; do
         checks=$((checks + 1))
         out=$(as_daemon busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
                 org.freedesktop.systemd1.Manager StartTransientUnit 'ssa(sv)a(sa(sv))' \
-                "$unit" fail 2 ExecStart 'a(sasb)' 1 /bin/sh 3 /bin/sh -c 'touch /run/jobrunner-owned' false \
+                "$unit" fail 2 ExecStart 'a(sasb)' 1 /usr/bin/touch 2 /usr/bin/touch /run/jobrunner-owned false \
                 User s root 0 2>&1)
         if [[ $? != 0 && $out == *"ccess denied"* || $out == *"nteractive authentication required"* ]]; then
                 echo "ok - StartTransientUnit $unit as the daemon: $out"
@@ -126,17 +127,17 @@ jr 143 wait "$id"
 
 set_policy $'RunAsUsers=nobody\nMaxMemory=1G\nAllowHostNetwork=no'
 
-# expect_probe WANT WHO KIND N: runs the probe of KIND for hostile id N as
-# WHO (daemon, jobrunner, root or nobody) and checks its output's first
-# line against the regular expression WANT.
+# expect_probe WANT WHO KIND ID [COUNT]: runs the probe of KIND with job id
+# ID as WHO (daemon, root, or a user) and checks its output's first line
+# against the regular expression WANT.
 expect_probe() {
-        local want=$1 who=$2 kind=$3 n=$4 out
+        local want=$1 who=$2 kind=$3 id=$4 count=${5:-1} out
         checks=$((checks + 1))
         case $who in
-        daemon) out=$(as_daemon "$probe" "$sock" "$kind" "$(hostile_id "$n")" 2>&1) ;;
-        root) out=$("$probe" "$sock" "$kind" "$(hostile_id "$n")" 2>&1) ;;
-        *) out=$(setpriv --reuid="$who" --regid="$who" --init-groups -- "$probe" "$sock" "$kind" \
-                        "$(hostile_id "$n")" 2>&1) ;;
+        daemon) out=$(as_daemon "$probe" "$sock" "$kind" "$id" "$count" 2>&1) ;;
+        root) out=$("$probe" "$sock" "$kind" "$id" "$count" 2>&1) ;;
+        *) out=$(setpriv --reuid="$who" --regid="$(id -gn "$who")" --init-groups -- \
+                        "$probe" "$sock" "$kind" "$id" "$count" 2>&1) ;;
         esac
         if [[ $(head -n 1 <<< "$out") =~ $want ]]; then
                 echo "ok - $kind as $who: $(head -n 1 <<< "$out")"
@@ -146,34 +147,31 @@ expect_probe() {
 }
 
 step "someone else than jobrunnerd is hung up on"
-expect_probe '^closed$' jobrunner valid 10      # user jobrunner, the test's cgroup
-expect_probe '^closed$' root valid 11           # root, the test's cgroup
-expect_probe 'connect: Permission denied' nobody valid 12
+expect_probe '^closed$' jobrunner valid "$(hostile_id 10)"      # user jobrunner, the test's cgroup
+expect_probe '^closed$' root valid "$(hostile_id 11)"           # root, the test's cgroup
+expect_probe 'connect: Permission denied' nobody valid "$(hostile_id 12)"
 
 step "jobrunnerd itself is refused what the policy or the format forbids"
-expect_probe '^reply -22 ' daemon bad-id 0
-expect_probe '^reply -1 .*RunAsUsers' daemon root 20
-expect_probe '^reply -1 .*MaxMemory=1G' daemon memory 21
-expect_probe '^reply -1 .*AllowHostNetwork=no' daemon host-network 22
-expect_probe '^reply -74 ' daemon garbage 23
-expect_probe '^reply -74 ' daemon no-magic 24
-expect_probe '^reply -9 ' daemon no-fds 25
-expect_probe '^reply -9 ' daemon one-fd 26
-expect_probe '^reply -9 ' daemon read-ends 27
-expect_probe '^reply -9 .*seal' daemon unsealed 28
-expect_probe '^reply -9 ' daemon file 29
-expect_probe '^reply -90 ' daemon oversize 30
+expect_probe '^reply -1 .*RunAsUsers' daemon root "$(hostile_id 20)"
+expect_probe '^reply -1 .*MaxMemory=1G' daemon memory "$(hostile_id 21)"
+expect_probe '^reply -1 .*AllowHostNetwork=no' daemon host-network "$(hostile_id 22)"
+expect_probe '^reply -74 ' daemon garbage "$(hostile_id 23)"
+expect_probe '^reply -74 ' daemon no-magic "$(hostile_id 24)"
+expect_probe '^reply -9 ' daemon no-fds "$(hostile_id 25)"
+expect_probe '^reply -9 ' daemon one-fd "$(hostile_id 26)"
+expect_probe '^reply -9 ' daemon read-ends "$(hostile_id 27)"
+expect_probe '^reply -9 .*seal' daemon unsealed "$(hostile_id 28)"
+expect_probe '^reply -9 ' daemon file "$(hostile_id 29)"
+expect_probe '^reply -90 ' daemon oversize "$(hostile_id 30)"
 # The forged names the unit would get: an id that is not 32 lowercase hex
 # digits never becomes a unit name.
-for forged in '../../etc/systemd/system/evil' 'x.service' 'ABCDEF0123456789ABCDEF0123456789' \
-              "$(hostile_id 31)-x" ''; do
-        checks=$((checks + 1))
-        out=$(as_daemon "$probe" "$sock" bad-id "$forged" 2>&1)
-        [[ $out =~ ^reply\ -22\  ]] || fail "forged id '$forged': $out"
+for forged in '../../etc/systemd/system/evil' 'x.service' 'BAD00000000000000000000000000031' \
+              "$(hostile_id 31)-x" "$(hostile_id 31).service" "${RANDOM}x" ''; do
+        expect_probe '^reply -22 ' daemon bad-id "$forged"
 done
 
 step "a flood of requests, and of connections"
-expect_probe '^flood sent 5000 replies 5000$' daemon flood 40 5000
+expect_probe '^flood sent 5000 replies 5000$' daemon flood "$(hostile_id 40)" 5000
 for i in $(seq 50); do
         "$probe" "$sock" valid "$(hostile_id $((100 + i)))" > "$T/conn-$i" 2>&1 &
 done
@@ -185,19 +183,21 @@ mem=$(systemctl show -P MemoryCurrent jobrunner-starter.service)
 check "the starter's memory stayed small ($mem bytes)" test "$mem" -lt $((32 << 20))
 
 step "nothing was started for any of them"
-for n in 0 1 10 11 12 $(seq 20 31) 40 $(seq 101 150); do
+for n in 1 10 11 12 $(seq 20 31) 40 $(seq 101 150); do
         unit_absent "$(hostile_id "$n")" || fail "jobrunner-$(hostile_id "$n").service exists"
 done
 checks=$((checks + 1))
 
 step "a valid request of the daemon's own is started, so the refusals above were the checks'"
-expect_probe '^reply 0 /org/freedesktop/systemd1/job/' daemon valid 99
+expect_probe '^reply 0 /org/freedesktop/systemd1/job/' daemon valid "$(hostile_id 99)"
 check "jobrunner-$(hostile_id 99).service ran" \
         sh -c "journalctl -q -u jobrunner-$(hostile_id 99).service | grep -q ."
 systemctl stop "jobrunner-$(hostile_id 99).service" 2> /dev/null
 systemctl reset-failed "jobrunner-$(hostile_id 99).service" 2> /dev/null
 
-step "jobs still start after all that"
+step "jobs still start after all that, under the VM's policy again"
+cp "$T/policy.saved" "$policy"
+systemctl stop jobrunner-starter.service
 jr 0 run -- /bin/echo still-fine && out_has '^still-fine$'
 
 echo "# $checks checks, $failures failures, $(elapsed) s"
