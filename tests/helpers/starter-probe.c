@@ -40,10 +40,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "starter-packet.h"
 #include "starter-wire.h"
 #include "starter.pb-c.h"
 
-#define S(x) ((char *) (x))
 
 static void die(const char *what) {
         fprintf(stderr, "starter-probe: %s: %s\n", what, strerror(errno));
@@ -51,45 +51,27 @@ static void die(const char *what) {
 }
 
 static int sealed_memfd(const void *data, size_t len, bool seal) {
-        int fd = memfd_create("starter-probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int fd = starter_test_memfd(data, len, seal ? F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK : 0);
 
-        if (fd < 0)
-                die("memfd_create");
-        if (len > 0 && write(fd, data, len) != (ssize_t) len)
-                die("write");
-        if (seal && fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) < 0)
-                die("F_ADD_SEALS");
+        if (fd < 0) {
+                errno = -fd;
+                die("memfd");
+        }
         return fd;
 }
 
 /* The serialized request of kind for job_id, into *ret (malloc()ed). */
 static size_t request_bytes(const char *kind, const char *job_id, uint8_t **ret) {
-        Jobrunner__V1__Limits limits = JOBRUNNER__V1__LIMITS__INIT;
-        Jobrunner__V1__Isolation isolation = JOBRUNNER__V1__ISOLATION__INIT;
-        Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
-        Jobrunner__Starter__V1__StartUnitRequest req = JOBRUNNER__STARTER__V1__START_UNIT_REQUEST__INIT;
-        char *argv[] = { S("/bin/true") };
-        size_t n;
+        StarterTestSpec spec = {
+                /* Under any MaxMemory= of at least 512M. */
+                .memory_max_bytes = strcmp(kind, "memory") == 0 ? UINT64_C(64) << 30 : UINT64_C(512) << 20,
+                .user = strcmp(kind, "root") == 0 ? "root" : NULL,
+                .host_network = strcmp(kind, "host-network") == 0,
+        };
+        size_t n = starter_test_pack_request(job_id, &spec, ret);
 
-        spec.n_argv = 1;
-        spec.argv = argv;
-        spec.limits = &limits;
-        spec.isolation = &isolation;
-        /* Under any MaxMemory= of at least 512M. */
-        limits.memory_max_bytes = UINT64_C(512) << 20;
-        if (strcmp(kind, "root") == 0)
-                spec.user = S("root");
-        if (strcmp(kind, "memory") == 0)
-                limits.memory_max_bytes = UINT64_C(64) << 30;
-        if (strcmp(kind, "host-network") == 0)
-                isolation.network = JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_HOST;
-        req.job_id = (char *) job_id;
-        req.spec = &spec;
-        n = jobrunner__starter__v1__start_unit_request__get_packed_size(&req);
-        *ret = malloc(n ?: 1);
         if (!*ret)
                 die("malloc");
-        jobrunner__starter__v1__start_unit_request__pack(&req, *ret);
         return n;
 }
 
@@ -105,26 +87,17 @@ static int connect_to(const char *path) {
         return fd;
 }
 
-/* Returns false when the starter has hung up. */
+/* Returns false when the starter has hung up (errno says how) or the
+ * socket is full (EAGAIN). */
 static bool send_packet(int sock, const void *data, size_t len, const int *fds, size_t n_fds, int flags) {
-        char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-        struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int r = starter_test_send(sock, data, len, fds, n_fds, flags);
 
-        if (n_fds > 0) {
-                struct cmsghdr *cm;
-
-                mh.msg_control = control;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
+        if (r == -EPIPE || r == -ECONNRESET || r == -EAGAIN) {
+                errno = -r;
+                return false;
         }
-        if (sendmsg(sock, &mh, MSG_NOSIGNAL | flags) < 0) {
-                if (errno == EPIPE || errno == ECONNRESET || errno == EAGAIN)
-                        return false;
+        if (r < 0) {
+                errno = -r;
                 die("sendmsg");
         }
         return true;

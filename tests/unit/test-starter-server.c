@@ -31,6 +31,7 @@
 #include "peer.h"
 #include "request.h"
 #include "server.h"
+#include "starter-packet.h"
 #include "starter-wire.h"
 #include "starter.pb-c.h"
 
@@ -219,58 +220,22 @@ static int connect_client(void) {
 }
 
 static int send_packet(int fd, const void *data, size_t len, const int *fds, size_t n_fds) {
-        union {
-                struct cmsghdr align;
-                uint8_t buf[CMSG_SPACE(sizeof(int) * 8)];
-        } control = {};
-        struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-        cr_assert_leq(n_fds, 8);
-        if (n_fds > 0) {
-                struct cmsghdr *cm;
-
-                mh.msg_control = &control;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                cm = CMSG_FIRSTHDR(&mh);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
-        }
-        return sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return starter_test_send(fd, data, len, fds, n_fds, MSG_DONTWAIT);
 }
 
 /* A StartUnitRequest as jobrunnerd packs it: /bin/true as job id. */
 static size_t pack_request(const char *job_id, uint8_t **ret) {
-        Jobrunner__V1__Limits limits = JOBRUNNER__V1__LIMITS__INIT;
-        Jobrunner__V1__Isolation isolation = JOBRUNNER__V1__ISOLATION__INIT;
-        Jobrunner__V1__JobSpec spec = JOBRUNNER__V1__JOB_SPEC__INIT;
-        Jobrunner__Starter__V1__StartUnitRequest req = JOBRUNNER__STARTER__V1__START_UNIT_REQUEST__INIT;
-        char *argv[] = { S("/bin/true") };
-        size_t size;
+        size_t size = starter_test_pack_request(job_id, NULL, ret);
 
-        spec.n_argv = 1;
-        spec.argv = argv;
-        spec.limits = &limits;
-        spec.isolation = &isolation;
-        req.job_id = S(job_id);
-        req.spec = &spec;
-        size = jobrunner__starter__v1__start_unit_request__get_packed_size(&req);
-        *ret = malloc(size);
         cr_assert_not_null(*ret);
-        cr_assert_eq(jobrunner__starter__v1__start_unit_request__pack(&req, *ret), size);
         return size;
 }
 
 /* A memfd holding data, with these seals. */
 static int memfd_with(const void *data, size_t size, int seals) {
-        int fd = memfd_create("request", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        int fd = starter_test_memfd(data, size, seals);
 
-        cr_assert_geq(fd, 0);
-        cr_assert_eq(write(fd, data, size), (ssize_t) size);
-        if (seals)
-                cr_assert_eq(fcntl(fd, F_ADD_SEALS, seals), 0, "F_ADD_SEALS: %m");
+        cr_assert_geq(fd, 0, "memfd: %s", strerror(-fd));
         return fd;
 }
 
