@@ -398,8 +398,45 @@ void job_on_job_removed(jr_job *j, const char *result) {
                 job_collect(j);
 }
 
+/* The unit will never run: systemd, or whoever starts units for us, said
+ * so (result "refused"), or nobody answered and systemd has no such unit
+ * ("unanswered"). */
+static void job_not_started(jr_job *j, const char *result, const char *reason) {
+        free(j->failure_reason);
+        j->failure_reason = strdup(reason);
+        j->start_job_done = true;
+        snprintf(j->start_job_result, sizeof(j->start_job_result), "%s", result);
+        j->state = JR_STATE_FAILED_TO_START;
+        j->end_time_us = now_usec(CLOCK_REALTIME);
+        job_ended(j);
+}
+
+/* The start's answer was lost: whether the unit exists says whether its
+ * start was queued.  If it was, the unit's JobRemoved and property
+ * signals, which the manager receives whoever made the call, do the rest,
+ * as after an answered start; deciding from this reply instead could run
+ * ahead of a JobRemoved that PID 1 sends later. */
+static void on_lost_start_probe(void *userdata, const char *error, UnitUpdate *update) {
+        _cleanup_free_ char *reason = NULL;
+        jr_job *j = userdata;
+
+        j->call = NULL;
+        if (j->start_job_done || jr_state_is_final(j->state))
+                return;
+        if (!error && !unit_update_is_not_found(update)) {
+                j->start_queued = true;
+                (void) job_store_save(j);
+                return;
+        }
+        if (asprintf(&reason, "the start of %s went unanswered, and systemd has no such unit%s%s", j->unit,
+                     error ? ": " : "", error ?: "") < 0)
+                reason = NULL;
+        job_not_started(j, "unanswered", reason ?: "the start went unanswered");
+}
+
 static void on_start_reply(void *userdata, int error, const char *message) {
         jr_job *j = userdata;
+        int r;
 
         j->start_call = NULL;
         if (error == 0) {
@@ -414,28 +451,21 @@ static void on_start_reply(void *userdata, int error, const char *message) {
                 return;
         }
         if (error == JR_UNIT_START_LOST) {
-                /* Whoever started it for us went away before answering:
-                 * the unit may exist or not.  systemd knows, as it does for
-                 * a job a restarted daemon finds still starting. */
-                log_warning("No answer to the start of %s: asking systemd whether it exists", j->unit);
-                snprintf(j->start_job_result, sizeof(j->start_job_result), "unanswered");
-                if (jr_state_is_final(j->state) || j->collect_step != COLLECT_NONE)
+                /* Whoever started it for us went away before answering.
+                 * Its JobRemoved may have come first, or its end be
+                 * collected already: then the outcome is known. */
+                if (j->start_job_done || jr_state_is_final(j->state) || j->call)
                         return;
-                j->collect_step = COLLECT_UNIT;
-                if (job_collect_step(j, UNIT_IFACE_UNIT) < 0)
-                        job_finish(j);
+                log_warning("No answer to the start of %s: asking systemd whether it exists", j->unit);
+                r = unit_get_all(j->manager->unit_bus, j->unit, UNIT_IFACE_UNIT, on_lost_start_probe, j, &j->call);
+                if (r < 0)
+                        on_lost_start_probe(j, strerror(-r), NULL);
                 return;
         }
 
         /* Refused: by systemd (its message names, e.g., a property it does
          * not know), or by jobrunner-starter's policy. */
-        free(j->failure_reason);
-        j->failure_reason = strdup(message ?: strerror(-error));
-        j->start_job_done = true;
-        snprintf(j->start_job_result, sizeof(j->start_job_result), "refused");
-        j->state = JR_STATE_FAILED_TO_START;
-        j->end_time_us = now_usec(CLOCK_REALTIME);
-        job_ended(j);
+        job_not_started(j, "refused", message ?: strerror(-error));
 }
 
 static void job_report_pipe(jr_job *j, OutputStream stream, int fd) {
