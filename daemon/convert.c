@@ -533,6 +533,8 @@ int convert_stream_to_proto(jr_stream s) {
                 return JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT;
         case JR_STREAM_STDERR:
                 return JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR;
+        case JR_STREAM_STDIN:
+                break;          /* no output stream */
         }
         return -EINVAL;
 }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The public header names sd-bus and sd-event types only by pointer. */
 typedef struct sd_bus sd_bus;
@@ -84,6 +85,12 @@ typedef enum jr_network {
         JR_NETWORK_HOST,                /* the host's network */
 } jr_network;
 
+typedef enum jr_stdin {
+        JR_STDIN_DEFAULT = 0,           /* = null, or the terminal of a terminal job */
+        JR_STDIN_NULL,                  /* /dev/null */
+        JR_STDIN_PIPE,                  /* a pipe fed through jr_input */
+} jr_stdin;
+
 typedef struct jr_io_limit {
         char *device;                   /* a block device node, e.g. "/dev/vda" */
         uint64_t read_bps;              /* bytes/s, 0 = no read limit */
@@ -108,6 +115,9 @@ typedef struct jr_spec {
         jr_toggle pid_namespace;        /* default on */
         jr_toggle private_mounts;       /* default on */
         jr_toggle private_tmp;          /* default on */
+
+        jr_stdin stdin_mode;            /* must be JR_STDIN_DEFAULT with terminal */
+        bool terminal;                  /* stdin, stdout, stderr on a pseudo-terminal */
 } jr_spec;
 
 /* Frees everything a spec owns (not the struct itself). */
@@ -198,8 +208,9 @@ typedef struct jr_follower jr_follower;
 
 /* A job's output streams. */
 typedef enum jr_stream {
-        JR_STREAM_STDOUT = 1,
-        JR_STREAM_STDERR = 2,
+        JR_STREAM_STDOUT = 1,           /* for a terminal job: all it writes to its terminal */
+        JR_STREAM_STDERR = 2,           /* for a terminal job: always empty */
+        JR_STREAM_STDIN = 3,            /* in jr_pipe only: the write end of a JR_STDIN_PIPE */
 } jr_stream;
 
 #define JR_STREAMS_ALL ((1u << JR_STREAM_STDOUT) | (1u << JR_STREAM_STDERR))
@@ -210,7 +221,10 @@ typedef enum jr_stream {
  * creates it, for the caller to keep somewhere that outlives the process
  * (the daemon uses systemd's file descriptor store), and when it is done
  * with it; a new manager takes them back and goes on reading where the old
- * one stopped: nothing is lost. */
+ * one stopped: nothing is lost.  The same holds for a job's input: the
+ * write end of its stdin pipe (JR_STREAM_STDIN), which would otherwise give
+ * the job a premature end of file, and the master of its terminal, which is
+ * its stdout "pipe" (a terminal whose master closes hangs up). */
 typedef struct jr_pipe {
         char job_id[JR_ID_STRING_MAX];
         jr_stream stream;
@@ -401,6 +415,41 @@ int jr_follower_new(jr_job *j, uint64_t stdout_offset, uint64_t stderr_offset, u
  * negative errno on error.  After END it keeps returning END. */
 int jr_follower_next(jr_follower *f, jr_output_event *ev, void *buf, size_t size);
 jr_follower *jr_follower_free(jr_follower *f);
+
+/* ---- input ------------------------------------------------------------- */
+
+typedef struct jr_input jr_input;
+
+/* Called (edge-triggered, never from inside a jr_input_*() call) when the
+ * job can take more after jr_input_write() returned 0, and when its input
+ * closed (the job ended, or closed its end of the pipe). */
+typedef void (*jr_input_wake_t)(jr_input *in, void *userdata);
+
+/* Takes the job's input, which one jr_input at a time may hold: -EBUSY if
+ * another does, -ENOTCONN if the job was started without one (neither
+ * JR_STDIN_PIPE nor a terminal).  A job whose input has closed already
+ * gives a jr_input that is closed from the start. */
+int jr_input_new(jr_job *j, jr_input_wake_t wake, void *userdata, jr_input **ret, jr_error *e);
+
+/* Writes as much of buf as the job takes now, without blocking: the count
+ * (> 0 for size > 0), 0 when it takes nothing now (wake follows), or -EPIPE
+ * once the input is closed. */
+ssize_t jr_input_write(jr_input *in, const void *buf, size_t size);
+
+/* Ends a pipe's input: the job reads end of file after what was written.
+ * -ENOTTY for a terminal, which has no end of input. */
+int jr_input_close(jr_input *in);
+bool jr_input_is_closed(const jr_input *in);
+
+/* Sets a terminal job's size (the job gets SIGWINCH): -ENOTTY without a
+ * terminal, -EINVAL for 0 rows or columns or more than 65535. */
+int jr_input_resize(jr_input *in, unsigned rows, unsigned columns);
+
+/* Bytes this jr_input wrote into the job's input. */
+uint64_t jr_input_get_bytes(const jr_input *in);
+
+/* Lets go of the input; the job's input stays open for the next holder. */
+jr_input *jr_input_free(jr_input *in);
 
 #ifdef __cplusplus
 }
