@@ -311,6 +311,7 @@ static bool trial(char **args, char **env, bool reload, char *why, size_t why_si
                                           .stop_timeout_usec = 10000000,
                                           .stdout_fd = out_fd,
                                           .stderr_fd = err_fd,
+                                          .stdin_fd = -EBADF,
                                   },
                                   &props, &e);
         if (r < 0)

@@ -26,7 +26,8 @@
 typedef struct Request Request;
 struct Request {
         Request *next;
-        int fds[STARTER_WIRE_N_FDS];    /* until sent: the request's memfd, stdout, stderr */
+        int fds[STARTER_WIRE_N_FDS_MAX];        /* until sent: the request's memfd, stdout, stderr, stdin */
+        size_t n_fds;
         jr_unit_start_done_t done;
         void *cookie;
         bool sent;                      /* its reply is the next but n before it */
@@ -46,7 +47,7 @@ struct StarterClient {
 };
 
 static void request_free(Request *q) {
-        for (size_t i = 0; i < STARTER_WIRE_N_FDS; i++)
+        for (size_t i = 0; i < q->n_fds; i++)
                 safe_close(q->fds[i]);
         free(q);
 }
@@ -169,7 +170,7 @@ static int client_handle_reply(StarterClient *c, const uint8_t *buf, size_t n) {
 
 static int client_receive(StarterClient *c) {
         uint8_t buf[STARTER_WIRE_REPLY_MAX];
-        char control[CMSG_SPACE(sizeof(int) * STARTER_WIRE_N_FDS)];
+        char control[CMSG_SPACE(sizeof(int) * STARTER_WIRE_N_FDS_MAX)];
 
         for (;;) {
                 struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
@@ -215,14 +216,15 @@ static int client_send(StarterClient *c, Request *q) {
 
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(q->fds));
-        memcpy(CMSG_DATA(cm), q->fds, sizeof(q->fds));
+        cm->cmsg_len = CMSG_LEN(q->n_fds * sizeof(int));
+        mh.msg_controllen = CMSG_SPACE(q->n_fds * sizeof(int));
+        memcpy(CMSG_DATA(cm), q->fds, q->n_fds * sizeof(int));
         if (sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 return -errno;
 
         /* In the packet now, and soon the starter's: ours go, so that the
          * job's pipes reach EOF when the job and systemd close theirs. */
-        for (size_t i = 0; i < STARTER_WIRE_N_FDS; i++)
+        for (size_t i = 0; i < q->n_fds; i++)
                 q->fds[i] = safe_close(q->fds[i]);
         q->sent = true;
         c->n_sent++;
@@ -326,7 +328,7 @@ static int on_kick(sd_event_source *s, void *userdata) {
 /* ---- jr_unit_starter ----------------------------------------------------- */
 
 static int client_start(void *userdata, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                        jr_unit_start_done_t done, void *cookie, void **ret_handle) {
+                        int stdin_fd, jr_unit_start_done_t done, void *cookie, void **ret_handle) {
         StarterClient *c = userdata;
         Request *q;
         int r;
@@ -335,7 +337,8 @@ static int client_start(void *userdata, const char *job_id, const jr_spec *spec,
         if (!q)
                 return -ENOMEM;
         *q = (Request) {
-                .fds = { -EBADF, -EBADF, -EBADF },
+                .fds = { -EBADF, -EBADF, -EBADF, -EBADF },
+                .n_fds = stdin_fd >= 0 ? STARTER_WIRE_N_FDS_MAX : STARTER_WIRE_N_FDS,
                 .done = done,
                 .cookie = cookie,
         };
@@ -344,7 +347,10 @@ static int client_start(void *userdata, const char *job_id, const jr_spec *spec,
                 q->fds[STARTER_WIRE_FD_REQUEST] = r;
                 q->fds[STARTER_WIRE_FD_STDOUT] = fcntl(stdout_fd, F_DUPFD_CLOEXEC, 3);
                 q->fds[STARTER_WIRE_FD_STDERR] = fcntl(stderr_fd, F_DUPFD_CLOEXEC, 3);
-                if (q->fds[STARTER_WIRE_FD_STDOUT] < 0 || q->fds[STARTER_WIRE_FD_STDERR] < 0)
+                if (stdin_fd >= 0)
+                        q->fds[STARTER_WIRE_FD_STDIN] = fcntl(stdin_fd, F_DUPFD_CLOEXEC, 3);
+                if (q->fds[STARTER_WIRE_FD_STDOUT] < 0 || q->fds[STARTER_WIRE_FD_STDERR] < 0 ||
+                    (stdin_fd >= 0 && q->fds[STARTER_WIRE_FD_STDIN] < 0))
                         r = -errno;
         }
         if (r < 0) {

@@ -96,6 +96,8 @@ static int write_spec(FILE *f, const jr_spec *s) {
         write_u64(f, "pid_namespace", s->pid_namespace);
         write_u64(f, "private_mounts", s->private_mounts);
         write_u64(f, "private_tmp", s->private_tmp);
+        write_u64(f, "stdin", s->stdin_mode);
+        write_u64(f, "terminal", s->terminal);
         return 0;
 }
 
@@ -222,6 +224,8 @@ static int apply_line(jr_job *j, LoadCounts *counts, const char *key, char **val
         U("pid_namespace", s->pid_namespace);
         U("private_mounts", s->private_mounts);
         U("private_tmp", s->private_tmp);
+        U("stdin", s->stdin_mode);
+        U("terminal", s->terminal);
         U("state", j->state);
         U("start_queued", j->start_queued);
         U("start_job_done", j->start_job_done);
@@ -272,7 +276,8 @@ static bool job_is_sound(const jr_job *j) {
 
         return s->argv && s->argv[0] && jr_state_to_string(j->state) &&
                (unsigned) s->network <= JR_NETWORK_HOST && (unsigned) s->pid_namespace <= JR_TOGGLE_OFF &&
-               (unsigned) s->private_mounts <= JR_TOGGLE_OFF && (unsigned) s->private_tmp <= JR_TOGGLE_OFF;
+               (unsigned) s->private_mounts <= JR_TOGGLE_OFF && (unsigned) s->private_tmp <= JR_TOGGLE_OFF &&
+               (unsigned) s->stdin_mode <= JR_STDIN_PIPE && !(s->terminal && s->stdin_mode != JR_STDIN_DEFAULT);
 }
 
 int job_store_read(jr_job *j, FILE *f) {

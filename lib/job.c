@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +30,7 @@ int job_new(jr_manager *m, const char *id, const char *owner, const jr_spec *spe
                 return -ENOMEM;
         j->manager = m;
         j->state = JR_STATE_STARTING;
+        j->input_fd = -EBADF;
         unit_state_init(&j->unit_state);
         snprintf(j->id, sizeof(j->id), "%s", id);
         if (asprintf(&j->unit, JR_UNIT_PREFIX "%s.service", id) < 0 ||
@@ -76,6 +78,7 @@ jr_job *job_free(jr_job *j) {
         unit_start_call_free(j->start_call);
         unit_call_free(j->call);
         job_stop_done(j);
+        job_input_free(j);
         output_capture_free(j->capture);
         output_store_unref(j->store);
         unit_state_done(&j->unit_state);
@@ -221,6 +224,7 @@ static void job_decide_end(jr_job *j) {
 /* The state just became final: what every end has in common. */
 static void job_ended(jr_job *j) {
         j->manager->jobs_ended[end_result(j)]++;
+        job_input_end(j);
         job_stop_done(j);
         output_store_set_finished(j->store);
         job_release_store(j);
@@ -490,6 +494,7 @@ static void on_capture_eof(OutputCapture *c, OutputStream stream, void *userdata
 void job_forget_pipes(jr_job *j) {
         for (OutputStream s = OUTPUT_STREAM_STDOUT; s <= OUTPUT_STREAM_STDERR; s++)
                 job_report_pipe(j, s, -EBADF);
+        job_input_end(j);
 }
 
 /* Both pipes reached EOF: the capture has nothing left to do. */
@@ -561,23 +566,101 @@ static int job_open_output(jr_job *j, int out_fd, int err_fd) {
         return job_new_capture(j, out_fd, err_fd);
 }
 
+/* A terminal: the master, which the daemon reads as the job's stdout and
+ * writes its input to, and the slave, which systemd hands the job as its
+ * stdout and stderr (and jobrunner-init makes its stdin and controlling
+ * terminal).  O_NOCTTY: the daemon must never get a controlling terminal. */
+static int open_terminal(int *ret_master, int *ret_slave) {
+        _cleanup_close_ int master = -EBADF, slave = -EBADF;
+        char name[64];
+
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        if (grantpt(master) < 0 || unlockpt(master) < 0)
+                return -errno;
+        errno = ptsname_r(master, name, sizeof(name));
+        if (errno != 0)
+                return -errno;
+        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return -errno;
+        /* The size a terminal starts with, until a client sets its own. */
+        if (ioctl(master, TIOCSWINSZ, &(struct winsize) { .ws_row = 24, .ws_col = 80 }) < 0)
+                return -errno;
+        *ret_master = TAKE_FD(master);
+        *ret_slave = TAKE_FD(slave);
+        return 0;
+}
+
+/* What the job's unit gets as stdout, stderr and stdin, and what the
+ * daemon keeps: out[0] and err[0] to read (err[0] none for a terminal),
+ * input to write to (none without an input). */
+typedef struct JobIo {
+        int out[2], err[2], in[2];
+} JobIo;
+
+static void job_io_done(JobIo *io) {
+        close_pairp(&io->out);
+        close_pairp(&io->err);
+        close_pairp(&io->in);
+}
+
+static int job_io_open(const jr_spec *spec, JobIo *io) {
+        int r;
+
+        if (spec->terminal) {
+                /* The slave twice, as stdout and stderr: the copy in err[1]
+                 * keeps the pair's shape for the code below. */
+                r = open_terminal(&io->out[0], &io->out[1]);
+                if (r < 0)
+                        return r;
+                io->err[1] = fcntl(io->out[1], F_DUPFD_CLOEXEC, 3);
+                io->in[1] = fcntl(io->out[0], F_DUPFD_CLOEXEC, 3);
+                return io->err[1] < 0 || io->in[1] < 0 ? -errno : 0;
+        }
+        if (pipe2(io->out, O_CLOEXEC) < 0 || pipe2(io->err, O_CLOEXEC) < 0)
+                return -errno;
+        if (spec->stdin_mode == JR_STDIN_PIPE && pipe2(io->in, O_CLOEXEC) < 0)
+                return -errno;
+        return 0;
+}
+
 int job_start(jr_job *j, jr_error *e) {
-        _cleanup_close_pair_ int out[2] = { -EBADF, -EBADF }, err[2] = { -EBADF, -EBADF };
+        _cleanup_(job_io_done) JobIo io = {
+                .out = { -EBADF, -EBADF }, .err = { -EBADF, -EBADF }, .in = { -EBADF, -EBADF },
+        };
         int r;
 
         j->start_begin_us = now_usec(CLOCK_MONOTONIC);
         if (mkdir(j->dir, 0700) < 0)
                 return jr_error_set(e, -errno, "cannot create %s: %m", j->dir);
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-                return jr_error_set(e, -errno, "cannot create the output pipes: %m");
+        r = job_io_open(&j->spec, &io);
+        if (r < 0)
+                return jr_error_set(e, r, "cannot create the job's %s: %s",
+                                    j->spec.terminal ? "terminal" : "pipes", strerror(-r));
 
-        r = job_open_output(j, out[0], err[0]);
+        r = job_open_output(j, io.out[0], io.err[0]);
         if (r < 0)
                 return jr_error_set(e, r, "cannot set up output capture in %s: %s", j->dir, strerror(-r));
         /* The capture owns the read ends from here on; whoever keeps them
          * across restarts gets them now, before the job can write. */
-        job_report_pipe(j, OUTPUT_STREAM_STDOUT, TAKE_FD(out[0]));
-        job_report_pipe(j, OUTPUT_STREAM_STDERR, TAKE_FD(err[0]));
+        job_report_pipe(j, OUTPUT_STREAM_STDOUT, TAKE_FD(io.out[0]));
+        if (io.err[0] >= 0)
+                job_report_pipe(j, OUTPUT_STREAM_STDERR, TAKE_FD(io.err[0]));
+        else {
+                /* A terminal has no stderr: empty, and complete. */
+                j->output_eof |= OUTPUT_STREAM_BIT(OUTPUT_STREAM_STDERR);
+                output_store_set_eof(j->store, OUTPUT_STREAM_STDERR);
+        }
+        if (io.in[1] >= 0) {
+                if (j->spec.stdin_mode == JR_STDIN_PIPE && j->manager->on_pipe)
+                        j->manager->on_pipe(j->id, JR_STREAM_STDIN, io.in[1], j->manager->pipe_userdata);
+                /* Writes wait for the job, never the daemon. */
+                if (fcntl(io.in[1], F_SETFL, O_NONBLOCK) < 0)
+                        return jr_error_set(e, -errno, "cannot make the job's input non-blocking: %m");
+                job_input_set(j, TAKE_FD(io.in[1]));
+        }
         job_log_milestone(j, "pipes made, output file created, read ends stored");
 
         /* Written before systemd hears of the unit: a daemon that dies
@@ -590,14 +673,14 @@ int job_start(jr_job *j, jr_error *e) {
         /* The manager's matches for JobRemoved and PropertiesChanged were
          * installed before any call, so even a short job cannot end
          * unseen, whoever makes the call. */
-        r = unit_starter_start(j->manager->unit_starter, j->id, &j->spec, out[1], err[1], on_start_reply, j,
-                               &j->start_call, e);
+        r = unit_starter_start(j->manager->unit_starter, j->id, &j->spec, io.out[1], io.err[1], io.in[0],
+                               on_start_reply, j, &j->start_call, e);
         if (r < 0)
                 return r;
         job_log_milestone(j, "start of the unit asked for");
 
-        /* Our write ends close here; the only others are with whoever
-         * starts the unit and, once it has, in systemd and the job. */
+        /* Our ends close here; the only others are with whoever starts the
+         * unit and, once it has, in systemd and the job. */
         return 0;
 }
 
@@ -632,6 +715,10 @@ static int job_resume_output(jr_job *j) {
         }
         if (fds[OUTPUT_STREAM_STDOUT] < 0 && fds[OUTPUT_STREAM_STDERR] < 0)
                 return 0;
+        /* A running terminal job's input is its master, the stdout pipe
+         * (the capture takes that one over). */
+        if (j->spec.terminal && !jr_state_is_final(j->state) && fds[OUTPUT_STREAM_STDOUT] >= 0)
+                job_input_set(j, fcntl(fds[OUTPUT_STREAM_STDOUT], F_DUPFD_CLOEXEC, 3));
 
         r = job_new_capture(j, fds[OUTPUT_STREAM_STDOUT], fds[OUTPUT_STREAM_STDERR]);
         if (r < 0) {
@@ -659,6 +746,14 @@ int job_reattach(jr_job *j) {
         r = job_resume_output(j);
         if (r < 0)
                 return r;
+        /* A stdin pipe that is not kept was closed (an end of input). */
+        if (j->spec.stdin_mode == JR_STDIN_PIPE) {
+                int fd = manager_take_pipe(j->manager, j->id, JR_STREAM_STDIN);
+
+                if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+                        fd = safe_close(fd);
+                job_input_set(j, fd);
+        }
 
         r = job_stop_resume(j);
         if (r < 0)

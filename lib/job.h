@@ -73,6 +73,12 @@ struct jr_job {
          * pipes systemd kept, even for a job that has ended. */
         unsigned output_eof;
 
+        /* The job's input: the write end of its stdin pipe, or a
+         * duplicate of its terminal's master (the capture reads the
+         * other); -EBADF when it has none, or no longer. */
+        int input_fd;
+        jr_input *input;                /* who holds it, if anyone */
+
         jr_watch *watches;
         bool durable;                   /* its file is on the disk: synced or loaded */
         uint64_t start_begin_us;        /* CLOCK_MONOTONIC at job_start(), for the debug timings */
@@ -126,6 +132,17 @@ void job_release_store(jr_job *j);
 /* Removes the job's directory (a job that never reached systemd). */
 void job_remove_files(jr_job *j);
 void job_notify(jr_job *j);
+
+/* input.c */
+/* The job's input, as job_start() or job_reattach() made it: fd is taken
+ * over (-EBADF: none or closed). */
+void job_input_set(jr_job *j, int fd);
+/* The job's input can take nothing any more (the job ended): closed, its
+ * holder woken, and a pipe gone from whoever keeps it. */
+void job_input_end(jr_job *j);
+/* The job is freed: its holder's writes fail from now on.  Nothing is
+ * reported: a manager that goes away leaves the pipe where it is kept. */
+void job_input_free(jr_job *j);
 
 /* job-stop.c */
 /* Re-arms the grace timer of a stop that was under way when the daemon

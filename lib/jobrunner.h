@@ -243,7 +243,9 @@ typedef void (*jr_pipe_handler_t)(const char *job_id, jr_stream stream, int fd, 
  *
  * start() asks for the unit jobrunner-<job_id>.service running spec
  * (validated already) with stdout_fd and stderr_fd, the write ends of the
- * job's pipes (borrowed: dup them to keep them past the call).  It returns
+ * job's pipes or, for a terminal job, both its terminal's slave, and
+ * stdin_fd, the read end of its stdin pipe if it has one, else -1 (all
+ * borrowed: dup them to keep them past the call).  It returns
  * 0 and calls done(cookie, ...) once, later, from the manager's event loop,
  * unless cancel(userdata, *ret_handle) comes first; or it returns a negative
  * errno and never calls done.  done's error is 0 when systemd queued the
@@ -255,7 +257,7 @@ typedef void (*jr_pipe_handler_t)(const char *job_id, jr_stream stream, int fd, 
 typedef void (*jr_unit_start_done_t)(void *cookie, int error, const char *message);
 typedef struct jr_unit_starter {
         int (*start)(void *userdata, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                     jr_unit_start_done_t done, void *cookie, void **ret_handle);
+                     int stdin_fd, jr_unit_start_done_t done, void *cookie, void **ret_handle);
         void (*cancel)(void *userdata, void *handle);
         void *userdata;
 } jr_unit_starter;

@@ -164,7 +164,8 @@ static void manager_close_pipes(jr_manager *m) {
         for (size_t i = 0; i < m->n_pipes; i++)
                 if (m->pipes[i].fd >= 0) {
                         log_debug("Closing the kept %s pipe of job %s: no running job takes it",
-                                  m->pipes[i].stream == JR_STREAM_STDOUT ? "stdout" : "stderr", m->pipes[i].job_id);
+                                  m->pipes[i].stream == JR_STREAM_STDOUT ? "stdout" :
+                                  m->pipes[i].stream == JR_STREAM_STDERR ? "stderr" : "stdin", m->pipes[i].job_id);
                         if (m->on_pipe)
                                 m->on_pipe(m->pipes[i].job_id, m->pipes[i].stream, -EBADF, m->pipe_userdata);
                         m->pipes[i].fd = safe_close(m->pipes[i].fd);

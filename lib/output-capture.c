@@ -82,7 +82,10 @@ static int capture_on_io(sd_event_source *s, int fd, uint32_t revents, void *use
                                 continue;
                         if (errno == EAGAIN)
                                 break;
-                        log_warning_errno(errno, "Failed to read job output, treating as EOF");
+                        /* A terminal's master once every slave closed: its
+                         * EOF (what was written before comes first). */
+                        if (errno != EIO)
+                                log_warning_errno(errno, "Failed to read job output, treating as EOF");
                         n = 0;
                 }
                 if (n == 0) {

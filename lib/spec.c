@@ -407,6 +407,11 @@ static int validate_isolation(const jr_spec *spec, jr_error *e) {
                 if ((unsigned) t > JR_TOGGLE_OFF)
                         return jr_error_set(e, -EINVAL, "%s %u: not a valid toggle", toggles[i].name, (unsigned) t);
         }
+        if ((unsigned) spec->stdin_mode > JR_STDIN_PIPE)
+                return jr_error_set(e, -EINVAL, "stdin %u: not a valid stdin mode", (unsigned) spec->stdin_mode);
+        if (spec->terminal && spec->stdin_mode != JR_STDIN_DEFAULT)
+                return jr_error_set(e, -EINVAL, "stdin with terminal: a terminal job's input is its terminal; "
+                                    "leave stdin unset");
         if (!spec->user && spec->private_tmp == JR_TOGGLE_OFF)
                 return jr_error_set(e, -EINVAL, "private_tmp off: not possible with a dynamic user, "
                                     "systemd's DynamicUser=yes always gives the job a private /tmp and /var/tmp");

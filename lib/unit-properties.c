@@ -17,6 +17,7 @@
 #define DESCRIPTION_COMMAND_MAX 200     /* bytes of the command line in Description= */
 #define PID_NAMESPACE_FLAG "--pid-namespace"
 #define COMMAND_FLAG "--command-from-stdin"
+#define TERMINAL_FLAG "--terminal"
 
 const char *unit_property_signature(UnitPropertyType type) {
         static const char *const signatures[_UNIT_PROP_TYPE_MAX] = {
@@ -199,9 +200,14 @@ static void add_lifecycle(Builder *b, const UnitPropertiesInput *in) {
 }
 
 static void add_exec(Builder *b, const UnitPropertiesInput *in) {
-        bool pidns = in->spec->pid_namespace != JR_TOGGLE_OFF;
-        char *argv[] = { (char *) in->init_path, (char *) (pidns ? PID_NAMESPACE_FLAG : COMMAND_FLAG),
-                         pidns ? (char *) COMMAND_FLAG : NULL, NULL };
+        char *argv[5] = { (char *) in->init_path }, **a = argv + 1;
+
+        if (in->spec->pid_namespace != JR_TOGGLE_OFF)
+                *a++ = (char *) PID_NAMESPACE_FLAG;
+        if (in->spec->terminal)
+                *a++ = (char *) TERMINAL_FLAG;
+        *a++ = (char *) COMMAND_FLAG;
+        *a = NULL;
 
         PUSH_STRING(b, "Type", "notify");
         PUSH_STRING(b, "NotifyAccess", "main");
@@ -340,7 +346,17 @@ int unit_properties_build(const UnitPropertiesInput *in, UnitProperties *ret, jr
         if (in->spec->n_io_limits > 0 && !in->spec->io_limits)
                 return jr_error_set(e, -EINVAL, "unit properties: io_limits: no array");
 
+        if (in->spec->terminal && (in->stdin_fd >= 0 || in->stdout_fd < 0 || in->stdout_fd != in->stderr_fd))
+                return jr_error_set(e, -EINVAL, "unit properties: a terminal is stdout and stderr, and no stdin pipe");
+        if ((in->spec->stdin_mode == JR_STDIN_PIPE) != (in->stdin_fd >= 0))
+                return jr_error_set(e, -EINVAL, "unit properties: a read end for a stdin pipe and only for one");
+
         b.list.command_fd = command_fd_new(in->spec->argv, in->spec->env);
+        if (b.list.command_fd >= 0 && in->stdin_fd >= 0) {
+                _cleanup_close_ int memfd = b.list.command_fd;
+
+                b.list.command_fd = command_socket_new(memfd, in->stdin_fd);
+        }
         if (b.list.command_fd < 0)
                 return jr_error_set(e, b.list.command_fd, "cannot pass the command to jobrunner-init: %s",
                                     strerror(-b.list.command_fd));

@@ -62,7 +62,8 @@ typedef struct UnitProperty {
 typedef struct UnitProperties {
         UnitProperty *items;            /* owns its strings */
         size_t n;
-        int command_fd;                 /* owned: the job's argv and env for jobrunner-init's stdin */
+        int command_fd;                 /* owned: jobrunner-init's stdin, the job's argv and env in a
+                                         * memfd, or with a stdin pipe a socket passing both */
 } UnitProperties;
 
 typedef struct UnitPropertiesInput {
@@ -74,6 +75,7 @@ typedef struct UnitPropertiesInput {
         uint64_t stop_timeout_usec;     /* TimeoutStopUSec=; systemd reads 0 as infinity */
         int stdout_fd;                  /* StandardOutputFileDescriptor=; < 0 leaves the property out */
         int stderr_fd;                  /* StandardErrorFileDescriptor=; < 0 leaves the property out */
+        int stdin_fd;                   /* the read end of a JR_STDIN_PIPE, else < 0 */
 } UnitPropertiesInput;
 
 /* Every job's unit is JR_UNIT_PREFIX "<id>.service". */

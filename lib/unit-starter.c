@@ -101,7 +101,7 @@ static void on_direct_reply(void *userdata, const char *error, UnitUpdate *updat
 }
 
 static int start_direct(UnitStartCall *c, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                        jr_error *e) {
+                        int stdin_fd, jr_error *e) {
         _cleanup_(unit_properties_done) UnitProperties props = {};
         _cleanup_free_ char *cgroup = NULL;
         UnitStarter *s = c->starter;
@@ -119,6 +119,7 @@ static int start_direct(UnitStartCall *c, const char *job_id, const jr_spec *spe
                         .stop_timeout_usec = JR_GRACE_DEFAULT_USEC,
                         .stdout_fd = stdout_fd,
                         .stderr_fd = stderr_fd,
+                        .stdin_fd = stdin_fd,
                 }, &props, e);
         if (r < 0)
                 return r;
@@ -141,11 +142,12 @@ static void on_delegated_done(void *cookie, int error, const char *message) {
 }
 
 static int start_delegated(UnitStartCall *c, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                           jr_error *e) {
+                           int stdin_fd, jr_error *e) {
         UnitStarter *s = c->starter;
         int r;
 
-        r = s->ops.start(s->ops.userdata, job_id, spec, stdout_fd, stderr_fd, on_delegated_done, c, &c->handle);
+        r = s->ops.start(s->ops.userdata, job_id, spec, stdout_fd, stderr_fd, stdin_fd, on_delegated_done, c,
+                         &c->handle);
         if (r < 0)
                 return jr_error_set(e, r, "cannot ask for %s to be started: %s", c->unit, strerror(-r));
         return 0;
@@ -154,7 +156,7 @@ static int start_delegated(UnitStartCall *c, const char *job_id, const jr_spec *
 /* ---- either -------------------------------------------------------------- */
 
 int unit_starter_start(UnitStarter *s, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                       UnitStartHandler handler, void *userdata, UnitStartCall **ret, jr_error *e) {
+                       int stdin_fd, UnitStartHandler handler, void *userdata, UnitStartCall **ret, jr_error *e) {
         UnitStartCall *c;
         int r;
 
@@ -167,8 +169,8 @@ int unit_starter_start(UnitStarter *s, const char *job_id, const jr_spec *spec, 
                 return jr_error_set(e, -ENOMEM, "out of memory");
         }
 
-        r = s->delegated ? start_delegated(c, job_id, spec, stdout_fd, stderr_fd, e) :
-                start_direct(c, job_id, spec, stdout_fd, stderr_fd, e);
+        r = s->delegated ? start_delegated(c, job_id, spec, stdout_fd, stderr_fd, stdin_fd, e) :
+                start_direct(c, job_id, spec, stdout_fd, stderr_fd, stdin_fd, e);
         if (r < 0) {
                 call_destroy(c);
                 return r;

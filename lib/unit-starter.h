@@ -35,12 +35,13 @@ int unit_starter_new_delegated(const jr_unit_starter *ops, UnitStarter **ret);
 UnitStarter *unit_starter_free(UnitStarter *s);
 
 /* Asks for jobrunner-<job_id>.service running spec (validated by the
- * caller) with stdout_fd and stderr_fd as its output (borrowed: whoever
- * keeps them dups them).  Returns 0 and calls handler once, later, unless
+ * caller) with stdout_fd and stderr_fd as its output and, for a stdin pipe,
+ * stdin_fd as its input (else < 0); all borrowed: whoever keeps them dups
+ * them.  For a terminal, stdout_fd and stderr_fd are its slave.  Returns 0 and calls handler once, later, unless
  * the call is freed first; or a negative errno with e filled and no call.
  * Free the call to cancel: its handler then never runs, though the unit may
  * still be started.  Handlers must forget their pointer to the call first
  * thing: it is gone once the handler runs. */
 int unit_starter_start(UnitStarter *s, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                       UnitStartHandler handler, void *userdata, UnitStartCall **ret, jr_error *e);
+                       int stdin_fd, UnitStartHandler handler, void *userdata, UnitStartCall **ret, jr_error *e);
 UnitStartCall *unit_start_call_free(UnitStartCall *c);

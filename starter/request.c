@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "convert.h"
 #include "macro.h"
@@ -43,10 +44,11 @@ static const char *file_type(mode_t m) {
                 "file of unknown type";
 }
 
-/* The job's end of one of its output pipes: what systemd will hand it as
- * its stdout or stderr.  Anything else (a file, a socket, a read end) would
- * let jobrunnerd give the job something other than a pipe it reads. */
-static int check_pipe_write_end(int fd, const char *what, jr_error *e) {
+/* The job's end of one of its pipes: what systemd will hand it as its
+ * stdout, stderr or stdin.  Anything else (a file, a socket, the other
+ * end) would let jobrunnerd give the job something other than a pipe it
+ * reads or writes. */
+static int check_pipe_end(int fd, int accmode, const char *what, jr_error *e) {
         struct stat st;
         int flags;
 
@@ -58,24 +60,62 @@ static int check_pipe_write_end(int fd, const char *what, jr_error *e) {
         if (flags < 0)
                 return jr_error_set(e, -EBADF, "%s: cannot read the file status flags: %s", what, strerror(errno));
         if (flags & O_PATH)
-                return jr_error_set(e, -EBADF, "%s: an O_PATH descriptor of a pipe, not its write end", what);
-        if ((flags & O_ACCMODE) != O_WRONLY)
-                return jr_error_set(e, -EBADF, "%s: %s, not its write end", what,
+                return jr_error_set(e, -EBADF, "%s: an O_PATH descriptor of a pipe, not its %s end", what,
+                                    accmode == O_WRONLY ? "write" : "read");
+        if ((flags & O_ACCMODE) != accmode)
+                return jr_error_set(e, -EBADF, "%s: %s, not its %s end", what,
                                     (flags & O_ACCMODE) == O_RDONLY ? "the read end of a pipe" :
-                                    "a pipe opened for reading and writing");
+                                    (flags & O_ACCMODE) == O_WRONLY ? "the write end of a pipe" :
+                                    "a pipe opened for reading and writing",
+                                    accmode == O_WRONLY ? "write" : "read");
         return 0;
 }
 
-static int check_fds(const int *fds, size_t n_fds, jr_error *e) {
+/* Unix 98 pseudo-terminal slaves: majors 136..143 (UNIX98_PTY_SLAVE_MAJOR
+ * and the 7 after it, Documentation/admin-guide/devices.txt). */
+#define PTY_SLAVE_MAJOR_MIN 136u
+#define PTY_SLAVE_MAJOR_MAX 143u
+
+/* A terminal job's stdout and stderr: one pseudo-terminal slave, read and
+ * written.  Never another character device: a disk's node would hand the
+ * job the disk. */
+static int check_terminal(int out_fd, int err_fd, jr_error *e) {
+        struct stat out, err;
+        int flags;
+
+        if (fstat(out_fd, &out) < 0 || fstat(err_fd, &err) < 0)
+                return jr_error_set(e, -EBADF, "terminal: a file descriptor is not open: %s", strerror(errno));
+        if (!S_ISCHR(out.st_mode) || major(out.st_rdev) < PTY_SLAVE_MAJOR_MIN ||
+            major(out.st_rdev) > PTY_SLAVE_MAJOR_MAX)
+                return jr_error_set(e, -EBADF, "terminal: a %s, not a pseudo-terminal's slave",
+                                    S_ISCHR(out.st_mode) ? "character device of another kind" : file_type(out.st_mode));
+        if (err.st_mode != out.st_mode || err.st_rdev != out.st_rdev || err.st_dev != out.st_dev ||
+            err.st_ino != out.st_ino)
+                return jr_error_set(e, -EBADF, "terminal: stdout and stderr are not the same terminal");
+        for (int i = 0; i < 2; i++) {
+                flags = fcntl(i == 0 ? out_fd : err_fd, F_GETFL);
+                if (flags < 0 || (flags & O_PATH) || (flags & O_ACCMODE) != O_RDWR)
+                        return jr_error_set(e, -EBADF, "terminal: not opened for reading and writing");
+        }
+        return 0;
+}
+
+static int check_fds(const jr_spec *spec, const int *fds, size_t n_fds, jr_error *e) {
+        size_t want = spec->stdin_mode == JR_STDIN_PIPE ? 3 : 2;
         int r;
 
-        if (n_fds != 2 || !fds)
-                return jr_error_set(e, -EBADF, "%zu file descriptors came with the request, not 2: the write ends "
-                                    "of the job's stdout and stderr pipes", fds ? n_fds : 0);
-        r = check_pipe_write_end(fds[0], "stdout", e);
-        if (r < 0)
-                return r;
-        return check_pipe_write_end(fds[1], "stderr", e);
+        if (n_fds != want || !fds)
+                return jr_error_set(e, -EBADF, "%zu file descriptors came with the request, not %zu: the job's "
+                                    "stdout and stderr%s", fds ? n_fds : 0, want,
+                                    want == 3 ? " and the read end of its stdin pipe" : "");
+        if (spec->terminal)
+                return check_terminal(fds[0], fds[1], e);
+        r = check_pipe_end(fds[0], O_WRONLY, "stdout", e);
+        if (r >= 0)
+                r = check_pipe_end(fds[1], O_WRONLY, "stderr", e);
+        if (r >= 0 && want == 3)
+                r = check_pipe_end(fds[2], O_RDONLY, "stdin", e);
+        return r;
 }
 
 static void request_freep(Jobrunner__Starter__V1__StartUnitRequest **m) {
@@ -130,7 +170,7 @@ int starter_request_parse(const void *data, size_t len, const int *fds, size_t n
         if (r < 0)
                 return r;
 
-        r = check_fds(fds, n_fds, e);
+        r = check_fds(&spec, fds, n_fds, e);
         if (r < 0)
                 return r;
 
@@ -138,6 +178,7 @@ int starter_request_parse(const void *data, size_t len, const int *fds, size_t n
                 .spec = spec,
                 .stdout_fd = fds[0],
                 .stderr_fd = fds[1],
+                .stdin_fd = n_fds > 2 ? fds[2] : -EBADF,
         };
         spec = (jr_spec) {};
         memcpy(ret->job_id, m->job_id, JR_ID_STRING_MAX);
@@ -148,5 +189,5 @@ void starter_request_done(StarterRequest *r) {
         if (!r)
                 return;
         jr_spec_done(&r->spec);
-        *r = (StarterRequest) { .stdout_fd = -EBADF, .stderr_fd = -EBADF };
+        *r = (StarterRequest) { .stdout_fd = -EBADF, .stderr_fd = -EBADF, .stdin_fd = -EBADF };
 }

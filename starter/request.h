@@ -24,8 +24,9 @@
 typedef struct StarterRequest {
         char job_id[JR_ID_STRING_MAX];
         jr_spec spec;                   /* valid, and within the policy */
-        int stdout_fd;                  /* write ends of the job's pipes, borrowed */
+        int stdout_fd;                  /* write ends of the job's pipes, or its terminal, borrowed */
         int stderr_fd;
+        int stdin_fd;                   /* the read end of its stdin pipe, borrowed; else -EBADF */
 } StarterRequest;
 
 /* Unpacks and checks one request, in this order: its size, the message
@@ -33,12 +34,14 @@ typedef struct StarterRequest {
  * as jobrunnerd's Start converts it (convert_spec_from_proto()), a named
  * user against the policy's RunAsUsers=, the spec as libjobrunner validates
  * it (jr_spec_validate(), allowing the named user only once listed), the
- * policy's caps and isolation, then the descriptors: exactly two, each a
- * pipe opened write-only (stdout's, then stderr's).
+ * policy's caps and isolation, then the descriptors: stdout's and stderr's,
+ * each a pipe opened write-only or, for a terminal job, both the same
+ * pseudo-terminal slave opened read-write; then, exactly when the spec has
+ * a stdin pipe, a pipe opened read-only.
  *
  * Returns 0 and fills *ret, which the caller releases with
- * starter_request_done().  ret->stdout_fd and ret->stderr_fd are fds[0] and
- * fds[1] themselves, borrowed: the caller still owns and closes every
+ * starter_request_done().  ret->stdout_fd, ret->stderr_fd and ret->stdin_fd
+ * are fds[0], fds[1] and fds[2] themselves, borrowed: the caller still owns and closes every
  * descriptor in fds, on success as on failure.
  *
  * On failure returns a negative errno with e filled for the end user, and

@@ -30,7 +30,7 @@
 /* One descriptor more than a request carries, so that an extra one is
  * seen as such; more still are cut by the kernel (MSG_CTRUNC), which
  * closes what does not fit. */
-#define RECV_FDS_MAX (STARTER_WIRE_N_FDS + 1)
+#define RECV_FDS_MAX (STARTER_WIRE_N_FDS_MAX + 1)
 
 typedef struct Connection Connection;
 
@@ -321,7 +321,8 @@ static int receive_packet(int fd, Packet *pk) {
 /* The packet to a started unit, or a negative errno and e. */
 static int request_start(Connection *c, Pending *p, const Packet *pk, jr_error *e) {
         StarterServer *s = c->server;
-        _cleanup_(starter_request_done) StarterRequest req = { .stdout_fd = -EBADF, .stderr_fd = -EBADF };
+        _cleanup_(starter_request_done) StarterRequest req = { .stdout_fd = -EBADF, .stderr_fd = -EBADF,
+                                                               .stdin_fd = -EBADF };
         _cleanup_free_ void *data = NULL;
         size_t size;
         int r;
@@ -330,23 +331,25 @@ static int request_start(Connection *c, Pending *p, const Packet *pk, jr_error *
             memcmp(pk->data, STARTER_WIRE_MAGIC, STARTER_WIRE_MAGIC_LEN) != 0)
                 return jr_error_set(e, -EBADMSG, "not a request packet: its data must be exactly \"%s\"",
                                     STARTER_WIRE_MAGIC);
-        if ((pk->flags & MSG_CTRUNC) || pk->n_fds != STARTER_WIRE_N_FDS)
-                return jr_error_set(e, -EBADF, "%s%zu file descriptors came with the request, not %d: the "
-                                    "request's memfd and the write ends of the job's stdout and stderr pipes",
-                                    pk->flags & MSG_CTRUNC ? "more than " : "", pk->n_fds, STARTER_WIRE_N_FDS);
+        if ((pk->flags & MSG_CTRUNC) || pk->n_fds < STARTER_WIRE_N_FDS || pk->n_fds > STARTER_WIRE_N_FDS_MAX)
+                return jr_error_set(e, -EBADF, "%s%zu file descriptors came with the request, not %d or %d: the "
+                                    "request's memfd, the job's stdout and stderr, and its stdin pipe if it has one",
+                                    pk->flags & MSG_CTRUNC ? "more than " : "", pk->n_fds, STARTER_WIRE_N_FDS,
+                                    STARTER_WIRE_N_FDS_MAX);
 
         r = starter_payload_read(pk->fds[STARTER_WIRE_FD_REQUEST], &data, &size, e);
         if (r < 0)
                 return r;
-        r = starter_request_parse(data, size, pk->fds + STARTER_WIRE_FD_STDOUT, 2, s->policy, &req, e);
+        r = starter_request_parse(data, size, pk->fds + STARTER_WIRE_FD_STDOUT, pk->n_fds - STARTER_WIRE_FD_STDOUT,
+                                  s->policy, &req, e);
         if (r < 0)
                 return r;
         memcpy(p->job_id, req.job_id, sizeof p->job_id);
 
         /* The spec and the pipes are the caller's only for the call (see
          * unit-starter.h): freed and closed on return. */
-        r = unit_starter_start(s->starter, req.job_id, &req.spec, req.stdout_fd, req.stderr_fd, on_started, p,
-                               &p->call, e);
+        r = unit_starter_start(s->starter, req.job_id, &req.spec, req.stdout_fd, req.stderr_fd, req.stdin_fd,
+                               on_started, p, &p->call, e);
         if (r < 0)
                 return r;
         log_debug("job %s: asked systemd to start " JR_UNIT_PREFIX "%s.service", p->job_id, p->job_id);

@@ -34,6 +34,18 @@ typedef struct Command {
 int command_read(int fd, size_t max, Command *ret);
 void command_done(Command *c);
 
+/* A job with a stdin pipe needs a fourth descriptor, which systemd 252
+ * cannot pass (OpenFile= came in 253).  So its standard input is a socket
+ * instead, holding one message that carries the command's memfd and the
+ * pipe's read end (SCM_RIGHTS); jobrunner-init takes both and makes the
+ * pipe its command's standard input.  The message is "jobrunner-stdin 1\n".
+ *
+ * command_socket_new(): the socket, or -errno; the fds stay the caller's
+ * (the socket holds duplicates).  command_socket_receive(): the two
+ * descriptors (CLOEXEC), or -EBADMSG if fd holds no such message. */
+int command_socket_new(int command_fd, int stdin_fd);
+int command_socket_receive(int fd, int *ret_command_fd, int *ret_stdin_fd);
+
 /* The environment of the command: base without NOTIFY_SOCKET (the command
  * is not the unit's main process: systemd would refuse its notifications,
  * NotifyAccess=main, and log a warning for each) and without the variables

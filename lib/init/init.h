@@ -2,6 +2,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -34,9 +35,11 @@ int init_message_recv(int fd, InitMessage *ret);
 int drop_capabilities(void);
 
 /* Forks argv[0] (an absolute path, no PATH search) with environment envp
- * and signal mask `mask`.  Fills *ret with INIT_EXEC_OK and *ret_pid, or
+ * and signal mask `mask`; with terminal, as the leader of a new session
+ * whose controlling terminal is its standard input.  Fills *ret with INIT_EXEC_OK and *ret_pid, or
  * with why the command never ran; in that case no child is left behind. */
-void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret);
+void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, bool terminal, pid_t *ret_pid,
+                   InitMessage *ret);
 
 /* Blocks the forwarded signals and SIGCHLD, so that they wait for a
  * signalfd instead of being acted on; returns the previous mask, which is

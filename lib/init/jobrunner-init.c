@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,14 +31,15 @@
 
 static bool arg_pid_namespace;
 static bool arg_command_from_stdin;
+static bool arg_terminal;
 static char **arg_command;
 /* The command's environment: ours, with the changes of a command read
  * from standard input. */
 static char **arg_environment;
 
 static void help(void) {
-        printf("jobrunner-init [--pid-namespace] -- /ABSOLUTE/COMMAND [ARG...]\n"
-               "jobrunner-init [--pid-namespace] --command-from-stdin\n\n"
+        printf("jobrunner-init [--pid-namespace] [--terminal] -- /ABSOLUTE/COMMAND [ARG...]\n"
+               "jobrunner-init [--pid-namespace] [--terminal] --command-from-stdin\n\n"
                "Runs COMMAND as a child, forwards SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1\n"
                "and SIGUSR2 to it, reaps orphans, and exits with COMMAND's status (dying of\n"
                "the same signal if it was killed).  Meant as ExecStart= of a Type=notify unit.\n\n"
@@ -45,7 +47,12 @@ static void help(void) {
                "                        own /proc\n"
                "  --command-from-stdin  read COMMAND, its arguments and environment variables\n"
                "                        from standard input (as libjobrunner writes them),\n"
-               "                        which then becomes /dev/null\n"
+               "                        which then becomes /dev/null; or from a socket on\n"
+               "                        standard input that passes the command and the pipe\n"
+               "                        to make standard input instead\n"
+               "  --terminal            standard output is a terminal: make it COMMAND's\n"
+               "                        standard input and controlling terminal, COMMAND\n"
+               "                        the leader of a new session\n"
                "  -h --help             show this help\n");
 }
 
@@ -56,6 +63,8 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_pid_namespace = true;
                 else if (strcmp(argv[i], "--command-from-stdin") == 0)
                         arg_command_from_stdin = true;
+                else if (strcmp(argv[i], "--terminal") == 0)
+                        arg_terminal = true;
                 else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
                         help();
                         return 0;
@@ -139,7 +148,7 @@ _noreturn_ static void run_direct(const sigset_t *mask) {
                 fail_setup(errno, "become a child subreaper");
         sfd = become_supervisor();
 
-        spawn_command(arg_command, arg_environment, mask, &pid, &m);
+        spawn_command(arg_command, arg_environment, mask, arg_terminal, &pid, &m);
         r = started_then_supervise(&m, sfd, pid, &status);
         if (r < 0)
                 exit(EXIT_FAILURE);
@@ -176,7 +185,7 @@ _noreturn_ static void run_namespace_init(const sigset_t *mask, int fd) {
         if (sfd < 0)
                 namespace_init_fail(fd, sfd, "create a signalfd");
 
-        spawn_command(arg_command, arg_environment, mask, &pid, &m);
+        spawn_command(arg_command, arg_environment, mask, arg_terminal, &pid, &m);
         if (init_message_send(fd, m.type, m.value, m.what) < 0 || m.type != INIT_EXEC_OK)
                 _exit(EXIT_FAILURE);
 
@@ -232,10 +241,10 @@ _noreturn_ static void run_in_pid_namespace(const sigset_t *mask) {
 /* The command libjobrunner wrote into a memfd for our standard input.  The
  * memfd is emptied once read (systemd keeps its descriptor as long as the
  * unit exists), and the command gets /dev/null as its standard input. */
-static int read_command(Command *ret) {
+static int read_command_memfd(Command *ret) {
         char link[64];
         ssize_t n;
-        int fd, r;
+        int r;
 
         r = command_read(STDIN_FILENO, COMMAND_SIZE_MAX, ret);
         if (r < 0)
@@ -246,12 +255,49 @@ static int read_command(Command *ret) {
                 if (strncmp(link, "/memfd:jobrunner-command", strlen("/memfd:jobrunner-command")) == 0)
                         discard_result(ftruncate(STDIN_FILENO, 0));
         }
-        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
+        return 0;
+}
+
+/* A job with a stdin pipe: our standard input is a socket passing the
+ * memfd and the pipe (see command.h).  Returns the pipe. */
+static int read_command_socket(Command *ret) {
+        _cleanup_close_ int command_fd = -EBADF, stdin_fd = -EBADF;
+        int r;
+
+        r = command_socket_receive(STDIN_FILENO, &command_fd, &stdin_fd);
+        if (r < 0)
+                return r;
+        r = command_read(command_fd, COMMAND_SIZE_MAX, ret);
+        if (r < 0)
+                return r;
+        return TAKE_FD(stdin_fd);
+}
+
+/* Reads the command, and points standard input at what the command reads:
+ * the stdin pipe, the terminal (our standard output), or /dev/null. */
+static int read_command(Command *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (fstat(STDIN_FILENO, &st) < 0)
                 return -errno;
-        r = dup2(fd, STDIN_FILENO) < 0 ? -errno : 0;
-        (void) close(fd);
-        return r;
+        if (S_ISSOCK(st.st_mode)) {
+                if (arg_terminal)
+                        return -EBADMSG;        /* a terminal is the input */
+                fd = read_command_socket(ret);
+                if (fd < 0)
+                        return fd;
+        } else {
+                r = read_command_memfd(ret);
+                if (r < 0)
+                        return r;
+                fd = arg_terminal ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3) :
+                        open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+        }
+        return dup2(fd, STDIN_FILENO) < 0 ? -errno : 0;
 }
 
 int main(int argc, char *argv[]) {
@@ -278,7 +324,8 @@ int main(int argc, char *argv[]) {
                 if (r < 0)
                         fail_setup(r, "read the command from standard input");
                 arg_command = command.argv;
-        }
+        } else if (arg_terminal && dup2(STDOUT_FILENO, STDIN_FILENO) < 0)
+                fail_setup(errno, "make the terminal standard input");
         /* execve() as-is: a PATH search would depend on the job's environment. */
         if (arg_command[0][0] != '/') {
                 log_error("the command must be an absolute path: %s", arg_command[0]);

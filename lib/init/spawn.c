@@ -4,6 +4,7 @@
 #include <linux/capability.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,8 +69,26 @@ int drop_capabilities(void) {
 
 /* The child between fork() and execve(): we are single-threaded, so plain
  * libc calls are safe here. */
-_noreturn_ static void exec_command(char *const argv[], char *const envp[], const sigset_t *mask, int fd) {
+_noreturn_ static void exec_command(char *const argv[], char *const envp[], const sigset_t *mask, bool terminal,
+                                    int fd) {
         int r;
+
+        /* A session of its own with the terminal as its controlling one:
+         * the terminal's Ctrl-C and job control reach the command's
+         * foreground process group, and the command's session leader gets
+         * SIGHUP when the terminal hangs up.  Inside a PID namespace this is
+         * the only process that can do it: the namespace's init is no
+         * session leader of ours to give the terminal away. */
+        if (terminal) {
+                if (setsid() < 0) {
+                        (void) init_message_send(fd, INIT_SETUP_FAILED, errno, "start a session");
+                        _exit(127);
+                }
+                if (ioctl(STDIN_FILENO, TIOCSCTTY, 0) < 0) {
+                        (void) init_message_send(fd, INIT_SETUP_FAILED, errno, "acquire the terminal");
+                        _exit(127);
+                }
+        }
 
         if (sigprocmask(SIG_SETMASK, mask, NULL) < 0) {
                 (void) init_message_send(fd, INIT_SETUP_FAILED, errno, "restore the signal mask");
@@ -85,7 +104,8 @@ _noreturn_ static void exec_command(char *const argv[], char *const envp[], cons
         _exit(127);
 }
 
-void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, pid_t *ret_pid, InitMessage *ret) {
+void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask, bool terminal, pid_t *ret_pid,
+                   InitMessage *ret) {
         _cleanup_close_pair_ int pipefd[2] = { -EBADF, -EBADF };
         pid_t pid;
         int r;
@@ -103,7 +123,7 @@ void spawn_command(char *const argv[], char *const envp[], const sigset_t *mask,
                 return;
         }
         if (pid == 0)
-                exec_command(argv, envp, mask, pipefd[1]);
+                exec_command(argv, envp, mask, terminal, pipefd[1]);
 
         pipefd[1] = safe_close(pipefd[1]);
         r = init_message_recv(pipefd[0], ret);

@@ -73,7 +73,7 @@ static int on_later(sd_event_source *s, void *userdata) {
 }
 
 static int delegate_start(void *userdata, const char *job_id, const jr_spec *spec, int stdout_fd, int stderr_fd,
-                          jr_unit_start_done_t done, void *cookie, void **ret_handle) {
+                          int stdin_fd, jr_unit_start_done_t done, void *cookie, void **ret_handle) {
         Delegate *d = userdata;
         Request *q = calloc(1, sizeof(Request));
         jr_error e = {};
@@ -85,8 +85,8 @@ static int delegate_start(void *userdata, const char *job_id, const jr_spec *spe
         switch (d->behaviour) {
         case PASS_THROUGH:
         case LOSE_STARTED:
-                r = unit_starter_start(d->direct, job_id, spec, stdout_fd, stderr_fd, on_direct_answer, q, &q->call,
-                                       &e);
+                r = unit_starter_start(d->direct, job_id, spec, stdout_fd, stderr_fd, stdin_fd, on_direct_answer, q,
+                                       &q->call, &e);
                 cr_assert_eq(r, 0, "%s", e.message);
                 break;
         case REFUSE:

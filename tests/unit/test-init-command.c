@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -132,4 +133,51 @@ Test(command, environment_is_systemds_with_the_jobs_changes) {
         cr_assert_not_null(m);
         expect_strv(m, (char *[]) { (char *) "PATH=/usr/bin", (char *) "HOME=/", (char *) "NOTIFY_SOCKETS=kept",
                                     NULL });
+}
+
+/* ---- the command and a stdin pipe through one socket --------------------- */
+
+Test(init_command, socket_round_trip) {
+        _cleanup_(command_done) Command c = {};
+        _cleanup_close_pair_ int in[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int memfd = -EBADF, sock = -EBADF, got_command = -EBADF, got_stdin = -EBADF;
+        char *argv[] = { (char *) "/usr/bin/sha256sum", (char *) "-", NULL };
+        char buf[8] = {};
+
+        cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+        memfd = command_fd_new(argv, NULL);
+        cr_assert_geq(memfd, 0);
+        sock = command_socket_new(memfd, in[0]);
+        cr_assert_geq(sock, 0, "%s", strerror(-sock));
+        /* The socket holds its own copies: the originals may go. */
+        memfd = safe_close(memfd);
+        in[0] = safe_close(in[0]);
+
+        cr_assert_eq(command_socket_receive(sock, &got_command, &got_stdin), 0);
+        cr_assert_eq(command_read(got_command, COMMAND_SIZE_MAX, &c), 0);
+        expect_strv(c.argv, argv);
+        cr_assert_eq(fcntl(got_stdin, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        cr_assert_eq(write(in[1], "data", 4), 4);
+        cr_assert_eq(read(got_stdin, buf, sizeof buf), 4, "the received descriptor is not the pipe's read end");
+        cr_assert_str_eq(buf, "data");
+
+        /* One message only: a second receive finds nothing. */
+        cr_assert_eq(command_socket_receive(sock, &got_command, &got_stdin), -EBADMSG);
+}
+
+Test(init_command, socket_refuses_other_messages) {
+        _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
+        int a = -EBADF, b = -EBADF;
+
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+        /* The right words without descriptors. */
+        cr_assert_eq(write(pair[1], "jobrunner-stdin 1\n", 18), 18);
+        cr_assert_eq(command_socket_receive(pair[0], &a, &b), -EBADMSG);
+        /* Nothing at all, and other words. */
+        cr_assert_eq(command_socket_receive(pair[0], &a, &b), -EBADMSG);
+        cr_assert_eq(write(pair[1], "jobrunner-stdin 2\n", 18), 18);
+        cr_assert_eq(command_socket_receive(pair[0], &a, &b), -EBADMSG);
+        cr_assert_eq(a, -EBADF);
+        cr_assert_eq(b, -EBADF);
+        cr_assert_eq(command_socket_new(-EBADF, 0), -EBADF);
 }

@@ -113,7 +113,7 @@ static void *start(int cookie) {
         void *handle = NULL;
 
         snprintf(id, sizeof(id), "%032x", cookie);
-        cr_assert_eq(ops.start(ops.userdata, id, &spec, out_pipe[1], err_pipe[1], on_done,
+        cr_assert_eq(ops.start(ops.userdata, id, &spec, out_pipe[1], err_pipe[1], -1, on_done,
                                (void *) (intptr_t) cookie, &handle), 0);
         cr_assert_not_null(handle);
         return handle;

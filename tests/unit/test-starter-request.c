@@ -457,8 +457,7 @@ Test(starter_request, fd_count) {
 
         request_init(&r);
         cr_expect_eq(parse_fds(&r, NULL, 0, &e), -EBADF);
-        cr_expect_str_eq(e.message, "0 file descriptors came with the request, not 2: the write ends of the job's "
-                         "stdout and stderr pipes");
+        cr_expect_str_eq(e.message, "0 file descriptors came with the request, not 2: the job's stdout and stderr");
         cr_expect_eq(parse_fds(&r, fds, 1, &e), -EBADF);
         cr_expect_eq(strncmp(e.message, "1 file descriptors came", 23), 0, "%s", e.message);
         cr_expect_eq(parse_fds(&r, three, 3, &e), -EBADF);

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "jobrunner.h"
@@ -25,7 +28,8 @@ TestSuite(unit_properties, .fini = fini);
 static UnitPropertiesInput input(const jr_spec *spec) {
         return (UnitPropertiesInput) { .spec = spec, .job_id = ID, .slice = "jobrunner.slice",
                                        .cgroup = "/jobrunner.slice/jobrunner-" ID ".service", .init_path = INIT,
-                                       .stop_timeout_usec = 10 * 1000 * 1000, .stdout_fd = 7, .stderr_fd = 8 };
+                                       .stop_timeout_usec = 10 * 1000 * 1000, .stdout_fd = 7, .stderr_fd = 8,
+                                       .stdin_fd = -EBADF };
 }
 
 static void build(const jr_spec *spec) {
@@ -319,4 +323,66 @@ Test(unit_properties, bad_input) {
         in = input(&empty);
         cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
         cr_expect_eq(unit_properties_build(NULL, &props, &e), -EINVAL);
+}
+
+/* A terminal: its slave is stdout and stderr, jobrunner-init is told, and
+ * the command's memfd stays the standard input it reads first. */
+Test(unit_properties, terminal) {
+        jr_spec s = { .argv = argv_ls, .terminal = true };
+        UnitPropertiesInput in = input(&s);
+        jr_error e = {};
+
+        in.stderr_fd = in.stdout_fd;
+        cr_assert_eq(unit_properties_build(&in, &props, &e), 0, "%s", e.message);
+        expect_strv(get("ExecStart", UNIT_PROP_EXEC)->exec.argv,
+                    (const char *const[]) { INIT, "--pid-namespace", "--terminal", "--command-from-stdin", NULL });
+        cr_expect_eq(get("StandardOutputFileDescriptor", UNIT_PROP_FD)->fd, 7);
+        cr_expect_eq(get("StandardErrorFileDescriptor", UNIT_PROP_FD)->fd, 7);
+        cr_expect_eq(get("StandardInputFileDescriptor", UNIT_PROP_FD)->fd, props.command_fd);
+        expect_command(argv_ls, NULL);
+}
+
+Test(unit_properties, terminal_refuses_other_descriptors) {
+        jr_spec s = { .argv = argv_ls, .terminal = true };
+        UnitPropertiesInput in = input(&s);
+        jr_error e = {};
+
+        /* Two different descriptors: not one terminal. */
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+        cr_expect(strstr(e.message, "terminal"), "%s", e.message);
+        in.stderr_fd = in.stdout_fd;
+        in.stdin_fd = 9;
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+}
+
+/* A stdin pipe: standard input is a socket passing the command and the
+ * pipe, which jobrunner-init takes apart. */
+Test(unit_properties, stdin_pipe) {
+        _cleanup_close_pair_ int in_pipe[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int command_fd = -EBADF, stdin_fd = -EBADF;
+        _cleanup_(command_done) Command c = {};
+        jr_spec s = { .argv = argv_ls, .stdin_mode = JR_STDIN_PIPE };
+        UnitPropertiesInput in = input(&s);
+        struct stat st;
+        jr_error e = {};
+
+        cr_assert_eq(pipe2(in_pipe, O_CLOEXEC), 0);
+        in.stdin_fd = in_pipe[0];
+        cr_assert_eq(unit_properties_build(&in, &props, &e), 0, "%s", e.message);
+        expect_strv(get("ExecStart", UNIT_PROP_EXEC)->exec.argv,
+                    (const char *const[]) { INIT, "--pid-namespace", "--command-from-stdin", NULL });
+        cr_expect_eq(get("StandardInputFileDescriptor", UNIT_PROP_FD)->fd, props.command_fd);
+        cr_assert_eq(fstat(props.command_fd, &st), 0);
+        cr_assert(S_ISSOCK(st.st_mode), "standard input is no socket");
+        cr_assert_eq(command_socket_receive(props.command_fd, &command_fd, &stdin_fd), 0);
+        cr_assert_eq(command_read(command_fd, COMMAND_SIZE_MAX, &c), 0);
+        expect_strv(c.argv, (const char *const *) argv_ls);
+
+        /* A pipe's read end without the mode, and the mode without it. */
+        unit_properties_done(&props);
+        s.stdin_mode = JR_STDIN_DEFAULT;
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
+        s.stdin_mode = JR_STDIN_PIPE;
+        in.stdin_fd = -EBADF;
+        cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
 }
