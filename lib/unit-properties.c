@@ -346,7 +346,9 @@ int unit_properties_build(const UnitPropertiesInput *in, UnitProperties *ret, jr
         if (in->spec->n_io_limits > 0 && !in->spec->io_limits)
                 return jr_error_set(e, -EINVAL, "unit properties: io_limits: no array");
 
-        if (in->spec->terminal && (in->stdin_fd >= 0 || in->stdout_fd < 0 || in->stdout_fd != in->stderr_fd))
+        /* Which descriptors are one terminal is for whoever passes them to
+         * check (jobrunner-starter does): here they are numbers. */
+        if (in->spec->terminal && (in->stdin_fd >= 0 || in->stdout_fd < 0 || in->stderr_fd < 0))
                 return jr_error_set(e, -EINVAL, "unit properties: a terminal is stdout and stderr, and no stdin pipe");
         if ((in->spec->stdin_mode == JR_STDIN_PIPE) != (in->stdin_fd >= 0))
                 return jr_error_set(e, -EINVAL, "unit properties: a read end for a stdin pipe and only for one");

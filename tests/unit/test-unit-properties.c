@@ -347,7 +347,7 @@ Test(unit_properties, terminal_refuses_other_descriptors) {
         UnitPropertiesInput in = input(&s);
         jr_error e = {};
 
-        /* Two different descriptors: not one terminal. */
+        in.stderr_fd = -EBADF;
         cr_expect_eq(unit_properties_build(&in, &props, &e), -EINVAL);
         cr_expect(strstr(e.message, "terminal"), "%s", e.message);
         in.stderr_fd = in.stdout_fd;
