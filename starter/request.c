@@ -40,7 +40,7 @@ static const char *quote(const char *s, char buf[static QUOTE_MAX]) {
 
 static const char *file_type(mode_t m) {
         return S_ISREG(m) ? "regular file" : S_ISSOCK(m) ? "socket" : S_ISCHR(m) ? "character device" :
-                S_ISBLK(m) ? "block device" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symbolic link" :
+                S_ISBLK(m) ? "block device" : S_ISDIR(m) ? "directory" : S_ISLNK(m) ? "symbolic link" : S_ISFIFO(m) ? "pipe" :
                 "file of unknown type";
 }
 

@@ -534,3 +534,70 @@ Test(starter_request, spec_before_fds) {
         cr_expect_eq(parse_fds(&r, NULL, 0, &e), -EINVAL);
         cr_expect_eq(strncmp(e.message, "argv[0]", 7), 0, "%s", e.message);
 }
+
+/* ---- a stdin pipe and a terminal ------------------------------------------ */
+
+Test(starter_request, stdin_pipe) {
+        _cleanup_(request_done) Request r = {};
+        _cleanup_close_pair_ int in[2] = { -EBADF, -EBADF };
+        jr_error e = {};
+
+        cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+        request_init(&r);
+        r.spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
+        cr_expect_eq(parse_fds(&r, (int[]) { out_pipe[1], err_pipe[1], in[0] }, 3, &e), 0, "%s", e.message);
+        /* The read end, and only with a stdin pipe. */
+        cr_expect_eq(parse_fds(&r, (int[]) { out_pipe[1], err_pipe[1], in[1] }, 3, &e), -EBADF);
+        cr_expect_str_eq(e.message, "stdin: the write end of a pipe, not its read end");
+        cr_expect_eq(parse_fds(&r, fds, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "2 file descriptors came with the request, not 3: the job's stdout and stderr "
+                         "and the read end of its stdin pipe");
+        r.spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_NULL;
+        cr_expect_eq(parse_fds(&r, (int[]) { out_pipe[1], err_pipe[1], in[0] }, 3, &e), -EBADF);
+}
+
+Test(starter_request, terminal) {
+        _cleanup_(request_done) Request r = {};
+        _cleanup_close_ int master = -EBADF, slave = -EBADF, slave2 = -EBADF, other_master = -EBADF,
+                other_slave = -EBADF, slave_ro = -EBADF, null = -EBADF;
+        char name[64];
+        jr_error e = {};
+
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(master, 0);
+        cr_assert_eq(grantpt(master), 0);
+        cr_assert_eq(unlockpt(master), 0);
+        cr_assert_eq(ptsname_r(master, name, sizeof name), 0);
+        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        slave2 = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        slave_ro = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        cr_assert(slave >= 0 && slave2 >= 0 && slave_ro >= 0);
+        other_master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(other_master, 0);
+        cr_assert_eq(grantpt(other_master), 0);
+        cr_assert_eq(unlockpt(other_master), 0);
+        cr_assert_eq(ptsname_r(other_master, name, sizeof name), 0);
+        other_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(other_slave, 0);
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        cr_assert_geq(null, 0);
+
+        request_init(&r);
+        r.spec.terminal = true;
+        /* One slave, through two descriptors. */
+        cr_expect_eq(parse_fds(&r, (int[]) { slave, slave2 }, 2, &e), 0, "%s", e.message);
+        cr_expect_eq(parse_fds(&r, (int[]) { slave, slave }, 2, &e), 0, "%s", e.message);
+        cr_expect_eq(parse_fds(&r, (int[]) { slave, other_slave }, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "terminal: stdout and stderr are not the same terminal");
+        cr_expect_eq(parse_fds(&r, (int[]) { master, master }, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "terminal: a character device of another kind, not a pseudo-terminal's slave");
+        cr_expect_eq(parse_fds(&r, (int[]) { null, null }, 2, &e), -EBADF);
+        cr_expect_eq(parse_fds(&r, (int[]) { out_pipe[1], err_pipe[1] }, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "terminal: a pipe, not a pseudo-terminal's slave");
+        cr_expect_eq(parse_fds(&r, (int[]) { slave, slave_ro }, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "terminal: not opened for reading and writing");
+        /* And a terminal is no pipe for a job without one. */
+        r.spec.terminal = false;
+        cr_expect_eq(parse_fds(&r, (int[]) { slave, slave2 }, 2, &e), -EBADF);
+        cr_expect_str_eq(e.message, "stdout: a character device, not a pipe");
+}
