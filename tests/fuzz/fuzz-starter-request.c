@@ -41,7 +41,8 @@ static const char *const policies[] = {
 
 /* The descriptors that come with the message. */
 typedef enum FdsKind {
-        FDS_PIPES,              /* stdout's and stderr's write ends: what jobrunnerd sends */
+        FDS_PIPES,              /* what jobrunnerd sends for the spec: stdout's and stderr's write
+                                 * ends and a stdin pipe's read end, or a terminal's slave twice */
         FDS_READ_END,           /* stdout's read end instead */
         FDS_MEMFD,              /* a file instead of stderr's pipe */
         FDS_SOCKET,             /* a socket instead of stdout's pipe */
@@ -60,18 +61,50 @@ static FdsKind fds_kind(uint8_t b) {
 }
 
 typedef struct Fds {
-        int out[2], err[2], other[2];
+        int out[2], err[2], in[2], other[2];
         int fds[3];
         size_t n;
 } Fds;
 
-static void fds_open(Fds *f, FdsKind kind) {
-        *f = (Fds) { .out = { -EBADF, -EBADF }, .err = { -EBADF, -EBADF }, .other = { -EBADF, -EBADF } };
-        FUZZ_CHECK(pipe2(f->out, O_CLOEXEC) == 0 && pipe2(f->err, O_CLOEXEC) == 0, "pipe2: %m");
+/* What the spec in the message asks for, as jobrunnerd knows it. */
+static void spec_wants(const uint8_t *data, size_t size, bool *ret_stdin, bool *ret_terminal) {
+        Jobrunner__Starter__V1__StartUnitRequest *m = jobrunner__starter__v1__start_unit_request__unpack(NULL, size,
+                                                                                                      data);
+
+        *ret_stdin = m && m->spec && m->spec->stdin == JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
+        *ret_terminal = m && m->spec && m->spec->terminal;
+        if (m)
+                jobrunner__starter__v1__start_unit_request__free_unpacked(m, NULL);
+}
+
+/* A terminal's slave in out[1] and err[1], its master in out[0]. */
+static void open_terminal(Fds *f) {
+        char name[64];
+
+        f->out[0] = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        FUZZ_CHECK(f->out[0] >= 0 && grantpt(f->out[0]) == 0 && unlockpt(f->out[0]) == 0 &&
+                   ptsname_r(f->out[0], name, sizeof name) == 0, "a pseudo-terminal: %m");
+        f->out[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        f->err[1] = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        FUZZ_CHECK(f->out[1] >= 0 && f->err[1] >= 0, "%s: %m", name);
+}
+
+static void fds_open(Fds *f, FdsKind kind, bool want_stdin, bool want_terminal) {
+        *f = (Fds) { .out = { -EBADF, -EBADF }, .err = { -EBADF, -EBADF }, .in = { -EBADF, -EBADF },
+                     .other = { -EBADF, -EBADF } };
+        if (want_terminal && kind == FDS_PIPES)
+                open_terminal(f);
+        else
+                FUZZ_CHECK(pipe2(f->out, O_CLOEXEC) == 0 && pipe2(f->err, O_CLOEXEC) == 0, "pipe2: %m");
+        FUZZ_CHECK(pipe2(f->in, O_CLOEXEC) == 0, "pipe2: %m");
         f->fds[0] = f->out[1];
         f->fds[1] = f->err[1];
         f->fds[2] = f->err[1];
         f->n = 2;
+        if (want_stdin && kind == FDS_PIPES) {
+                f->fds[2] = f->in[0];
+                f->n = 3;
+        }
 
         switch (kind) {
         case FDS_PIPES:
@@ -105,6 +138,7 @@ static void fds_open(Fds *f, FdsKind kind) {
 static void fds_close(Fds *f) {
         close_pairp(&f->out);
         close_pairp(&f->err);
+        close_pairp(&f->in);
         close_pairp(&f->other);
 }
 
@@ -156,6 +190,7 @@ static bool documented_error(int r) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(starter_policy_done) StarterPolicy policy = {};
         StarterRequest req, before;
+        bool want_stdin, want_terminal;
         FdsKind kind;
         jr_error e = {};
         Fds f;
@@ -165,7 +200,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         kind = fds_kind(data[0]);
         load_policy(data[0], &policy);
-        fds_open(&f, kind);
+        spec_wants(data + 1, size - 1, &want_stdin, &want_terminal);
+        fds_open(&f, kind, want_stdin, want_terminal);
 
         memset(&req, 0xa5, sizeof req);
         before = req;
@@ -182,6 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(r == 0, "returned %d", r);
                 FUZZ_CHECK(kind == FDS_PIPES, "descriptors of kind %d accepted", (int) kind);
                 FUZZ_CHECK(req.stdout_fd == f.out[1] && req.stderr_fd == f.err[1], "not the descriptors given");
+                FUZZ_CHECK(req.stdin_fd == (want_stdin ? f.in[0] : -EBADF), "not the stdin given");
+                FUZZ_CHECK(req.spec.terminal == want_terminal, "terminal %d", req.spec.terminal);
                 FUZZ_CHECK(convert_job_id_is_valid(req.job_id), "job id \"%.40s\"", req.job_id);
                 FUZZ_CHECK(jr_spec_validate(&req.spec, &options, &e2) == 0, "the spec does not validate: %s",
                            e2.message);
