@@ -116,8 +116,10 @@ static void tell_input_cut(const AttachOptions *o, AttachInput *in, LogsOutput *
         (void) logs_output_notice(out,
                                   "the input of job %s may have been cut: %" PRIu64 " bytes of input were sent "
                                   "before the connection broke, and the last of them, still on their way then, "
-                                  "may not have reached the job; the rest of the input follows once reconnected",
-                                  o->id, total);
+                                  "may not have reached the job; %s once reconnected",
+                                  o->id, total,
+                                  atomic_load(&in->local_eof) && o->pipe ? "the end of the input is sent again" :
+                                                                           "the rest of the input follows");
 }
 
 static int session(Conn *c, const AttachOptions *o, AttachInput *in, LogsCursor *cursor, LogsOutput *out,
