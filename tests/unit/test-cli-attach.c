@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
+#include <fcntl.h>
 #include <grpc/grpc.h>
 #include <limits.h>
 #include <pthread.h>
@@ -18,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "cli-runner.h"
@@ -32,6 +36,7 @@
 #define ID_ECHO   "00112233445566778899aabbccddeeff"  /* what Start creates: echoes its input */
 #define ID_BROKEN "11112222333344445555666677778888"  /* echoes; its first Attach call breaks */
 #define ID_NOINPUT "22223333444455556666777788889999" /* started without -i: exited 3 with "hello\n" */
+#define ID_TTY    "33334444555566667777888899990000"  /* started with -t: a prompt, then takes input */
 
 static char keys_dir[PATH_MAX];
 
@@ -79,6 +84,11 @@ static struct {
         uint8_t *echo;
         size_t echo_len;
         bool broke;
+        /* The terminal job's. */
+        unsigned size_rows, size_columns, resize_rows, resize_columns;
+        char typed[64];
+        size_t typed_len;
+        atomic_int prompted;
 } srv;
 
 static void status_of(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spec, const char *id, bool ended) {
@@ -87,7 +97,9 @@ static void status_of(Jobrunner__V1__JobStatus *s, Jobrunner__V1__JobSpec *spec,
         *spec = (Jobrunner__V1__JobSpec) JOBRUNNER__V1__JOB_SPEC__INIT;
         spec->argv = argv;
         spec->n_argv = 1;
-        if (!streq(id, ID_NOINPUT))
+        if (streq(id, ID_TTY))
+                spec->terminal = true;
+        else if (!streq(id, ID_NOINPUT))
                 spec->stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
         *s = (Jobrunner__V1__JobStatus) JOBRUNNER__V1__JOB_STATUS__INIT;
         s->id = (char *) id;
@@ -170,6 +182,48 @@ static Jobrunner__V1__AttachRequest *recv_request(grpc_call *call) {
         return m;
 }
 
+/* A terminal job: a prompt, then it takes what is typed and the resizes
+ * until the client goes away. */
+static void serve_tty(FakeRequest *r, const Jobrunner__V1__AttachStart *start) {
+        static const char prompt[] = "$ ";
+        Jobrunner__V1__AttachResponse m = JOBRUNNER__V1__ATTACH_RESPONSE__INIT;
+        Jobrunner__V1__LogChunk chunk = JOBRUNNER__V1__LOG_CHUNK__INIT;
+        bool metadata = true;
+
+        pthread_mutex_lock(&srv.lock);
+        if (start->terminal_size) {
+                srv.size_rows = start->terminal_size->rows;
+                srv.size_columns = start->terminal_size->columns;
+        }
+        pthread_mutex_unlock(&srv.lock);
+        chunk.stream = OUT;
+        chunk.data = (ProtobufCBinaryData) { .len = strlen(prompt), .data = (uint8_t *) prompt };
+        m.event_case = JOBRUNNER__V1__ATTACH_RESPONSE__EVENT_CHUNK;
+        m.chunk = &chunk;
+        (void) send_response(r->call, &m, &metadata);
+        atomic_store(&srv.prompted, 1);
+
+        for (;;) {
+                Jobrunner__V1__AttachRequest *q = recv_request(r->call);
+
+                if (!q)
+                        break;
+                pthread_mutex_lock(&srv.lock);
+                if (q->event_case == JOBRUNNER__V1__ATTACH_REQUEST__EVENT_INPUT) {
+                        SRV_CHECK(srv.typed_len + q->input.len <= sizeof(srv.typed));
+                        memcpy(srv.typed + srv.typed_len, q->input.data, q->input.len);
+                        srv.typed_len += q->input.len;
+                } else if (q->event_case == JOBRUNNER__V1__ATTACH_REQUEST__EVENT_RESIZE) {
+                        srv.resize_rows = q->resize->rows;
+                        srv.resize_columns = q->resize->columns;
+                } else
+                        SRV_CHECK(false);
+                pthread_mutex_unlock(&srv.lock);
+                jobrunner__v1__attach_request__free_unpacked(q, NULL);
+        }
+        fake_finish_call(r->call, metadata, NULL, GRPC_STATUS_CANCELLED, NULL, true);
+}
+
 /* The job: echoes its input; ends (exit 0) at the end of its input. */
 static void serve_attach(FakeRequest *r) {
         Jobrunner__V1__AttachRequest *start;
@@ -189,6 +243,11 @@ static void serve_attach(FakeRequest *r) {
         SRV_CHECK(streq(start->start->id, ID_NOINPUT) || offset <= srv.echo_len);
         pthread_mutex_unlock(&srv.lock);
         broken_job = streq(start->start->id, ID_BROKEN);
+        if (streq(start->start->id, ID_TTY)) {
+                serve_tty(r, start->start);
+                jobrunner__v1__attach_request__free_unpacked(start, NULL);
+                return;
+        }
 
         if (streq(start->start->id, ID_NOINPUT)) {
                 static const char hello[] = "hello\n";
@@ -294,7 +353,10 @@ static void serve(FakeRequest *r) {
                                        !req->spec->terminal;
                 pthread_mutex_unlock(&srv.lock);
                 reply_status(r, &jobrunner__v1__start_response__descriptor,
-                             streq(req->spec->argv[0], "/bin/flaky") ? ID_BROKEN : ID_ECHO, false);
+                             streq(req->spec->argv[0], "/bin/flaky") ? ID_BROKEN :
+                             req->spec->terminal                     ? ID_TTY :
+                                                                       ID_ECHO,
+                             false);
                 jobrunner__v1__start_request__free_unpacked(req, NULL);
                 break;
         }
@@ -432,4 +494,80 @@ Test(attach, usage_errors) {
                 cr_assert(strstr(t.err, cases[i].message), "%s: %s", cases[i].message, t.err);
         }
         cr_assert_eq(srv.attach_calls, 0);
+}
+
+/* On a terminal of the test's own: the size sent at the start and on
+ * SIGWINCH, the keys typed reaching the job without the detach keys, the
+ * detach with its status and words, and the terminal as it was. */
+Test(attach, run_it_sends_keys_and_sizes_and_detaches_on_ctrl_p_ctrl_q) {
+        struct winsize ws = { .ws_row = 30, .ws_col = 100 };
+        struct termios before, after;
+        int master, slave;
+        CliRun t;
+
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(master, 0);
+        cr_assert_eq(grantpt(master), 0);
+        cr_assert_eq(unlockpt(master), 0);
+        /* Held open, so that the terminal outlives the CLI for the check. */
+        slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        cr_assert_geq(slave, 0);
+        cr_assert_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+        cr_assert_eq(tcgetattr(slave, &before), 0);
+
+        cli_stdin_path = ptsname(master);
+        t = cli_spawn(AS_ALICE, "run", "-it", "--", "/bin/sh", NULL);
+        wait_for(&srv.prompted);
+        wait_for_output(&t, "$ ");
+
+        cr_assert_eq(write(master, "ls\r", 3), 3);
+        ws = (struct winsize) { .ws_row = 40, .ws_col = 120 };
+        cr_assert_eq(ioctl(master, TIOCSWINSZ, &ws), 0);
+        /* The CLI's is not the terminal's session: the kernel would not. */
+        for (int i = 0; i < 500; i++) {
+                bool done;
+
+                pthread_mutex_lock(&srv.lock);
+                done = srv.typed_len == 3;
+                pthread_mutex_unlock(&srv.lock);
+                if (done)
+                        break;
+                usleep(10000);
+        }
+        cr_assert_eq(kill(t.pid, SIGWINCH), 0);
+        for (int i = 0; i < 500; i++) {
+                bool done;
+
+                pthread_mutex_lock(&srv.lock);
+                done = srv.resize_rows == 40;
+                pthread_mutex_unlock(&srv.lock);
+                if (done)
+                        break;
+                usleep(10000);
+        }
+        /* A lone Ctrl-P reaches the job with the key after it; then the
+         * sequence, split across two writes. */
+        cr_assert_eq(write(master, "\x10x", 2), 2);
+        usleep(100000);
+        cr_assert_eq(write(master, "\x10", 1), 1);
+        usleep(100000);
+        cr_assert_eq(write(master, "\x11", 1), 1);
+        cli_finish(&t);
+
+        cr_assert_eq(t.exit_status, 130, "exit %d, stderr: %s", t.exit_status, t.err);
+        cr_assert(strstr(t.err, "detached from job " ID_TTY ", which keeps running"), "%s", t.err);
+        cr_assert(strstr(t.err, "attach again: jobrunner attach -it " ID_TTY), "%s", t.err);
+        cr_assert_eq(srv.size_rows, 30);
+        cr_assert_eq(srv.size_columns, 100);
+        cr_assert_eq(srv.resize_rows, 40);
+        cr_assert_eq(srv.resize_columns, 120);
+        cr_assert_eq(srv.typed_len, 5, "typed %zu bytes", srv.typed_len);
+        cr_assert_eq(memcmp(srv.typed, "ls\r\x10x", 5), 0);
+
+        cr_assert_eq(tcgetattr(slave, &after), 0);
+        cr_assert_eq(after.c_lflag, before.c_lflag);
+        cr_assert_eq(after.c_iflag, before.c_iflag);
+        cr_assert_eq(after.c_oflag, before.c_oflag);
+        close(slave);
+        close(master);
 }
