@@ -194,8 +194,9 @@ int attach_input_start(AttachInput *in, ConnBidi *call) {
 
         in->call = call;
         atomic_store(&in->stop, false);
-        /* Counted from the start of this call. */
-        atomic_fetch_add(&in->sent_before, atomic_exchange(&in->sent_call, 0));
+        /* Counted from the start of this call; what the last break caught
+         * was sent all the same. */
+        atomic_fetch_add(&in->sent_before, atomic_exchange(&in->sent_call, 0) + in->unsure);
         in->unsure = 0;
         tty_resize_drain();
         r = -pthread_create(&in->thread, NULL, input_thread, in);
