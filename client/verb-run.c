@@ -45,6 +45,7 @@ static void help(void) {
                "\n"
                "With -i, this command's stdin is streamed to the job's as it is read, and its\n"
                "end is the job's end of input:  tar c . | jobrunner run -i -- /bin/tar x -C DIR\n"
+               "\n"
                "With -i and -t (-it), this terminal is connected to the job's, in raw mode: all\n"
                "keys go to the job, Ctrl-C included, and its size follows this one's.  Ctrl-P\n"
                "Ctrl-Q detaches (the job keeps running; 'jobrunner attach -it ID' goes on);\n"
@@ -66,11 +67,11 @@ static void help(void) {
                "with --json, a \"host\" member), and a line per host and a total end stderr.\n"
                "\n"
                "Exit status: the job's exit code; 128+N if signal N ended it (also when stopped;\n"
-               "137 if the OOM killer did); 127 if it failed to start; 130 after detaching (Ctrl-C,\n"
-               "or Ctrl-P Ctrl-Q with -it); see 'jobrunner --help' for the others.  With several\n"
-               "contexts (never with -i or -t: input goes to one job), the highest of the\n"
-               "hosts' values, where a host that could not run the job counts 69 and one left\n"
-               "on Ctrl-C 130: 0 only when every job exited 0.\n",
+               "137 if the OOM killer did); 127 if it failed to start; 130 after detaching\n"
+               "(Ctrl-C, or Ctrl-P Ctrl-Q with -it); see 'jobrunner --help' for the others.\n"
+               "With several contexts (never with -i or -t: input goes to one job), the\n"
+               "highest of the hosts' values, where a host that could not run the job counts 69\n"
+               "and one left on Ctrl-C 130: 0 only when every job exited 0.\n",
                spec_options_help, common_options_help);
 }
 
