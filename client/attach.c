@@ -12,6 +12,10 @@
 #include "status.h"
 #include "tty-raw.h"
 
+/* After a break, how often the input may still be held (by the broken call,
+ * which the server has not seen end yet) before that is an error. */
+#define HELD_RETRIES 20
+
 typedef Jobrunner__V1__AttachResponse AttachResponse;
 
 static void attach_response_freep(AttachResponse **m) {
@@ -126,7 +130,9 @@ static int session(Conn *c, const AttachOptions *o, AttachInput *in, LogsCursor 
                    JobStatus **ret_end, CliError *e) {
         _cleanup_(job_status_freep) JobStatus *end = NULL;
         char what[JOB_WHAT_MAX];
-        Backoff b = {};
+        unsigned held_retries = 0;
+        bool broke = false;
+        Backoff b = {}, held = {};
         int r;
 
         (void) job_what(o->id, what);
@@ -172,8 +178,23 @@ static int session(Conn *c, const AttachOptions *o, AttachInput *in, LogsCursor 
                         return 0;
                 if (st->code == JR_CODE_CANCELLED && o->interruptible && interrupt_requested())
                         return -EINTR;
+                /* A connection that broke without a daemon restart may
+                 * leave the server holding the input for the old call
+                 * until it sees that call end: wait a little for that. */
+                if (st->code == JR_CODE_FAILED_PRECONDITION && take && broke && held_retries++ < HELD_RETRIES) {
+                        if (held_retries == 1)
+                                (void) logs_output_notice(out, "the input of job %s is still held by the broken "
+                                                          "call; waiting for the server to release it", o->id);
+                        if (!backoff_wait(&held, o->interruptible))
+                                return o->interruptible && interrupt_requested() ? -EINTR :
+                                                                                  conn_bidi_fail(call, what, e);
+                        continue;
+                }
                 if (st->code != JR_CODE_UNAVAILABLE || !conn_reached_server(c))
                         return conn_bidi_fail(call, what, e);
+                broke = true;
+                held_retries = 0;
+                backoff_reset(&held);
 
                 /* The daemon went away, most likely restarting: the job,
                  * its output and the input it took survive that. */
