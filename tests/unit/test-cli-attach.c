@@ -36,6 +36,7 @@
 #define ID_ECHO   "00112233445566778899aabbccddeeff"  /* what Start creates: echoes its input */
 #define ID_BROKEN "11112222333344445555666677778888"  /* echoes; its first Attach call breaks */
 #define ID_NOINPUT "22223333444455556666777788889999" /* started without -i: exited 3 with "hello\n" */
+#define ID_HELD   "44445555666677778888999900001111"  /* as ID_BROKEN, and the input still held once after */
 #define ID_TTY    "33334444555566667777888899990000"  /* started with -t: a prompt, then takes input */
 
 static char keys_dir[PATH_MAX];
@@ -242,7 +243,13 @@ static void serve_attach(FakeRequest *r) {
         offset = start->start->stdout_offset;
         SRV_CHECK(streq(start->start->id, ID_NOINPUT) || offset <= srv.echo_len);
         pthread_mutex_unlock(&srv.lock);
-        broken_job = streq(start->start->id, ID_BROKEN);
+        broken_job = streq(start->start->id, ID_BROKEN) || streq(start->start->id, ID_HELD);
+        if (streq(start->start->id, ID_HELD) && call_no == 1) {
+                fake_finish_call(r->call, true, NULL, GRPC_STATUS_FAILED_PRECONDITION,
+                                 "the input is held by another Attach call", true);
+                jobrunner__v1__attach_request__free_unpacked(start, NULL);
+                return;
+        }
         if (streq(start->start->id, ID_TTY)) {
                 serve_tty(r, start->start);
                 jobrunner__v1__attach_request__free_unpacked(start, NULL);
@@ -354,6 +361,7 @@ static void serve(FakeRequest *r) {
                 pthread_mutex_unlock(&srv.lock);
                 reply_status(r, &jobrunner__v1__start_response__descriptor,
                              streq(req->spec->argv[0], "/bin/flaky") ? ID_BROKEN :
+                             streq(req->spec->argv[0], "/bin/held")  ? ID_HELD :
                              req->spec->terminal                     ? ID_TTY :
                                                                        ID_ECHO,
                              false);
@@ -462,6 +470,18 @@ Test(attach, run_i_takes_the_input_again_after_a_restart_and_says_it_may_be_cut)
         cr_assert(strstr(t.err, "may have been cut"), "%s", t.err);
         cr_assert(strstr(t.err, "bytes of input were sent before the connection broke"), "%s", t.err);
         cr_assert(strstr(t.err, "reconnected"), "%s", t.err);
+}
+
+Test(attach, a_re_attach_waits_while_the_broken_call_still_holds_the_input) {
+        cli_stdin_path = input_path;
+        _cleanup_(cli_run_done) CliRun t = cli("run", "-i", "--", "/bin/held");
+
+        cr_assert_eq(t.exit_status, 0, "exit %d, stderr: %s", t.exit_status, t.err);
+        cr_assert_eq(srv.attach_calls, 3);
+        cr_assert(strstr(t.err, "is still held by the broken call"), "%s", t.err);
+        cr_assert_eq(t.out_len, srv.echo_len);
+        cr_assert_eq(memcmp(t.out, srv.echo, t.out_len), 0);
+        cr_assert_eq(srv.ends_of_input, 1);
 }
 
 Test(attach, attach_follows_from_an_offset_and_exits_with_the_jobs_code) {
