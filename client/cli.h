@@ -112,6 +112,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e);
 int verb_stop(Cli *cli, int argc, char **argv, CliError *e);
 int verb_status(Cli *cli, int argc, char **argv, CliError *e);
 int verb_logs(Cli *cli, int argc, char **argv, CliError *e);
+int verb_attach(Cli *cli, int argc, char **argv, CliError *e);
 int verb_list(Cli *cli, int argc, char **argv, CliError *e);
 int verb_wait(Cli *cli, int argc, char **argv, CliError *e);
 int verb_context(Cli *cli, int argc, char **argv, CliError *e);

@@ -2,7 +2,7 @@
 #pragma once
 
 /* What conn.c (connections and unary calls) shares with conn-stream.c
- * (server streams): the connection itself and the pieces of a call.  Not
+ * (server streams) and conn-bidi.c (bidirectional ones): the connection itself and the pieces of a call.  Not
  * for the rest of the CLI, which sees conn.h only. */
 
 #include <grpc/grpc.h>

@@ -3,8 +3,9 @@
 
 /* The connection to jobrunnerd: a gRPC channel over mutual TLS, on the
  * gRPC C core, used synchronously from one thread (a fan-out has one
- * connection per host, each used by the host's thread only).  The only file that
- * includes gRPC headers.
+ * connection per host, each used by the host's thread only; an Attach
+ * call has a second thread, which only sends on it).  The conn*.c files
+ * are the only ones that include gRPC headers.
  *
  * Every call waits on a PLUCK completion queue for exactly its own batch,
  * so a Logs stream can stay open while a unary call (Stop) runs beside it
@@ -125,4 +126,35 @@ void conn_stream_cancel(ConnStream *s);
 void conn_stream_free(ConnStream *s);
 static inline void conn_stream_freep(ConnStream **s) {
         conn_stream_free(*s);
+}
+
+/* A bidirectional stream (Attach), for two threads: one receives (and may
+ * cancel), the other sends; each waits on the call's queue for its own
+ * batches only.  One message is in flight at a time: conn_bidi_send()
+ * returns once gRPC has taken it, so a server that reads slowly holds the
+ * sender back.  No deadline unless --timeout was given. */
+typedef struct ConnBidi ConnBidi;
+
+/* Starts the call with first as its first message, and returns at once. */
+int conn_bidi_open(Conn *c, const char *method, const ProtobufCMessage *first,
+                   const ProtobufCMessageDescriptor *resp_type, ConnBidi **ret, CliError *e);
+/* The sending thread: 1 once m was taken; 0 if the call is over or was
+ * cancelled (the receiving thread learns the status); a negative errno
+ * with e set. */
+int conn_bidi_send(ConnBidi *b, const ProtobufCMessage *m, CliError *e);
+/* The sending thread: nothing more will be sent.  1, 0 or an errno as
+ * conn_bidi_send(). */
+int conn_bidi_close_send(ConnBidi *b, CliError *e);
+/* The receiving thread, as conn_stream_next(). */
+int conn_bidi_next(ConnBidi *b, bool interruptible, ProtobufCMessage **ret, CliError *e);
+/* After conn_bidi_next() returned 0. */
+const RpcStatus *conn_bidi_status(ConnBidi *b);
+int conn_bidi_fail(ConnBidi *b, const char *what, CliError *e);
+/* Any thread: ends the call; the batches pending on it complete soon. */
+void conn_bidi_cancel(ConnBidi *b);
+/* Once neither thread uses it any more: cancels the call if it is not
+ * over and collects every batch still pending. */
+void conn_bidi_free(ConnBidi *b);
+static inline void conn_bidi_freep(ConnBidi **b) {
+        conn_bidi_free(*b);
 }

@@ -38,31 +38,37 @@ static JobStatus *steal_end(LogsResponse *m) {
         return j;
 }
 
-/* One message into the cursor and the output. */
-static int deliver(LogsResponse *m, LogsCursor *cursor, LogsOutput *out, CliError *e) {
+int logs_deliver_chunk(const Jobrunner__V1__LogChunk *ch, LogsCursor *cursor, LogsOutput *out, CliError *e) {
+        uint64_t missing;
+        size_t skip;
         int r = 0;
 
-        if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_CHUNK && m->chunk) {
-                const Jobrunner__V1__LogChunk *ch = m->chunk;
-                uint64_t missing;
-                size_t skip;
-
-                if (!logs_cursor_chunk(cursor, ch->stream, ch->offset, ch->data.len, &skip, &missing))
-                        return 0;
-                if (missing > 0)
-                        r = logs_output_gap(out, ch->stream, ch->offset - missing, missing,
-                                            JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_UNSPECIFIED);
-                if (r >= 0)
-                        r = logs_output_chunk(out, ch->stream, ch->offset + skip, ch->data.data + skip,
-                                              ch->data.len - skip);
-        } else if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP && m->gap) {
-                const Jobrunner__V1__LogGap *g = m->gap;
-                uint64_t offset = g->offset, length = g->length;
-
-                if (logs_cursor_gap(cursor, g->stream, &offset, &length))
-                        r = logs_output_gap(out, g->stream, offset, length, g->reason);
-        }
+        if (!logs_cursor_chunk(cursor, ch->stream, ch->offset, ch->data.len, &skip, &missing))
+                return 0;
+        if (missing > 0)
+                r = logs_output_gap(out, ch->stream, ch->offset - missing, missing,
+                                    JOBRUNNER__V1__LOG_GAP_REASON__LOG_GAP_REASON_UNSPECIFIED);
+        if (r >= 0)
+                r = logs_output_chunk(out, ch->stream, ch->offset + skip, ch->data.data + skip, ch->data.len - skip);
         return r < 0 ? output_error(r, e) : 0;
+}
+
+int logs_deliver_gap(const Jobrunner__V1__LogGap *g, LogsCursor *cursor, LogsOutput *out, CliError *e) {
+        uint64_t offset = g->offset, length = g->length;
+        int r = 0;
+
+        if (logs_cursor_gap(cursor, g->stream, &offset, &length))
+                r = logs_output_gap(out, g->stream, offset, length, g->reason);
+        return r < 0 ? output_error(r, e) : 0;
+}
+
+/* One message into the cursor and the output. */
+static int deliver(LogsResponse *m, LogsCursor *cursor, LogsOutput *out, CliError *e) {
+        if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_CHUNK && m->chunk)
+                return logs_deliver_chunk(m->chunk, cursor, out, e);
+        if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP && m->gap)
+                return logs_deliver_gap(m->gap, cursor, out, e);
+        return 0;
 }
 
 static int open_logs(Conn *c, const char *id, int stream, bool follow, const LogsCursor *cursor, ConnStream **ret,
@@ -78,10 +84,7 @@ static int open_logs(Conn *c, const char *id, int stream, bool follow, const Log
                                 CONN_DEADLINE_LONG, ret, e);
 }
 
-/* After UNAVAILABLE: waits until GetStatus answers again.  0 when it
- * does, a negative errno when the retries are over or it answered with an
- * error. */
-static int await_server(Conn *c, const char *id, const char *what, Backoff *b, bool interruptible,
+int logs_await_server(Conn *c, const char *id, const char *what, Backoff *b, bool interruptible,
                         LogsOutput *out, const RpcStatus *lost, CliError *e) {
         Jobrunner__V1__GetStatusRequest req = JOBRUNNER__V1__GET_STATUS_REQUEST__INIT;
 
@@ -191,7 +194,7 @@ static int follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCurso
 
                 /* The daemon went away, most likely restarting: jobs and
                  * their output survive that.  Resume where we are. */
-                r = await_server(c, id, what, &b, o->interruptible, out, st, e);
+                r = logs_await_server(c, id, what, &b, o->interruptible, out, st, e);
                 if (r == -EINTR) {
                         /* Ctrl-C while waiting for the server. */
                         interrupt_acknowledge();

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backoff.h"
 #include "conn.h"
 #include "format.h"
 #include "logs-cursor.h"
@@ -42,6 +43,21 @@ int logs_follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCursor 
  * NULL). */
 int logs_tail(Conn *c, const char *id, int stream, uint64_t end, uint64_t n, LogsCursor *cursor, LogsOutput *out,
               JobStatus **ret_end, CliError *e);
+
+/* One chunk or gap of a Logs or Attach call into cursor and out, as
+ * logs_follow() writes them: what was delivered already is skipped, a
+ * hole the server did not announce is told as a gap.  0, or a negative
+ * errno with e set (output_error()). */
+int logs_deliver_chunk(const Jobrunner__V1__LogChunk *ch, LogsCursor *cursor, LogsOutput *out, CliError *e);
+int logs_deliver_gap(const Jobrunner__V1__LogGap *g, LogsCursor *cursor, LogsOutput *out, CliError *e);
+
+/* After a call of job id ended with UNAVAILABLE although the server had
+ * answered before (lost: that status): tells the user, then waits with
+ * b until GetStatus answers again.  0 when it does, -EINTR
+ * (interruptible) on Ctrl-C, a negative errno with e set when the
+ * retries are over or it answered with an error (what names the job). */
+int logs_await_server(Conn *c, const char *id, const char *what, Backoff *b, bool interruptible,
+                      LogsOutput *out, const RpcStatus *lost, CliError *e);
 
 /* An error for a failed write of the output: quiet for EPIPE (the reader
  * went away, e.g. "| head"). */

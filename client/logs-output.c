@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -101,14 +102,43 @@ int logs_output_chunk(LogsOutput *o, int stream, uint64_t offset, const uint8_t 
         return out_write(o, o->out_fd, data, len);
 }
 
+/* A terminal in raw mode moves down a line on LF without going back to
+ * the first column: each line must end with CR LF there. */
+static char *crlf_lines(const char *text) {
+        size_t n = 0, len = strlen(text);
+        char *s, *p;
+
+        for (const char *q = text; *q; q++)
+                n += *q == '\n';
+        s = malloc(len + n + 1);
+        if (!s)
+                return NULL;
+        p = s;
+        for (const char *q = text; *q; q++) {
+                if (*q == '\n')
+                        *p++ = '\r';
+                *p++ = *q;
+        }
+        *p = 0;
+        return s;
+}
+
 static int notice(LogsOutput *o, const char *text) {
-        _cleanup_free_ char *line = NULL;
+        _cleanup_free_ char *line = NULL, *raw = NULL;
         int n;
 
-        n = asprintf(&line, "%sjobrunner: %s\n", o->err_at_line_start ? "" : "\n", text);
+        /* On a raw terminal the job's output shares the screen with us
+         * without telling where its line stands: always a line of its own. */
+        n = asprintf(&line, "%sjobrunner: %s\n", o->err_at_line_start && !o->crlf ? "" : "\n", text);
         if (n < 0)
                 return -ENOMEM;
         o->err_at_line_start = true;
+        if (o->crlf) {
+                raw = crlf_lines(line);
+                if (!raw)
+                        return -ENOMEM;
+                return out_write(o, o->err_fd, raw, strlen(raw));
+        }
         return out_write(o, o->err_fd, line, (size_t) n);
 }
 

@@ -26,6 +26,9 @@ typedef struct LogsOutput {
         bool json;
         /* The job's stderr to out_fd too (--merge); notices stay on err_fd. */
         bool merge;
+        /* Notices on a terminal in raw mode (attach -t): lines end with
+         * CR LF. */
+        bool crlf;
         /* Whether the last byte written to err_fd ended a line. */
         bool err_at_line_start;
         /* Per stream (1 stdout, 2 stderr): its last gap, held back until

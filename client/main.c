@@ -23,6 +23,7 @@ static const Verb verbs[] = {
         { "stop",   verb_stop },
         { "status", verb_status },
         { "logs",   verb_logs },
+        { "attach", verb_attach },
         { "list",   verb_list },
         { "wait",   verb_wait },
         { "context", verb_context },
@@ -36,13 +37,15 @@ static void help(void) {
                "Commands:\n"
                "  start [OPTIONS] [--] PROGRAM [ARGS...]  start a job, print its id\n"
                "  run [OPTIONS] [--] PROGRAM [ARGS...]    start a job, write its output, exit\n"
-               "                                          with its exit status\n"
+               "                                          with its exit status (-i: give it\n"
+               "                                          stdin; -it: this terminal)\n"
                "  stop [--grace DURATION] ID              stop a job (SIGTERM, SIGKILL after\n"
                "                                          the grace period)\n"
                "  status ID                               show a job's state, result, times,\n"
                "                                          usage\n"
                "  logs [-f] [--stdout|--stderr] [--offset N] [--tail N] ID\n"
                "                                          write a job's output (-f: follow it)\n"
+               "  attach [-i|-it] ID                      follow a job's output, give it input\n"
                "  list [--all|--owner NAME] [--state STATE]... [--active] [-q]\n"
                "                                          list jobs (default: your own)\n"
                "  wait ID                                 wait for a job's end, exit with its\n"
@@ -77,10 +80,10 @@ static void help(void) {
                "    6  no answer within --timeout\n"
                "   69  cannot connect, TLS handshake failed, or the server is unavailable\n"
                "   78  configuration error: config file, certificate, key or CA file\n"
-               "  run and wait exit with the job's exit code instead: 128+N if signal N ended\n"
-               "  it (also when stopped; 137 if the OOM killer did), 127 if it failed to start;\n"
-               "  run exits with 130 after detaching on Ctrl-C.  start exits with 127 if the\n"
-               "  job failed to start.\n"
+               "  run, attach and wait exit with the job's exit code instead: 128+N if signal\n"
+               "  N ended it (also when stopped; 137 if the OOM killer did), 127 if it failed\n"
+               "  to start; run and attach exit with 130 after detaching (Ctrl-C, or Ctrl-P\n"
+               "  Ctrl-Q on a terminal).  start exits with 127 if the job failed to start.\n"
                "  With several contexts, run, start and list exit with the highest of the\n"
                "  hosts' values: a job's exit status as above, 130 for a host left on\n"
                "  Ctrl-C, 69 for a host where the command could not be carried out at all.\n"

@@ -1,10 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "jobs.h"
 #include "run-interrupt.h"
 #include "status.h"
+
+void run_tell_detached(RunInterrupt *run) {
+        uint64_t o = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT],
+                 x = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR];
+        const char *label = run->attach ? "attach again:" : "follow it again:";
+        char offsets[64] = "", context[128] = "", command[64];
+
+        /* Where this left off: following again from there neither repeats
+         * nor skips anything, so a gap up to there is told now. */
+        (void) logs_output_flush(run->out);
+        if ((o > 0 || x > 0) && !(run->attach && run->replay))
+                snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ", o, x);
+        if (run->context)
+                snprintf(context, sizeof(context), "-c %s ", run->context);
+        if (run->attach)
+                snprintf(command, sizeof(command), "attach %s%s", run->attach, run->attach[0] ? " " : "");
+        else
+                snprintf(command, sizeof(command), "logs -f ");
+        (void) logs_output_notice(run->out,
+                                  "detached from job %s, which keeps running.\n"
+                                  "jobrunner: %s jobrunner %s%s%s%s\n"
+                                  "jobrunner: %-*s jobrunner %sstop %s",
+                                  run->id, label, context, command, offsets, run->id, (int) strlen(label), "stop it:",
+                                  context, run->id);
+}
 
 int run_interrupt(void *userdata, CliError *e) {
         RunInterrupt *run = userdata;
@@ -15,24 +41,7 @@ int run_interrupt(void *userdata, CliError *e) {
         int r;
 
         if (!run->stop_on_interrupt) {
-                uint64_t o = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT],
-                         x = run->cursor->next[JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR];
-                char offsets[64] = "", context[128] = "";
-
-                /* Where this left off: following again from there neither
-                 * repeats nor skips anything, so a gap up to there is told
-                 * now. */
-                (void) logs_output_flush(run->out);
-                if (o > 0 || x > 0)
-                        snprintf(offsets, sizeof(offsets), "--stdout-offset %" PRIu64 " --stderr-offset %" PRIu64 " ",
-                                 o, x);
-                if (run->context)
-                        snprintf(context, sizeof(context), "-c %s ", run->context);
-                (void) logs_output_notice(run->out,
-                                          "detached from job %s, which keeps running.\n"
-                                          "jobrunner: follow it again: jobrunner %slogs -f %s%s\n"
-                                          "jobrunner: stop it:         jobrunner %sstop %s",
-                                          run->id, context, offsets, run->id, context, run->id);
+                run_tell_detached(run);
                 return 1;
         }
         if (run->stopping)

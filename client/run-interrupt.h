@@ -20,7 +20,19 @@ typedef struct RunInterrupt {
         bool stopping;
         LogsOutput *out;
         const LogsCursor *cursor;
+        /* The job was attached to: "-i", "-it" or "" for the attach
+         * command that goes on from here; NULL: logs -f. */
+        const char *attach;
+        /* With attach: the job has a terminal, where re-attaching replays
+         * all output (redrawing the screen) rather than going on from the
+         * offsets. */
+        bool replay;
 } RunInterrupt;
+
+/* Tells that the job keeps running without us, and the commands to
+ * follow (or attach to) it again from where the output stopped, and to
+ * stop it. */
+void run_tell_detached(RunInterrupt *run);
 
 /* A LogsFollowOptions.on_interrupt, userdata a RunInterrupt. */
 int run_interrupt(void *userdata, CliError *e);

@@ -39,7 +39,15 @@ const char spec_options_help[] =
         "                         may see the job can read it: no secrets.\n"
         "  --cwd DIR              working directory on the server (default: /)\n"
         "  --user NAME            run as this existing user of the server (admins\n"
-        "                         only; default: a fresh dynamic user)\n";
+        "                         only; default: a fresh dynamic user)\n"
+        "\n"
+        "Input:\n"
+        "  -i, --interactive      the job's stdin is a pipe that 'attach -i' writes to\n"
+        "                         (run: this command's stdin, its end included);\n"
+        "                         default: /dev/null\n"
+        "  -t, --tty              the job runs on a terminal of the server, its stdout\n"
+        "                         and stderr merged into stdout; with -i, run and\n"
+        "                         attach connect it to this terminal, in raw mode\n";
 
 void spec_args_init(SpecArgs *a) {
         *a = (SpecArgs) {
@@ -154,6 +162,12 @@ int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e) {
                 r = check_working_directory(arg, e);
                 a->spec.working_directory = (char *) arg;
                 break;
+        case ARG_INTERACTIVE:
+                a->interactive = true;
+                break;
+        case ARG_TTY:
+                a->tty = true;
+                break;
         case ARG_USER:
                 if (!arg || !arg[0])
                         return cli_error(e, CLI_EXIT_USAGE, -EINVAL, "--user needs a user name");
@@ -260,6 +274,10 @@ int spec_args_finish(SpecArgs *a, char **argv, size_t argc, CliError *e) {
                 a->limits.io_device_limits = a->io_ptrs;
                 a->limits.n_io_device_limits = a->n_io;
         }
+        /* The terminal is the job's input: the API wants stdin unset then. */
+        a->spec.terminal = a->tty;
+        a->spec.stdin = a->interactive && !a->tty ? JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE :
+                                                    JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED;
         a->spec.limits = a->has_limits ? &a->limits : NULL;
         a->spec.isolation = a->has_isolation ? &a->isolation : NULL;
         return 0;

@@ -30,9 +30,11 @@ enum {
         ARG_CWD,
         ARG_USER,
         ARG_ENV = 'e',
+        ARG_INTERACTIVE = 'i',
+        ARG_TTY = 't',
 };
 
-#define SPEC_SHORT_OPTIONS "e:"
+#define SPEC_SHORT_OPTIONS "e:it"
 
 #define SPEC_LONG_OPTIONS                                                       \
         { "cpu",                required_argument, NULL, ARG_CPU },             \
@@ -51,7 +53,9 @@ enum {
         { "no-private-tmp",     no_argument,       NULL, ARG_NO_PRIVATE_TMP },  \
         { "cwd",                required_argument, NULL, ARG_CWD },             \
         { "user",               required_argument, NULL, ARG_USER },            \
-        { "env",                required_argument, NULL, ARG_ENV }
+        { "env",                required_argument, NULL, ARG_ENV },             \
+        { "interactive",        no_argument,       NULL, ARG_INTERACTIVE },     \
+        { "tty",                no_argument,       NULL, ARG_TTY }
 
 /* The help text of these options, for start --help and run --help. */
 extern const char spec_options_help[];
@@ -66,6 +70,9 @@ typedef struct SpecArgs {
         char **env;                             /* array owned, strings borrowed */
         size_t n_env, size_env;
         bool has_limits, has_isolation;
+        /* -i: the job's stdin is a pipe; -t: it runs on a terminal (which
+         * is its input, so the spec's stdin stays unset then). */
+        bool interactive, tty;
 } SpecArgs;
 
 void spec_args_init(SpecArgs *a);

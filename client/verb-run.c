@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "fanout-run.h"
 #include "first-contact.h"
 #include "interrupt.h"
@@ -42,6 +43,15 @@ static void help(void) {
                "--stop-on-interrupt, Ctrl-C stops the job instead and waits for its end.  A\n"
                "second Ctrl-C always exits at once, leaving the job as it is.\n"
                "\n"
+               "With -i, this command's stdin is streamed to the job's as it is read, and its\n"
+               "end is the job's end of input:  tar c . | jobrunner run -i -- /bin/tar x -C DIR\n"
+               "\n"
+               "With -i and -t (-it), this terminal is connected to the job's, in raw mode: all\n"
+               "keys go to the job, Ctrl-C included, and its size follows this one's.  Ctrl-P\n"
+               "Ctrl-Q detaches (the job keeps running; 'jobrunner attach -it ID' goes on);\n"
+               "a Ctrl-P followed by another key reaches the job as typed.  -it needs a\n"
+               "terminal on stdin.  With -t alone the job has a terminal but no input here.\n"
+               "\n"
                "  --stop-on-interrupt    stop the job on Ctrl-C instead of detaching\n"
                "  --merge                the job's stderr to stdout too, both streams in the\n"
                "                         order the server captured them\n"
@@ -57,10 +67,11 @@ static void help(void) {
                "with --json, a \"host\" member), and a line per host and a total end stderr.\n"
                "\n"
                "Exit status: the job's exit code; 128+N if signal N ended it (also when stopped;\n"
-               "137 if the OOM killer did); 127 if it failed to start; 130 after detaching; see\n"
-               "'jobrunner --help' for the others.  With several contexts, the highest of the\n"
-               "hosts' values, where a host that could not run the job counts 69 and one left\n"
-               "on Ctrl-C 130: 0 only when every job exited 0.\n",
+               "137 if the OOM killer did); 127 if it failed to start; 130 after detaching\n"
+               "(Ctrl-C, or Ctrl-P Ctrl-Q with -it); see 'jobrunner --help' for the others.\n"
+               "With several contexts (never with -i or -t: input goes to one job), the\n"
+               "highest of the hosts' values, where a host that could not run the job counts 69\n"
+               "and one left on Ctrl-C 130: 0 only when every job exited 0.\n",
                spec_options_help, common_options_help);
 }
 
@@ -113,6 +124,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         LogsCursor cursor;
         LogsOutput out;
         Run run = { .interrupt = { .out = &out, .id = id, .cursor = &cursor } };
+        bool raw;
         int r;
 
         spec_args_init(&a);
@@ -121,6 +133,13 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
                 return r < 0 ? r : 0;
         if (run.merge && cli->json)
                 return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
+        if (cli_fans_out(cli) && (a.interactive || a.tty))
+                return cli_usage(cli, e, "%s takes one context: a job's input comes from one place, and a "
+                                 "terminal shows one job", a.interactive ? "-i" : "-t");
+        /* Raw mode needs a terminal to make raw; docker's words. */
+        if (a.interactive && a.tty && !isatty(STDIN_FILENO))
+                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
+                                 "for input from a pipe or file, use -i alone");
         if (cli_fans_out(cli))
                 return fanout_run(cli,
                                   &(FanOutRunOptions) { .spec = &a.spec, .merge = run.merge,
@@ -129,6 +148,7 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
 
         logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
         out.merge = run.merge;
+        raw = a.interactive && a.tty;
 
         /* Begun while the daemon restarts, Start is retried only when its
          * request certainly reached no daemon: never two jobs. */
@@ -152,20 +172,45 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
                 return cli_error(e, CLI_EXIT_FAILED_TO_START, -ENOEXEC, "job %s %s", id, result ?: "failed to start");
         }
 
-        snprintf(last_words, sizeof(last_words),
-                 "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
-        r = interrupt_install(last_words);
-        if (r < 0)
-                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+        /* On a raw terminal Ctrl-C is the job's: the terminal's own
+         * handlers (tty-raw.h) see to the signals that still come. */
+        if (!raw) {
+                snprintf(last_words, sizeof(last_words),
+                         "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
+                r = interrupt_install(last_words);
+                if (r < 0)
+                        return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+        }
 
         logs_cursor_init(&cursor, 0, 0);
-        o = (LogsFollowOptions) {
-                .follow = true,
-                .interruptible = true,
-                .on_interrupt = run_interrupt,
-                .userdata = &run.interrupt,
-        };
-        r = logs_follow(cli->conn, id, &o, &cursor, &out, &end, e);
+        if (a.interactive) {
+                AttachOptions ao = {
+                        .id = id,
+                        .input = true,
+                        .pipe = !a.tty,
+                        .raw = raw,
+                        .in_fd = STDIN_FILENO,
+                        .interruptible = !raw,
+                        .on_interrupt = run_interrupt,
+                        .userdata = &run.interrupt,
+                };
+
+                run.interrupt.attach = a.tty ? "-it" : "-i";
+                run.interrupt.replay = a.tty;
+                r = attach_session(cli->conn, &ao, &cursor, &out, &end, e);
+                if (r == ATTACH_DETACHED) {
+                        run_tell_detached(&run.interrupt);
+                        return CLI_EXIT_INTERRUPTED;
+                }
+        } else {
+                o = (LogsFollowOptions) {
+                        .follow = true,
+                        .interruptible = true,
+                        .on_interrupt = run_interrupt,
+                        .userdata = &run.interrupt,
+                };
+                r = logs_follow(cli->conn, id, &o, &cursor, &out, &end, e);
+        }
         if (r == -EINTR)
                 return CLI_EXIT_INTERRUPTED;
         if (r < 0)

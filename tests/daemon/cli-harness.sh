@@ -64,6 +64,21 @@ jr() {
         return 0
 }
 
+# jr_in WANT FILE ARG...: jr with FILE as the CLI's stdin.
+jr_in() {
+        local want=$1 input=$2
+        shift 2
+        checks=$((checks + 1))
+        "$CLI" "$@" > "$T/out" 2> "$T/err" < "$input"
+        rc=$?
+        if [[ $rc != "$want" ]]; then
+                fail "jobrunner $* < $input: exit status $rc, expected $want"
+                show
+                return 1
+        fi
+        return 0
+}
+
 # jr_env_free WANT HOME ARG...: jr without the environment's certificates,
 # with that HOME.
 jr_env_free() {

@@ -203,6 +203,33 @@ step "run --stop-on-interrupt, Ctrl-C: the job is stopped, run exits 128+SIGTERM
 interrupted 143 1 run --stop-on-interrupt -- /bin/sh -c 'echo ready; exec sleep 600' &&
         err_has "stopping job [0-9a-f]{32}"
 
+# ---------------------------------------------------------------- input
+
+step "run -i: stdin reaches the job byte for byte, and its end (sha256sum)"
+head -c 3000000 /dev/urandom > "$T/input"
+if jr_in 0 "$T/input" run -i -- /usr/bin/sha256sum; then
+        [[ $(cut -d' ' -f1 "$T/out") == $(sha256sum < "$T/input" | cut -d' ' -f1) ]] ||
+                { fail "the job's sha256 of its input differs"; show; }
+        err_empty
+fi
+
+step "start -i: the job waits for input; attach -i gives it and exits with its code (5)"
+id_in=
+jr 0 start -i -- /bin/sh -c 'wc -c; exit 5' && id_in=$(cat "$T/out")
+if [[ -n $id_in ]]; then
+        jr 0 --json status "$id_in" && json 'd["state"]' running
+        printf 'twelve bytes' > "$T/input12"
+        jr_in 5 "$T/input12" attach -i "$id_in" && out_has '^ *12$'
+        step "attach without -i replays the whole output and exits with the job's code"
+        jr 5 attach "$id_in" && out_has '^ *12$'
+fi
+
+step "attach -i of a job started without input is refused (2)"
+[[ -n $id7 ]] && jr 2 attach -i "$id7" && err_has "has no input"
+
+step "run -it without a terminal on stdin is refused, as docker does (2)"
+jr 2 run -it -- /bin/sh && err_has "the input device is not a TTY"
+
 # ---------------------------------------------------------------- another user's job
 
 # It ends 12 s after SIGTERM: within the grace that bob gives it, but after

@@ -19,6 +19,7 @@ extern char **environ;
 
 const char *cli_target;
 const char *const *cli_extra_env;
+const char *cli_stdin_path;
 
 void cli_server_start(const char *const *method_paths, size_t n_methods, void (*serve)(FakeRequest *r)) {
         fake_server_start(&(const FakeServerOptions) {
@@ -87,7 +88,7 @@ CliRun cli_start_v(Who who, va_list ap) {
         snprintf(t.out_path, sizeof(t.out_path), "/tmp/jr-test-cli-out.%d", (int) getpid());
         snprintf(t.err_path, sizeof(t.err_path), "/tmp/jr-test-cli-err.%d", (int) getpid());
         cr_assert_eq(posix_spawn_file_actions_init(&fa), 0);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 0, cli_stdin_path ?: "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, t.out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         posix_spawn_file_actions_addopen(&fa, 2, t.err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         r = posix_spawn(&t.pid, exe, &fa, NULL, argv, env);

@@ -44,6 +44,8 @@ extern const char *cli_target;
 /* More of the CLI's environment ("NAME=value", NULL-terminated); besides
  * PATH, TZ and HOME (a directory of the keys). */
 extern const char *const *cli_extra_env;
+/* The file the CLI reads as stdin; NULL: /dev/null. */
+extern const char *cli_stdin_path;
 
 /* Starts jobrunner --server ... --cert ... --key ... --ca ... ARGS...
  * (NULL-terminated) and returns at once. */

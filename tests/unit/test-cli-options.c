@@ -123,6 +123,36 @@ Test(options, the_jobs_argv_starts_at_the_first_operand) {
         spec_args_done(&a);
 }
 
+/* -i and -t: the job's input; with a terminal the spec's stdin stays
+ * unset, as the API wants.  After the program they are the job's. */
+static void expect_input(const char **argv, int stdin_mode, bool terminal, bool interactive) {
+        Cli cli = { .verb = "start" };
+        SpecArgs a;
+        CliError e = {};
+
+        spec_args_init(&a);
+        cr_assert_eq(start_parse(&cli, &a, &e, argv), 0, "%s", e.message);
+        cr_assert_eq(a.spec.stdin, stdin_mode, "%s: stdin %d", argv[1], a.spec.stdin);
+        cr_assert_eq(a.spec.terminal, terminal, "%s", argv[1]);
+        cr_assert_eq(a.interactive, interactive, "%s", argv[1]);
+        cr_assert_str_eq(a.spec.argv[0], "/bin/sh");
+        spec_args_done(&a);
+}
+
+Test(options, interactive_and_tty) {
+        const int unset = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED,
+                  pipe = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
+
+        expect_input((const char *[]) { "start", "/bin/sh", NULL }, unset, false, false);
+        expect_input((const char *[]) { "start", "-i", "/bin/sh", NULL }, pipe, false, true);
+        expect_input((const char *[]) { "start", "--interactive", "/bin/sh", NULL }, pipe, false, true);
+        expect_input((const char *[]) { "start", "-t", "/bin/sh", NULL }, unset, true, false);
+        expect_input((const char *[]) { "start", "--tty", "/bin/sh", NULL }, unset, true, false);
+        expect_input((const char *[]) { "start", "-it", "/bin/sh", NULL }, unset, true, true);
+        expect_input((const char *[]) { "start", "-ti", "--", "/bin/sh", NULL }, unset, true, true);
+        expect_input((const char *[]) { "start", "/bin/sh", "-i", "-t", NULL }, unset, false, false);
+}
+
 Test(options, start_usage_errors) {
         static const struct {
                 const char *argv[6];
