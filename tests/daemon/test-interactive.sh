@@ -145,7 +145,7 @@ if wait_pane 'jr-prompt\$'; then
         keys 'echo one-$((1+1))' Enter
         wait_pane '^one-2'
         keys C-p C-q
-        wait_pane '^CLI-EXIT=' && { tmux_out | grep -q '^CLI-EXIT=0' || fail "detach: $(tmux_out | grep CLI-EXIT)"; }
+        wait_pane '^CLI-EXIT=' && { tmux_out | grep -q "^CLI-EXIT=130" || fail "detach: $(tmux_out | grep CLI-EXIT)"; }
         # The job is still running; its id from the list.
         jr 0 --json list && term=$(python3 -c 'import json, sys
 for line in open(sys.argv[1]):
