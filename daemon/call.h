@@ -3,6 +3,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "authz.h"
 #include "status.h"
@@ -59,6 +60,10 @@ bool call_server_stopping(const Call *call);
 /* What the audit record of this call names besides who, method and code. */
 void call_set_audit_job(Call *call, const char *job_id);
 void call_set_audit_argv(Call *call, char *const *argv);
+/* Attach: the bytes the call wrote into the job's input (the record counts
+ * them, and never says what they were).  Set at any time while the handler
+ * holds the call; the last value set is recorded. */
+void call_set_audit_input_bytes(Call *call, uint64_t bytes);
 
 /* on_sent: the message of the last call_send() left (the next may go);
  * on_abort: see above.  Either may be NULL. */

@@ -33,6 +33,8 @@ struct Call {
 
         char *audit_job;
         char **audit_argv;
+        bool audit_has_input;
+        uint64_t audit_input_bytes;
         uint64_t accepted_usec;         /* CLOCK_MONOTONIC, for the debug timing */
 
         /* The handler's side. */
@@ -214,7 +216,8 @@ static void call_audit(Call *c, JrCode code, const char *message) {
                 return;
         audit_log_call(c->authenticated ? &c->identity : NULL, c->peer,
                        c->method ? c->method->name : c->path,
-                       c->audit_job, c->audit_argv, code, message);
+                       c->audit_job, c->audit_argv, c->audit_has_input ? &c->audit_input_bytes : NULL,
+                       code, message);
 }
 
 /* Queues the final status; the call is answered once it is sent. */
@@ -456,6 +459,11 @@ void call_set_audit_job(Call *c, const char *job_id) {
 void call_set_audit_argv(Call *c, char *const *argv) {
         strv_free(c->audit_argv);
         c->audit_argv = strv_copy(argv);       /* out of memory: no argv in the record */
+}
+
+void call_set_audit_input_bytes(Call *c, uint64_t bytes) {
+        c->audit_has_input = true;
+        c->audit_input_bytes = bytes;
 }
 
 void call_set_handlers(Call *c, call_callback_t on_sent, call_callback_t on_abort, void *userdata) {

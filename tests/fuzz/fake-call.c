@@ -27,6 +27,8 @@ struct Call {
 
         char *audit_job;
         char **audit_argv;
+        bool audit_has_input;
+        uint64_t audit_input_bytes;
 };
 
 Call *fake_call_new(const RpcMethod *method, const AuthzIdentity *who) {
@@ -98,6 +100,12 @@ void call_set_audit_argv(Call *c, char *const *argv) {
         FUZZ_CHECK(c->audit_argv, "out of memory");
 }
 
+void call_set_audit_input_bytes(Call *c, uint64_t bytes) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        c->audit_has_input = true;
+        c->audit_input_bytes = bytes;
+}
+
 void call_set_handlers(Call *c, call_callback_t on_sent, call_callback_t on_abort, void *userdata) {
         FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
         c->on_sent = on_sent;
@@ -137,7 +145,8 @@ void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const c
 
         /* The daemon's audit record of every call. */
         FUZZ_CHECK(audit_build_record(&c->identity, "ipv4:192.0.2.1:40000", c->method->name, c->audit_job,
-                                      c->audit_argv, code, message, &record) == 0, "out of memory");
+                                      c->audit_argv, c->audit_has_input ? &c->audit_input_bytes : NULL, code,
+                                      message, &record) == 0, "out of memory");
         if (c->send_in_flight)
                 c->finish_pending = true;
         else
