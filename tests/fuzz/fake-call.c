@@ -17,6 +17,9 @@ struct Call {
         call_callback_t on_sent, on_abort;
         void *userdata;
         bool send_in_flight;
+        call_message_t on_message;
+        bool recv_in_flight;
+        bool half_closed;
         bool finish_pending;
         bool finished;
 
@@ -131,6 +134,27 @@ bool call_send_in_flight(const Call *c) {
         return c->send_in_flight;
 }
 
+void call_set_message_handler(Call *c, call_message_t on_message) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        c->on_message = on_message;
+}
+
+/* The fake client sends nothing after its request: the first message asked
+ * for is its half-close. */
+int call_recv(Call *c) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        FUZZ_CHECK(c->method->client_streaming, "a message asked for on a call without a client stream");
+        FUZZ_CHECK(!c->recv_in_flight, "a message asked for while another is");
+        if (c->half_closed)
+                return -EPIPE;
+        c->recv_in_flight = true;
+        return 0;
+}
+
+bool call_recv_in_flight(const Call *c) {
+        return c->recv_in_flight;
+}
+
 void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const char *message) {
         _cleanup_(strv_freep) char **record = NULL;
 
@@ -167,6 +191,13 @@ bool fake_call_run(Call *c, sd_event *event) {
                                 c->finished = true;
                         else if (c->handler_holds && c->on_sent)
                                 c->on_sent(c, c->userdata);
+                        continue;
+                }
+                if (c->recv_in_flight && c->handler_holds) {
+                        c->recv_in_flight = false;
+                        c->half_closed = true;
+                        if (c->on_message)
+                                c->on_message(c, NULL, c->userdata);
                         continue;
                 }
                 if (sd_event_run(event, 0) <= 0)
