@@ -71,6 +71,19 @@ static void full_spec_init(FullSpec *f) {
         f->spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
 }
 
+/* Packs m and unpacks it again, as the wire would. */
+static ProtobufCMessage *through_the_wire(const ProtobufCMessage *m) {
+        size_t n = protobuf_c_message_get_packed_size(m);
+        _cleanup_free_ uint8_t *buf = malloc(n ? n : 1);
+        ProtobufCMessage *back;
+
+        cr_assert_not_null(buf);
+        cr_assert_eq(protobuf_c_message_pack(m, buf), n);
+        back = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+        cr_assert_not_null(back);
+        return back;
+}
+
 static void expect_specs_equal(const Jobrunner__V1__JobSpec *a, const Jobrunner__V1__JobSpec *b) {
         cr_assert_eq(a->n_argv, b->n_argv);
         for (size_t i = 0; i < a->n_argv; i++)
@@ -208,12 +221,7 @@ Test(convert, terminal_round_trips_through_the_wire) {
         cr_expect(spec.terminal);
         cr_assert_eq(convert_spec_to_proto(&spec, &out), 0);
 
-        size_t n = jobrunner__v1__job_spec__get_packed_size(out);
-        _cleanup_free_ uint8_t *buf = malloc(n);
-        cr_assert_not_null(buf);
-        cr_assert_eq(jobrunner__v1__job_spec__pack(out, buf), n);
-        back = jobrunner__v1__job_spec__unpack(NULL, n, buf);
-        cr_assert_not_null(back);
+        back = (Jobrunner__V1__JobSpec *) through_the_wire(&out->base);
         expect_specs_equal(back, &f.spec);
         cr_assert_eq(convert_spec_from_proto(back, &again, &e), 0, "%s", e.message);
         cr_expect(again.terminal);
@@ -271,12 +279,7 @@ Test(convert, round_trip_survives_the_wire) {
         cr_assert_eq(convert_status_to_proto(&st, &s), 0);
         cr_assert(protobuf_c_message_check(&s->base));
 
-        size_t n = jobrunner__v1__job_status__get_packed_size(s);
-        _cleanup_free_ uint8_t *buf = malloc(n);
-        cr_assert_not_null(buf);
-        cr_assert_eq(jobrunner__v1__job_status__pack(s, buf), n);
-        back = jobrunner__v1__job_status__unpack(NULL, n, buf);
-        cr_assert_not_null(back);
+        back = (Jobrunner__V1__JobStatus *) through_the_wire(&s->base);
         expect_specs_equal(back->spec, &f.spec);
         cr_expect_str_eq(back->id, "0123456789abcdef0123456789abcdef");
         jobrunner__v1__job_status__free_unpacked(back, NULL);
