@@ -22,7 +22,7 @@ int output_pump_open(OutputPump *p, Call *call, Daemon *d, jr_job *j, uint64_t s
         }
         if (status.followers >= d->limits.max_followers_per_job) {
                 call_finish(call, NULL, JR_CODE_RESOURCE_EXHAUSTED,
-                            "too many open Logs calls on this job; retry later");
+                            "too many open Logs and Attach calls on this job; retry later");
                 return -EBUSY;
         }
         r = jr_follower_new(j, stdout_offset, stderr_offset, streams, wake, userdata, &p->follower, &e);
