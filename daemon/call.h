@@ -57,7 +57,9 @@ typedef struct RpcMethod {
 
 typedef void (*call_callback_t)(Call *call, void *userdata);
 /* A client's later message, unpacked as the method's request_type, or NULL
- * once the client half-closed (it sends no more; the call goes on).  The
+ * once the client half-closed (it sends no more; the call goes on).  A
+ * client that cancels ends its stream too: gRPC may report that as a NULL
+ * before on_abort, so a NULL must not be taken for a finished call.  The
  * message is the layer's, valid until the callback returns. */
 typedef void (*call_message_t)(Call *call, const ProtobufCMessage *message, void *userdata);
 
