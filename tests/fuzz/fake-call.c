@@ -20,6 +20,9 @@ struct Call {
         call_message_t on_message;
         bool recv_in_flight;
         bool half_closed;
+        ProtobufCMessage **client_messages;     /* what the client sends after its request */
+        size_t n_client_messages, next_client_message;
+        bool client_keeps_open;
         bool finish_pending;
         bool finished;
 
@@ -52,6 +55,9 @@ void fake_call_free(Call *c) {
         for (size_t i = 0; i < c->n_messages; i++)
                 protobuf_c_message_free_unpacked(c->messages[i], NULL);
         free(c->messages);
+        for (size_t i = c->next_client_message; i < c->n_client_messages; i++)
+                protobuf_c_message_free_unpacked(c->client_messages[i], NULL);
+        free(c->client_messages);
         free(c->audit_job);
         strv_free(c->audit_argv);
         free(c);
@@ -139,8 +145,26 @@ void call_set_message_handler(Call *c, call_message_t on_message) {
         c->on_message = on_message;
 }
 
-/* The fake client sends nothing after its request: the first message asked
- * for is its half-close. */
+void fake_call_push_message(Call *c, const ProtobufCMessage *message) {
+        ProtobufCMessage **grown;
+
+        FUZZ_CHECK(message->descriptor == c->method->request_type, "a %s on a call that takes %s",
+                   message->descriptor->name, c->method->request_type->name);
+        grown = realloc(c->client_messages, (c->n_client_messages + 1) * sizeof(ProtobufCMessage *));
+        FUZZ_CHECK(grown, "out of memory");
+        c->client_messages = grown;
+        c->client_messages[c->n_client_messages++] = through_the_wire(message);
+}
+
+void fake_call_set_client_keeps_open(Call *c, bool open) {
+        c->client_keeps_open = open;
+}
+
+uint64_t fake_call_audit_input_bytes(const Call *c) {
+        return c->audit_has_input ? c->audit_input_bytes : UINT64_MAX;
+}
+
+/* The fake client's messages come one per receive, then its half-close. */
 int call_recv(Call *c) {
         FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
         FUZZ_CHECK(c->method->client_streaming, "a message asked for on a call without a client stream");
@@ -181,6 +205,11 @@ void call_finish_errno(Call *c, int error, const char *message) {
         call_finish(c, NULL, jr_code_from_errno(error), message && *message ? message : strerror(abs(error)));
 }
 
+static void protobuf_c_message_free_unpackedp(ProtobufCMessage **m) {
+        if (*m)
+                protobuf_c_message_free_unpacked(*m, NULL);
+}
+
 bool fake_call_run(Call *c, sd_event *event) {
         /* Each round delivers a message or runs one event; a Logs call on
          * a finished job needs a few per chunk. */
@@ -193,7 +222,17 @@ bool fake_call_run(Call *c, sd_event *event) {
                                 c->on_sent(c, c->userdata);
                         continue;
                 }
-                if (c->recv_in_flight && c->handler_holds) {
+                if (c->recv_in_flight && c->handler_holds &&
+                    c->next_client_message < c->n_client_messages) {
+                        _cleanup_(protobuf_c_message_free_unpackedp) ProtobufCMessage *m =
+                                c->client_messages[c->next_client_message++];
+
+                        c->recv_in_flight = false;
+                        if (c->on_message)
+                                c->on_message(c, m, c->userdata);
+                        continue;
+                }
+                if (c->recv_in_flight && c->handler_holds && !c->client_keeps_open) {
                         c->recv_in_flight = false;
                         c->half_closed = true;
                         if (c->on_message)

@@ -24,6 +24,7 @@
 #include "convert.h"
 #include "daemon.h"
 #include "fake-call.h"
+#include "fake-manager.h"
 #include "fuzz.h"
 #include "health.pb-c.h"
 #include "job-store.h"
@@ -92,20 +93,11 @@ typedef struct Server {
 static void server_init(Server *s) {
         char *argv[] = { (char *) "/bin/echo", (char *) "hello", NULL };
         jr_spec spec = { .argv = argv };
-        jr_manager *m = calloc(1, sizeof(jr_manager));
+        jr_manager *m;
 
         *s = (Server) {};
-        FUZZ_CHECK(m && sd_event_new(&s->event) >= 0, "out of memory");
-        *m = (jr_manager) {
-                .event = sd_event_ref(s->event),
-                .state_dir = strdup("/nonexistent"),
-                .init_path = strdup("/nonexistent/jobrunner-init"),
-                .slice = strdup(JR_SLICE_DEFAULT),
-                .jobs = hashmap_new(),
-                .retention_usec = UINT64_MAX,           /* nothing is swept away */
-                .max_ended_jobs = UINT64_MAX,
-        };
-        FUZZ_CHECK(m->state_dir && m->init_path && m->slice && m->jobs, "out of memory");
+        FUZZ_CHECK(sd_event_new(&s->event) >= 0, "out of memory");
+        m = fake_manager_new(s->event);
         /* Start stops at the limit, after all its checks: nothing can
          * reach systemd. */
         s->daemon = (Daemon) { .manager = m, .limits = { 0, 0, DAEMON_MAX_FOLLOWERS_PER_JOB_DEFAULT } };
