@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,8 @@
 #define MESSAGE_JOB_ID_MAX 64u          /* a valid id is 32 */
 #define MESSAGE_STATUS_MAX 1024u
 
-/* MESSAGE, MESSAGE_ID, PRIORITY and the eight JOBRUNNER_* fields. */
-#define RECORD_FIELDS_MAX 11
+/* MESSAGE, MESSAGE_ID, PRIORITY and the nine JOBRUNNER_* fields. */
+#define RECORD_FIELDS_MAX 12
 
 #define ELLIPSIS "…"
 #define ELLIPSIS_LEN (sizeof(ELLIPSIS) - 1)
@@ -188,9 +189,11 @@ static int audit_priority(JrCode code) {
 }
 
 static int build_message(const AuthzIdentity *who, const char *peer, const char *method, const char *job_id,
-                         char *const *argv, const char *code, const char *message, char **ret) {
+                         char *const *argv, const uint64_t *input_bytes, const char *code, const char *message,
+                         char **ret) {
         _cleanup_free_ char *caller = NULL, *epeer = NULL, *emethod = NULL, *eid = NULL, *eargv = NULL,
                             *emessage = NULL;
+        char input[64] = "";            /* " input 18446744073709551615 bytes" */
         int r;
 
         if (who) {
@@ -214,14 +217,19 @@ static int build_message(const AuthzIdentity *who, const char *peer, const char 
         }
         if (message && message[0] && !(emessage = escape_line(message, MESSAGE_STATUS_MAX)))
                 return -ENOMEM;
+        if (input_bytes)
+                snprintf(input, sizeof(input), " input %" PRIu64 " bytes", *input_bytes);
 
         /* alice (operator) from ipv4:192.0.2.1:40000: Start job 0123…
-         * argv ["/bin/echo", "hi"]: OK */
-        if (asprintf(ret, "%s%s%s: %s%s%s%s%s: %s%s%s",
+         * argv ["/bin/echo", "hi"]: OK
+         * alice (operator) from ipv4:192.0.2.1:40000: Attach job 0123…
+         * input 42 bytes: CANCELLED: … */
+        if (asprintf(ret, "%s%s%s: %s%s%s%s%s%s: %s%s%s",
                      caller, epeer ? " from " : "", epeer ?: "",
                      emethod,
                      eid ? " job " : "", eid ?: "",
                      eargv ? " argv " : "", eargv ?: "",
+                     input,
                      code,
                      emessage ? ": " : "", emessage ?: "") < 0)
                 return -ENOMEM;
@@ -229,7 +237,8 @@ static int build_message(const AuthzIdentity *who, const char *peer, const char 
 }
 
 int audit_build_record(const AuthzIdentity *who, const char *peer, const char *method, const char *job_id,
-                       char *const *argv, JrCode code, const char *message, char ***ret) {
+                       char *const *argv, const uint64_t *input_bytes, JrCode code, const char *message,
+                       char ***ret) {
         _cleanup_(strv_freep) char **fields = NULL;
         _cleanup_free_ char *msg = NULL, *eid = NULL, *eargv = NULL;
         const char *code_name = jr_code_to_string(code);
@@ -242,7 +251,7 @@ int audit_build_record(const AuthzIdentity *who, const char *peer, const char *m
                 code_name = code_buf;
         }
 
-        r = build_message(who, peer, method, job_id, argv, code_name, message, &msg);
+        r = build_message(who, peer, method, job_id, argv, input_bytes, code_name, message, &msg);
         if (r < 0)
                 return r;
         /* The id comes from the request and may be anything when the call
@@ -282,6 +291,8 @@ int audit_build_record(const AuthzIdentity *who, const char *peer, const char *m
                 ADD("JOBRUNNER_JOB_ID=%s", eid);
         if (eargv)
                 ADD("JOBRUNNER_ARGV=%s", eargv);
+        if (input_bytes)
+                ADD("JOBRUNNER_INPUT_BYTES=%" PRIu64, *input_bytes);
         ADD("JOBRUNNER_CODE=%s", code_name);
         if (message && message[0])
                 ADD("JOBRUNNER_STATUS_MESSAGE=%s", message);
@@ -292,13 +303,13 @@ int audit_build_record(const AuthzIdentity *who, const char *peer, const char *m
 }
 
 void audit_log_call(const AuthzIdentity *who, const char *peer, const char *method, const char *job_id,
-                    char *const *argv, JrCode code, const char *message) {
+                    char *const *argv, const uint64_t *input_bytes, JrCode code, const char *message) {
         _cleanup_(strv_freep) char **fields = NULL;
         struct iovec iov[RECORD_FIELDS_MAX];
         size_t n = 0;
         int r;
 
-        r = audit_build_record(who, peer, method, job_id, argv, code, message, &fields);
+        r = audit_build_record(who, peer, method, job_id, argv, input_bytes, code, message, &fields);
         if (r < 0) {
                 log_error_errno(r, "Cannot build the audit record of a %s call", method ?: "?");
                 return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "authz.h"
 #include "status.h"
@@ -10,7 +11,7 @@
  * outcome.  Find them with
  *     journalctl MESSAGE_ID=e0d3799482fa4fccb8fa3ca373fdf1e1
  * and filter on the JOBRUNNER_* fields (USER, ROLE, PEER, METHOD, JOB_ID,
- * ARGV, CODE, STATUS_MESSAGE). */
+ * ARGV, INPUT_BYTES, CODE, STATUS_MESSAGE). */
 
 #define AUDIT_MESSAGE_ID "e0d3799482fa4fccb8fa3ca373fdf1e1"
 
@@ -20,17 +21,20 @@
 
 /* who: NULL if the caller was not authenticated.  peer: gRPC's spelling,
  * e.g. "ipv4:192.0.2.1:40000" (may be NULL).  method: the rpc name, e.g.
- * "Start".  job_id, argv (Start only) and message may be NULL.  Never
+ * "Start".  job_id, argv (Start only) and message may be NULL.
+ * input_bytes (Attach only, NULL otherwise): how many bytes the call wrote
+ * into the job's input; what they were is never recorded.  Never
  * fails the call: if the record cannot be built or sent it is lost (and
  * the former logged). */
 void audit_log_call(const AuthzIdentity *who, const char *peer, const char *method, const char *job_id,
-                    char *const *argv, JrCode code, const char *message);
+                    char *const *argv, const uint64_t *input_bytes, JrCode code, const char *message);
 
 /* The record audit_log_call() sends, as a NULL-terminated array of
  * "FIELD=value" strings the caller frees, entry by entry and then the
  * array.  Returns 0 or -ENOMEM. */
 int audit_build_record(const AuthzIdentity *who, const char *peer, const char *method, const char *job_id,
-                       char *const *argv, JrCode code, const char *message, char ***ret);
+                       char *const *argv, const uint64_t *input_bytes, JrCode code, const char *message,
+                       char ***ret);
 
 /* argv as a JSON array of strings, e.g. ["/bin/echo", "hi"]: '"' and '\'
  * escaped, control characters (C0, DEL and C1) as \u00XX, everything

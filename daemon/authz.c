@@ -22,12 +22,13 @@ typedef enum Access {
  * PERMISSION_DENIED even for a job it does not own: it may see every job, so
  * there is nothing to hide.  The health check (Check) is every role's: it
  * tells only whether the daemon serves, and probes are monitoring, which
- * the read-only viewer is the natural role for. */
+ * the read-only viewer is the natural role for.  Attach can write to a job:
+ * never a viewer's, although it is Logs to whoever only reads. */
 static const Access rules[_AUTHZ_ROLE_MAX][_AUTHZ_METHOD_MAX] = {
-        /*                        Start        Stop         GetStatus    List         Wait         Logs         Check */
-        [AUTHZ_ROLE_ADMIN]    = { ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL },
-        [AUTHZ_ROLE_OPERATOR] = { ACCESS_ALL,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_ALL },
-        [AUTHZ_ROLE_VIEWER]   = { ACCESS_NONE, ACCESS_NONE, ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL },
+        /*                        Start        Stop         GetStatus    List         Wait         Logs         Check        Attach */
+        [AUTHZ_ROLE_ADMIN]    = { ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL },
+        [AUTHZ_ROLE_OPERATOR] = { ACCESS_ALL,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_OWN,  ACCESS_ALL,  ACCESS_OWN },
+        [AUTHZ_ROLE_VIEWER]   = { ACCESS_NONE, ACCESS_NONE, ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_ALL,  ACCESS_NONE },
 };
 
 /* Only admins may run a job as a named user (JobSpec.user). */
@@ -52,6 +53,7 @@ static const struct {
         [AUTHZ_METHOD_WAIT]   = { "Wait",      true },
         [AUTHZ_METHOD_LOGS]   = { "Logs",      true },
         [AUTHZ_METHOD_HEALTH] = { "Check",     false },
+        [AUTHZ_METHOD_ATTACH] = { "Attach",    true },
 };
 
 const char *authz_role_to_string(AuthzRole role) {

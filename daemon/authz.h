@@ -25,6 +25,7 @@ typedef enum AuthzMethod {
         AUTHZ_METHOD_WAIT,
         AUTHZ_METHOD_LOGS,
         AUTHZ_METHOD_HEALTH,    /* grpc.health.v1.Health/Check */
+        AUTHZ_METHOD_ATTACH,
         _AUTHZ_METHOD_MAX,
 } AuthzMethod;
 
@@ -79,6 +80,6 @@ int authz_decision_to_errno(AuthzDecision d);
 
 /* "admin", "operator", "viewer"; NULL if out of range. */
 const char *authz_role_to_string(AuthzRole role);
-/* "Start", "Stop", "GetStatus", "List", "Wait", "Logs", "Check" (the rpc
- * names); NULL if out of range. */
+/* "Start", "Stop", "GetStatus", "List", "Wait", "Logs", "Check", "Attach"
+ * (the rpc names); NULL if out of range. */
 const char *authz_method_to_string(AuthzMethod method);

@@ -3,6 +3,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "authz.h"
 #include "status.h"
@@ -13,12 +14,18 @@
  * thread; the handler answers with call_send() (streaming only) and
  * call_finish().
  *
+ * A client-streaming method (client_streaming) has no request with the
+ * call: the layer reads the client's first message itself and hands it to
+ * handle() as the request, as for any other method; the handler then asks
+ * for each later one with call_recv() and gets it in on_message().
+ *
  * Ownership: a handler holds the call from handle() until it calls
  * call_finish() or its on_abort() runs, whichever comes first; after that
  * it must not touch the call again.  on_abort() runs when the client
- * cancelled, the deadline passed or the server is shutting down; the client
- * has then been answered already (CANCELLED, DEADLINE_EXCEEDED or
- * UNAVAILABLE) and the handler only releases what it holds. */
+ * cancelled, the deadline passed, the server is shutting down, or a
+ * client-streaming call's later message was malformed; the client is then
+ * answered (CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE or INVALID_ARGUMENT)
+ * and the handler only releases what it holds. */
 
 typedef struct Call Call;
 
@@ -30,6 +37,9 @@ typedef struct RpcMethod {
         AuthzMethod authz;
         const ProtobufCMessageDescriptor *request_type;
         bool server_streaming;
+        /* The client sends a stream (Attach): the first message is the
+         * request; later ones come through call_recv(). */
+        bool client_streaming;
         /* Handed to handle() even once the server's shutdown began, rather
          * than answered UNAVAILABLE before: the health check, which must
          * then say NOT_SERVING. */
@@ -46,6 +56,12 @@ typedef struct RpcMethod {
 } RpcMethod;
 
 typedef void (*call_callback_t)(Call *call, void *userdata);
+/* A client's later message, unpacked as the method's request_type, or NULL
+ * once the client half-closed (it sends no more; the call goes on).  A
+ * client that cancels ends its stream too: gRPC may report that as a NULL
+ * before on_abort, so a NULL must not be taken for a finished call.  The
+ * message is the layer's, valid until the callback returns. */
+typedef void (*call_message_t)(Call *call, const ProtobufCMessage *message, void *userdata);
 
 /* Who is calling: set before handle() runs. */
 const AuthzIdentity *call_identity(const Call *call);
@@ -59,6 +75,10 @@ bool call_server_stopping(const Call *call);
 /* What the audit record of this call names besides who, method and code. */
 void call_set_audit_job(Call *call, const char *job_id);
 void call_set_audit_argv(Call *call, char *const *argv);
+/* Attach: the bytes the call wrote into the job's input (the record counts
+ * them, and never says what they were).  Set at any time while the handler
+ * holds the call; the last value set is recorded. */
+void call_set_audit_input_bytes(Call *call, uint64_t bytes);
 
 /* on_sent: the message of the last call_send() left (the next may go);
  * on_abort: see above.  Either may be NULL. */
@@ -69,6 +89,20 @@ void call_set_handlers(Call *call, call_callback_t on_sent, call_callback_t on_a
  * could not be packed or sent; finish the call then). */
 int call_send(Call *call, const ProtobufCMessage *message);
 bool call_send_in_flight(const Call *call);
+
+/* Client-streaming calls only: where later messages go; set before the
+ * first call_recv(). */
+void call_set_message_handler(Call *call, call_message_t on_message);
+/* Asks for the client's next message: on_message() gets it (or NULL at the
+ * client's half-close).  At most one may be in flight, beside one
+ * call_send(); nothing is read from the client until the handler asks,
+ * which is the handler's backpressure.  Returns 0, -EBUSY while one is in
+ * flight or the call is ending, -EPIPE after the half-close, -EIO if gRPC
+ * refuses.  A malformed message finishes the call INVALID_ARGUMENT
+ * (on_abort runs, as for a cancelled call); a message asked for while the
+ * call is cancelled or finished is dropped. */
+int call_recv(Call *call);
+bool call_recv_in_flight(const Call *call);
 
 /* Ends the call: for a unary call the response (NULL when code is not OK),
  * for a streaming one NULL; then the status with its message (may be NULL).

@@ -152,6 +152,22 @@ static int isolation_from_proto(const Jobrunner__V1__Isolation *in, jr_spec *spe
         return toggle_from_proto(in->private_tmp, "isolation.private_tmp", &spec->private_tmp, e);
 }
 
+static int stdin_from_proto(int v, jr_stdin *ret, jr_error *e) {
+        switch (v) {
+        case JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED:
+                *ret = JR_STDIN_DEFAULT;
+                return 0;
+        case JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_NULL:
+                *ret = JR_STDIN_NULL;
+                return 0;
+        case JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE:
+                *ret = JR_STDIN_PIPE;
+                return 0;
+        default:
+                return jr_error_set(e, -EINVAL, "stdin: unknown StdinMode value %d", v);
+        }
+}
+
 int convert_spec_from_proto(const Jobrunner__V1__JobSpec *in, jr_spec *ret, jr_error *e) {
         _cleanup_(jr_spec_done) jr_spec spec = {};
         int r;
@@ -194,6 +210,15 @@ int convert_spec_from_proto(const Jobrunner__V1__JobSpec *in, jr_spec *ret, jr_e
                 if (r < 0)
                         return r;
         }
+        r = stdin_from_proto(in->stdin, &spec.stdin_mode, e);
+        if (r < 0)
+                return r;
+        /* The API's rule, checked here to name the fields as the API spells
+         * them; jr_spec_validate() checks the same of the spec. */
+        if (in->terminal && spec.stdin_mode != JR_STDIN_DEFAULT)
+                return jr_error_set(e, -EINVAL, "stdin with terminal: a terminal job's input is its terminal; "
+                                    "leave stdin unset");
+        spec.terminal = in->terminal;
 
         *ret = spec;
         spec = (jr_spec) {};
@@ -271,6 +296,18 @@ static int network_to_proto(jr_network n) {
                 return JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_NONE;
         case JR_NETWORK_HOST:
                 return JOBRUNNER__V1__NETWORK_MODE__NETWORK_MODE_HOST;
+        }
+        return -EINVAL;
+}
+
+static int stdin_to_proto(jr_stdin s) {
+        switch (s) {
+        case JR_STDIN_DEFAULT:
+                return JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED;
+        case JR_STDIN_NULL:
+                return JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_NULL;
+        case JR_STDIN_PIPE:
+                return JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
         }
         return -EINVAL;
 }
@@ -355,6 +392,11 @@ static int spec_to_proto(const jr_spec *spec, Jobrunner__V1__JobSpec *out) {
         r = limits_to_proto(spec, out);
         if (r < 0)
                 return r;
+        r = stdin_to_proto(spec->stdin_mode);
+        if (r < 0)
+                return r;
+        out->stdin = r;
+        out->terminal = spec->terminal;
         return isolation_to_proto(spec, out);
 }
 

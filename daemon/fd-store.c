@@ -8,8 +8,14 @@
 #include "log.h"
 #include "macro.h"
 
+static const char *const stream_names[] = {
+        [JR_STREAM_STDOUT] = "stdout",
+        [JR_STREAM_STDERR] = "stderr",
+        [JR_STREAM_STDIN]  = "stdin",
+};
+
 static const char *stream_name(jr_stream s) {
-        return s == JR_STREAM_STDOUT ? "stdout" : "stderr";
+        return (size_t) s < ELEMENTSOF(stream_names) && stream_names[s] ? stream_names[s] : "unknown";
 }
 
 void fd_store_on_pipe(const char *job_id, jr_stream stream, int fd, void *userdata) {
@@ -50,14 +56,13 @@ static int parse_name(const char *name, jr_pipe *ret) {
         if (sscanf(name, "job-%32[0-9a-f]-%6[a-z]%n", id, stream, &n) != 2 || name[n] != '\0' ||
             strlen(id) != JR_ID_STRING_MAX - 1)
                 return -EINVAL;
-        if (strcmp(stream, "stdout") == 0)
-                ret->stream = JR_STREAM_STDOUT;
-        else if (strcmp(stream, "stderr") == 0)
-                ret->stream = JR_STREAM_STDERR;
-        else
-                return -EINVAL;
-        memcpy(ret->job_id, id, sizeof(id));
-        return 0;
+        for (size_t s = 0; s < ELEMENTSOF(stream_names); s++)
+                if (stream_names[s] && strcmp(stream, stream_names[s]) == 0) {
+                        ret->stream = (jr_stream) s;
+                        memcpy(ret->job_id, id, sizeof(id));
+                        return 0;
+                }
+        return -EINVAL;
 }
 
 int fd_store_pipes_from(char **names, int *fds, size_t n, jr_pipe **ret) {

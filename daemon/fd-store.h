@@ -16,7 +16,9 @@
  * The pipes are stored with FDPOLL=0: a job that ends while no daemon runs
  * leaves its last output in the pipe, and the next daemon reads it to EOF.
  *
- * Each pipe is stored as "job-<id>-stdout" or "job-<id>-stderr". */
+ * Each pipe is stored as "job-<id>-stdout" or "job-<id>-stderr", and the
+ * write end of a job's input pipe as "job-<id>-stdin": without it the job
+ * would read end of file when the daemon restarts. */
 
 /* libjobrunner's jr_pipe_handler_t: stores a new read end, or removes one
  * that reached EOF.  Without a service manager (NOTIFY_SOCKET unset) it does

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* One rpc call over gRPC's batch API: authentication, request unpacking,
- * dispatch to the handler, sending with one message in flight, the final
- * status, cancellation, and the audit record. */
+ * dispatch to the handler, sending with one message in flight, receiving a
+ * client's stream one message at a time, the final status, cancellation,
+ * and the audit record. */
 
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -33,6 +34,8 @@ struct Call {
 
         char *audit_job;
         char **audit_argv;
+        bool audit_has_input;
+        uint64_t audit_input_bytes;
         uint64_t accepted_usec;         /* CLOCK_MONOTONIC, for the debug timing */
 
         /* The handler's side. */
@@ -48,6 +51,12 @@ struct Call {
         Tag send_tag;                   /* SEND_MESSAGE of a stream */
         grpc_byte_buffer *send_buffer;
         bool send_in_flight;
+
+        Tag recv_tag;                   /* RECV_MESSAGE of a client's stream */
+        grpc_byte_buffer *recv_buffer;
+        bool recv_in_flight;
+        bool half_closed;               /* the client sends no more */
+        call_message_t on_message;
 
         Tag status_tag;                 /* SEND_STATUS_FROM_SERVER (+ last message) */
         grpc_byte_buffer *final_buffer;
@@ -78,6 +87,8 @@ static void call_free(Call *c) {
                 grpc_byte_buffer_destroy(c->payload);
         if (c->send_buffer)
                 grpc_byte_buffer_destroy(c->send_buffer);
+        if (c->recv_buffer)
+                grpc_byte_buffer_destroy(c->recv_buffer);
         if (c->final_buffer)
                 grpc_byte_buffer_destroy(c->final_buffer);
         grpc_slice_unref(c->status_details);
@@ -200,6 +211,110 @@ bool call_send_in_flight(const Call *c) {
         return c->send_in_flight;
 }
 
+/* ---- receiving (client-streaming methods) -------------------------------- */
+
+/* One message of the client, as the method's request_type. */
+static int unpack_message(Call *c, grpc_byte_buffer *buffer, ProtobufCMessage **ret, char **ret_error) {
+        grpc_byte_buffer_reader reader;
+        grpc_slice slice;
+
+        if (!buffer) {
+                *ret_error = strdup("the request message is missing");
+                return -EINVAL;
+        }
+        if (!grpc_byte_buffer_reader_init(&reader, buffer)) {
+                *ret_error = strdup("the request message cannot be decompressed");
+                return -EINVAL;
+        }
+        slice = grpc_byte_buffer_reader_readall(&reader);
+        grpc_byte_buffer_reader_destroy(&reader);
+        *ret = protobuf_c_message_unpack(c->method->request_type, NULL, GRPC_SLICE_LENGTH(slice),
+                                         GRPC_SLICE_START_PTR(slice));
+        grpc_slice_unref(slice);
+        if (!*ret) {
+                if (asprintf(ret_error, "malformed request: not a valid %s message",
+                             c->method->request_type->name) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void call_dispatch(Call *c);
+static void call_take_from_handler(Call *c, JrCode code, const char *message);
+
+static void on_message_received(Tag *tag, bool ok) {
+        Call *c = (Call *) ((char *) tag - offsetof(Call, recv_tag));
+        _cleanup_free_ char *error = NULL;
+        grpc_byte_buffer *buffer = TAKE_PTR(c->recv_buffer);
+        ProtobufCMessage *m = NULL;
+        int r;
+
+        c->recv_in_flight = false;
+        if (!c->handler_holds || !ok)
+                /* Finished or cancelled meanwhile (!ok: the call broke;
+                 * RECV_CLOSE_ON_SERVER tells the handler). */
+                goto done;
+
+        if (!c->request) {
+                /* The first message: the request of handle(). */
+                c->payload = TAKE_PTR(buffer);
+                call_dispatch(c);
+                goto done;
+        }
+        if (!buffer) {
+                c->half_closed = true;
+                if (c->on_message)
+                        c->on_message(c, NULL, c->userdata);
+                goto done;
+        }
+        r = unpack_message(c, buffer, &m, &error);
+        if (r < 0) {
+                call_take_from_handler(c, JR_CODE_INVALID_ARGUMENT, error ?: "malformed request");
+                goto done;
+        }
+        if (c->on_message)
+                c->on_message(c, m, c->userdata);
+        protobuf_c_message_free_unpacked(m, NULL);
+done:
+        if (buffer)
+                grpc_byte_buffer_destroy(buffer);
+        call_unref(c);
+}
+
+static int start_recv(Call *c) {
+        grpc_op op = {
+                .op = GRPC_OP_RECV_MESSAGE,
+                .data.recv_message.recv_message = &c->recv_buffer,
+        };
+
+        c->recv_in_flight = true;
+        if (grpc_call_start_batch(c->call, &op, 1, &call_ref(c)->recv_tag, NULL) != GRPC_CALL_OK) {
+                c->recv_in_flight = false;
+                call_unref(c);
+                return -EIO;
+        }
+        return 0;
+}
+
+int call_recv(Call *c) {
+        if (!c->method || !c->method->client_streaming || !c->handler_holds)
+                return -EINVAL;
+        if (c->half_closed)
+                return -EPIPE;
+        if (c->recv_in_flight || c->closed || c->status_sent || c->finish_pending)
+                return -EBUSY;
+        return start_recv(c);
+}
+
+bool call_recv_in_flight(const Call *c) {
+        return c->recv_in_flight;
+}
+
+void call_set_message_handler(Call *c, call_message_t on_message) {
+        c->on_message = on_message;
+}
+
 /* ---- ending -------------------------------------------------------------- */
 
 /* The call's end as the journal and the server's observer see it. */
@@ -214,7 +329,8 @@ static void call_audit(Call *c, JrCode code, const char *message) {
                 return;
         audit_log_call(c->authenticated ? &c->identity : NULL, c->peer,
                        c->method ? c->method->name : c->path,
-                       c->audit_job, c->audit_argv, code, message);
+                       c->audit_job, c->audit_argv, c->audit_has_input ? &c->audit_input_bytes : NULL,
+                       code, message);
 }
 
 /* Queues the final status; the call is answered once it is sent. */
@@ -317,32 +433,6 @@ static int call_authenticate(Call *c, char **ret_error) {
         return 0;
 }
 
-static int call_unpack_request(Call *c, char **ret_error) {
-        grpc_byte_buffer_reader reader;
-        grpc_slice slice;
-
-        if (!c->payload) {
-                *ret_error = strdup("the request message is missing");
-                return -EINVAL;
-        }
-        if (!grpc_byte_buffer_reader_init(&reader, c->payload)) {
-                *ret_error = strdup("the request message cannot be decompressed");
-                return -EINVAL;
-        }
-        slice = grpc_byte_buffer_reader_readall(&reader);
-        grpc_byte_buffer_reader_destroy(&reader);
-        c->request = protobuf_c_message_unpack(c->method->request_type, NULL, GRPC_SLICE_LENGTH(slice),
-                                               GRPC_SLICE_START_PTR(slice));
-        grpc_slice_unref(slice);
-        if (!c->request) {
-                if (asprintf(ret_error, "malformed request: not a valid %s message",
-                             c->method->request_type->name) < 0)
-                        *ret_error = NULL;
-                return -EINVAL;
-        }
-        return 0;
-}
-
 static int call_start_close_watch(Call *c) {
         grpc_op op = {
                 .op = GRPC_OP_RECV_CLOSE_ON_SERVER,
@@ -354,6 +444,19 @@ static int call_start_close_watch(Call *c) {
                 return -EIO;
         }
         return 0;
+}
+
+/* Unpacks the payload and hands it to the handler, or answers the call. */
+static void call_dispatch(Call *c) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = unpack_message(c, c->payload, &c->request, &error);
+        if (r < 0) {
+                call_finish_errno(c, r, error);
+                return;
+        }
+        c->method->handle(c, c->request, server_get_userdata(c->server));
 }
 
 void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char *path,
@@ -382,6 +485,7 @@ void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char
                 .payload = payload,
                 .close_tag.done = on_close,
                 .send_tag.done = on_message_sent,
+                .recv_tag.done = on_message_received,
                 .status_tag.done = on_status_sent,
                 .status_details = grpc_empty_slice(),
                 .accepted_usec = now_usec(CLOCK_MONOTONIC),
@@ -420,12 +524,15 @@ void call_accept(Server *s, grpc_call *call, const RpcMethod *method, const char
                 call_finish(c, NULL, JR_CODE_UNAVAILABLE, "jobrunnerd is shutting down; retry later");
                 goto done;
         }
-        r = call_unpack_request(c, &error);
-        if (r < 0) {
-                call_finish_errno(c, r, error);
+        if (method->client_streaming) {
+                /* No payload came with the call: read the first message;
+                 * on_message_received() dispatches it. */
+                r = start_recv(c);
+                if (r < 0)
+                        call_finish_errno(c, r, "cannot read the request message");
                 goto done;
         }
-        method->handle(c, c->request, server_get_userdata(s));
+        call_dispatch(c);
 done:
         call_unref(c);
         return;
@@ -456,6 +563,11 @@ void call_set_audit_job(Call *c, const char *job_id) {
 void call_set_audit_argv(Call *c, char *const *argv) {
         strv_free(c->audit_argv);
         c->audit_argv = strv_copy(argv);       /* out of memory: no argv in the record */
+}
+
+void call_set_audit_input_bytes(Call *c, uint64_t bytes) {
+        c->audit_has_input = true;
+        c->audit_input_bytes = bytes;
 }
 
 void call_set_handlers(Call *c, call_callback_t on_sent, call_callback_t on_abort, void *userdata) {

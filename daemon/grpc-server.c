@@ -160,8 +160,12 @@ static void request_post(Request *q) {
         grpc_call_error e;
 
         if (q->method)
+                /* A client-streaming method has no payload with the call
+                 * (gRPC insists: none may be asked for). */
                 e = grpc_server_request_registered_call(s->server, q->handle, &q->call, &q->deadline,
-                                                        &q->metadata, &q->payload, s->cq, s->cq, &q->tag);
+                                                        &q->metadata,
+                                                        q->method->client_streaming ? NULL : &q->payload,
+                                                        s->cq, s->cq, &q->tag);
         else
                 e = grpc_server_request_call(s->server, &q->call, &q->details, &q->metadata, s->cq, s->cq,
                                              &q->tag);
@@ -195,8 +199,14 @@ static int server_register_methods(Server *s) {
                                                        method->request_type->name);
                         if (asprintf(&path, "/%s/%s", method->service->name, method->name) < 0)
                                 return -ENOMEM;
+                        /* The first message comes with the call, except for
+                         * a client's stream, which grpc-call.c reads a
+                         * message at a time. */
                         handle = grpc_server_register_method(s->server, path, NULL,
-                                                             GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+                                                             method->client_streaming
+                                                                     ? GRPC_SRM_PAYLOAD_NONE
+                                                                     : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+                                                             0);
                         if (!handle)
                                 return log_error_errno(EINVAL, "cannot register method %s", path);
                 }

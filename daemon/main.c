@@ -146,6 +146,12 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "cannot prepare the process for gRPC");
         raise_nofile_limit();
+        /* Attach writes into jobs' stdin pipes: a job that closed its end
+         * must give that writer EPIPE, never kill the daemon.  systemd
+         * ignores SIGPIPE for services by default (IgnoreSIGPIPE=); this
+         * holds however the daemon is run. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+                return log_error_errno(errno, "cannot ignore SIGPIPE: %m");
 
         r = listen_addresses(&config, &addresses);
         if (r < 0)

@@ -39,7 +39,7 @@ static void write_totals(MetricsText *t, const jr_manager_stats *stats, unsigned
         label = (MetricsLabel) { "reason", "io_error" };
         metrics_text_sample_u64(t, "", &label, 1, stats->output_dropped_io_bytes);
 
-        metrics_text_family(t, "jobrunner_logs_calls", METRICS_GAUGE, "Open Logs calls.");
+        metrics_text_family(t, "jobrunner_logs_calls", METRICS_GAUGE, "Open Logs and Attach calls.");
         metrics_text_sample_u64(t, "", NULL, 0, stats->followers);
 }
 

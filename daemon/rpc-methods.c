@@ -23,6 +23,9 @@ const RpcMethod rpc_methods[] = {
         { .service = API, .name = "Logs", .authz = AUTHZ_METHOD_LOGS,
           .request_type = &jobrunner__v1__logs_request__descriptor, .server_streaming = true,
           .open_ended = true, .handle = rpc_logs },
+        { .service = API, .name = "Attach", .authz = AUTHZ_METHOD_ATTACH,
+          .request_type = &jobrunner__v1__attach_request__descriptor, .server_streaming = true,
+          .client_streaming = true, .open_ended = true, .handle = rpc_attach },
 
         { .service = &grpc__health__v1__health__descriptor, .name = "Check", .authz = AUTHZ_METHOD_HEALTH,
           .request_type = &grpc__health__v1__health_check_request__descriptor,

@@ -18,6 +18,7 @@ void rpc_get_status(Call *call, const ProtobufCMessage *request, void *userdata)
 void rpc_list(Call *call, const ProtobufCMessage *request, void *userdata);
 void rpc_wait(Call *call, const ProtobufCMessage *request, void *userdata);
 void rpc_logs(Call *call, const ProtobufCMessage *request, void *userdata);
+void rpc_attach(Call *call, const ProtobufCMessage *request, void *userdata);
 void rpc_health_check(Call *call, const ProtobufCMessage *request, void *userdata);
 
 /* Finds the job a request names, as the caller may see it for method: an

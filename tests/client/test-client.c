@@ -41,7 +41,7 @@ struct TcStream {
         gpr_timespec deadline;
 
         /* The addresses are the batch tags. */
-        char tag_start, tag_message, tag_status;
+        char tag_start, tag_message, tag_status, tag_send;
         bool start_pending, status_pending, ended;
 
         grpc_byte_buffer *send_message;
@@ -547,22 +547,25 @@ const char *tc_serving_status_name(int serving) {
         return v ? v->name : NULL;
 }
 
-/* ---- Logs ---------------------------------------------------------------- */
+/* ---- streams: Logs, Attach ----------------------------------------------- */
 
-int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadline_ms, TcStream **ret) {
+/* Starts a streaming call: its status batch, then the initial metadata
+ * both ways.  Logs sends its one request and half-closes in the same batch
+ * (first non-NULL); Attach sends its messages with tc_stream_send(). */
+static int stream_open(TcConn *c, const char *method, const ProtobufCMessage *first, int64_t deadline_ms,
+                       TcStream **ret) {
         _cleanup_free_ uint8_t *buf = NULL;
         grpc_op ops[4], status_op;
         grpc_call_error e;
         TcStream *s;
-        size_t len;
+        size_t len = 0, n = 0;
         int r;
 
-        if (!c || !req || !ret)
-                return -EINVAL;
-
-        r = pack(&req->base, &buf, &len);
-        if (r < 0)
-                return r;
+        if (first) {
+                r = pack(first, &buf, &len);
+                if (r < 0)
+                        return r;
+        }
 
         s = calloc(1, sizeof(*s));
         if (!s)
@@ -574,7 +577,7 @@ int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadl
         grpc_metadata_array_init(&s->initial_metadata);
         grpc_metadata_array_init(&s->trailing_metadata);
 
-        s->call = call_create(c, "Logs", s->deadline);
+        s->call = call_create(c, method, s->deadline);
         if (!s->call) {
                 grpc_metadata_array_destroy(&s->initial_metadata);
                 grpc_metadata_array_destroy(&s->trailing_metadata);
@@ -597,21 +600,87 @@ int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadl
         }
         s->status_pending = true;
 
-        s->send_message = byte_buffer_from(buf, len);
         memset(ops, 0, sizeof(ops));
-        ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-        ops[1].op = GRPC_OP_SEND_MESSAGE;
-        ops[1].data.send_message.send_message = s->send_message;
-        ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-        ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
-        ops[3].data.recv_initial_metadata.recv_initial_metadata = &s->initial_metadata;
-        e = grpc_call_start_batch(s->call, ops, ELEMENTSOF(ops), &s->tag_start, NULL);
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        if (first) {
+                s->send_message = byte_buffer_from(buf, len);
+                ops[n].op = GRPC_OP_SEND_MESSAGE;
+                ops[n++].data.send_message.send_message = s->send_message;
+                ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+        }
+        ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+        ops[n++].data.recv_initial_metadata.recv_initial_metadata = &s->initial_metadata;
+        e = grpc_call_start_batch(s->call, ops, n, &s->tag_start, NULL);
         if (e != GRPC_CALL_OK) {
                 tc_stream_free(s);
                 return -EINVAL;
         }
         s->start_pending = true;
 
+        *ret = s;
+        return 0;
+}
+
+int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadline_ms, TcStream **ret) {
+        if (!c || !req || !ret)
+                return -EINVAL;
+        return stream_open(c, "Logs", &req->base, deadline_ms, ret);
+}
+
+/* One batch of the stream's own, waited for. */
+static int stream_batch(TcStream *s, grpc_op *op) {
+        if (s->ended)
+                return -EPIPE;
+        if (grpc_call_start_batch(s->call, op, 1, &s->tag_send, NULL) != GRPC_CALL_OK)
+                return -EINVAL;
+        /* Not ok: the call is over (the server answered already); its status
+         * says why. */
+        return pluck(s->conn, s->call, &s->tag_send, s->deadline) ? 0 : -EPIPE;
+}
+
+int tc_stream_send(TcStream *s, const ProtobufCMessage *m) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        grpc_byte_buffer *bb;
+        grpc_op op;
+        size_t len;
+        int r;
+
+        if (!s || !m)
+                return -EINVAL;
+        r = pack(m, &buf, &len);
+        if (r < 0)
+                return r;
+        bb = byte_buffer_from(buf, len);
+        op = (grpc_op) { .op = GRPC_OP_SEND_MESSAGE };
+        op.data.send_message.send_message = bb;
+        r = stream_batch(s, &op);
+        grpc_byte_buffer_destroy(bb);
+        return r;
+}
+
+int tc_stream_close_send(TcStream *s) {
+        grpc_op op = { .op = GRPC_OP_SEND_CLOSE_FROM_CLIENT };
+
+        if (!s)
+                return -EINVAL;
+        return stream_batch(s, &op);
+}
+
+int tc_attach_open(TcConn *c, const Jobrunner__V1__AttachRequest *first, int64_t deadline_ms, TcStream **ret) {
+        TcStream *s = NULL;
+        int r;
+
+        if (!c || !first || !ret)
+                return -EINVAL;
+        r = stream_open(c, "Attach", NULL, deadline_ms, &s);
+        if (r < 0)
+                return r;
+        r = tc_stream_send(s, &first->base);
+        if (r < 0 && r != -EPIPE) {
+                tc_stream_free(s);
+                return r;
+        }
+        /* -EPIPE: answered already; tc_attach_next() gets the status. */
         *ret = s;
         return 0;
 }
@@ -634,9 +703,9 @@ static int stream_finish(TcStream *s) {
         return 0;
 }
 
-int tc_stream_next(TcStream *s, Jobrunner__V1__LogsResponse **ret_msg) {
+static int stream_next(TcStream *s, const ProtobufCMessageDescriptor *type, ProtobufCMessage **ret_msg) {
         grpc_byte_buffer *recv_message = NULL;
-        Jobrunner__V1__LogsResponse *m;
+        ProtobufCMessage *m;
         grpc_call_error e;
         grpc_op op;
         ssize_t n;
@@ -676,13 +745,21 @@ int tc_stream_next(TcStream *s, Jobrunner__V1__LogsResponse **ret_msg) {
         }
 
         /* protobuf-c copies bytes fields out: s->buf may be reused. */
-        m = jobrunner__v1__logs_response__unpack(NULL, (size_t) n, s->buf);
+        m = protobuf_c_message_unpack(type, NULL, (size_t) n, s->buf);
         if (!m) {
                 (void) grpc_call_cancel(s->call, NULL);
                 return -EBADMSG;
         }
         *ret_msg = m;
         return 1;
+}
+
+int tc_stream_next(TcStream *s, Jobrunner__V1__LogsResponse **ret_msg) {
+        return stream_next(s, &jobrunner__v1__logs_response__descriptor, (ProtobufCMessage **) ret_msg);
+}
+
+int tc_attach_next(TcStream *s, Jobrunner__V1__AttachResponse **ret_msg) {
+        return stream_next(s, &jobrunner__v1__attach_response__descriptor, (ProtobufCMessage **) ret_msg);
 }
 
 int tc_stream_status(TcStream *s, int *ret_status, const char **ret_details) {

@@ -112,7 +112,8 @@ int tc_health_check(TcConn *c, const char *service, int64_t deadline_ms, int *re
 /* "SERVING", "NOT_SERVING", ...; NULL for a value outside the enum. */
 const char *tc_serving_status_name(int serving);
 
-/* Logs: starts the call and returns without waiting for anything. */
+/* Logs: starts the call and returns without waiting for anything.  The
+ * stream functions below serve both Logs and Attach. */
 int tc_logs_open(TcConn *c, const Jobrunner__V1__LogsRequest *req, int64_t deadline_ms, TcStream **ret);
 /* 1 and *ret_msg (free with jobrunner__v1__logs_response__free_unpacked());
  * 0 at the end of the call, then tc_stream_status() has the status;
@@ -125,6 +126,20 @@ int tc_stream_status(TcStream *s, int *ret_status, const char **ret_details);
 /* Cancels the call (client-side CANCELLED): the following tc_stream_next()
  * returns 0 soon, possibly after messages that had already arrived. */
 void tc_stream_cancel(TcStream *s);
+
+/* Attach: starts the call, sends first (start, or anything else to see it
+ * refused) and returns once gRPC took it, without waiting for an answer. */
+int tc_attach_open(TcConn *c, const Jobrunner__V1__AttachRequest *first, int64_t deadline_ms, TcStream **ret);
+/* Sends one more message of the client's stream (Attach) and returns once
+ * gRPC took it: 0, -EPIPE if the call is over (the status says why; read on
+ * with tc_attach_next()), another negative errno if it failed locally. */
+int tc_stream_send(TcStream *s, const ProtobufCMessage *m);
+/* The client's half-close: it sends no more.  Returns as tc_stream_send(). */
+int tc_stream_close_send(TcStream *s);
+/* tc_stream_next() for Attach: free with
+ * jobrunner__v1__attach_response__free_unpacked(). */
+int tc_attach_next(TcStream *s, Jobrunner__V1__AttachResponse **ret_msg);
+
 /* Cancels the call if it has not ended and releases everything. NULL is
  * fine. */
 void tc_stream_free(TcStream *s);

@@ -17,6 +17,12 @@ struct Call {
         call_callback_t on_sent, on_abort;
         void *userdata;
         bool send_in_flight;
+        call_message_t on_message;
+        bool recv_in_flight;
+        bool half_closed;
+        ProtobufCMessage **client_messages;     /* what the client sends after its request */
+        size_t n_client_messages, next_client_message;
+        bool client_keeps_open;
         bool finish_pending;
         bool finished;
 
@@ -27,6 +33,8 @@ struct Call {
 
         char *audit_job;
         char **audit_argv;
+        bool audit_has_input;
+        uint64_t audit_input_bytes;
 };
 
 Call *fake_call_new(const RpcMethod *method, const AuthzIdentity *who) {
@@ -47,6 +55,9 @@ void fake_call_free(Call *c) {
         for (size_t i = 0; i < c->n_messages; i++)
                 protobuf_c_message_free_unpacked(c->messages[i], NULL);
         free(c->messages);
+        for (size_t i = c->next_client_message; i < c->n_client_messages; i++)
+                protobuf_c_message_free_unpacked(c->client_messages[i], NULL);
+        free(c->client_messages);
         free(c->audit_job);
         strv_free(c->audit_argv);
         free(c);
@@ -98,6 +109,12 @@ void call_set_audit_argv(Call *c, char *const *argv) {
         FUZZ_CHECK(c->audit_argv, "out of memory");
 }
 
+void call_set_audit_input_bytes(Call *c, uint64_t bytes) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        c->audit_has_input = true;
+        c->audit_input_bytes = bytes;
+}
+
 void call_set_handlers(Call *c, call_callback_t on_sent, call_callback_t on_abort, void *userdata) {
         FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
         c->on_sent = on_sent;
@@ -123,6 +140,45 @@ bool call_send_in_flight(const Call *c) {
         return c->send_in_flight;
 }
 
+void call_set_message_handler(Call *c, call_message_t on_message) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        c->on_message = on_message;
+}
+
+void fake_call_push_message(Call *c, const ProtobufCMessage *message) {
+        ProtobufCMessage **grown;
+
+        FUZZ_CHECK(message->descriptor == c->method->request_type, "a %s on a call that takes %s",
+                   message->descriptor->name, c->method->request_type->name);
+        grown = realloc(c->client_messages, (c->n_client_messages + 1) * sizeof(ProtobufCMessage *));
+        FUZZ_CHECK(grown, "out of memory");
+        c->client_messages = grown;
+        c->client_messages[c->n_client_messages++] = through_the_wire(message);
+}
+
+void fake_call_set_client_keeps_open(Call *c, bool open) {
+        c->client_keeps_open = open;
+}
+
+uint64_t fake_call_audit_input_bytes(const Call *c) {
+        return c->audit_has_input ? c->audit_input_bytes : UINT64_MAX;
+}
+
+/* The fake client's messages come one per receive, then its half-close. */
+int call_recv(Call *c) {
+        FUZZ_CHECK(c->handler_holds, "the call is used after it was finished");
+        FUZZ_CHECK(c->method->client_streaming, "a message asked for on a call without a client stream");
+        FUZZ_CHECK(!c->recv_in_flight, "a message asked for while another is");
+        if (c->half_closed)
+                return -EPIPE;
+        c->recv_in_flight = true;
+        return 0;
+}
+
+bool call_recv_in_flight(const Call *c) {
+        return c->recv_in_flight;
+}
+
 void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const char *message) {
         _cleanup_(strv_freep) char **record = NULL;
 
@@ -137,7 +193,8 @@ void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const c
 
         /* The daemon's audit record of every call. */
         FUZZ_CHECK(audit_build_record(&c->identity, "ipv4:192.0.2.1:40000", c->method->name, c->audit_job,
-                                      c->audit_argv, code, message, &record) == 0, "out of memory");
+                                      c->audit_argv, c->audit_has_input ? &c->audit_input_bytes : NULL, code,
+                                      message, &record) == 0, "out of memory");
         if (c->send_in_flight)
                 c->finish_pending = true;
         else
@@ -146,6 +203,11 @@ void call_finish(Call *c, const ProtobufCMessage *response, JrCode code, const c
 
 void call_finish_errno(Call *c, int error, const char *message) {
         call_finish(c, NULL, jr_code_from_errno(error), message && *message ? message : strerror(abs(error)));
+}
+
+static void protobuf_c_message_free_unpackedp(ProtobufCMessage **m) {
+        if (*m)
+                protobuf_c_message_free_unpacked(*m, NULL);
 }
 
 bool fake_call_run(Call *c, sd_event *event) {
@@ -158,6 +220,23 @@ bool fake_call_run(Call *c, sd_event *event) {
                                 c->finished = true;
                         else if (c->handler_holds && c->on_sent)
                                 c->on_sent(c, c->userdata);
+                        continue;
+                }
+                if (c->recv_in_flight && c->handler_holds &&
+                    c->next_client_message < c->n_client_messages) {
+                        _cleanup_(protobuf_c_message_free_unpackedp) ProtobufCMessage *m =
+                                c->client_messages[c->next_client_message++];
+
+                        c->recv_in_flight = false;
+                        if (c->on_message)
+                                c->on_message(c, m, c->userdata);
+                        continue;
+                }
+                if (c->recv_in_flight && c->handler_holds && !c->client_keeps_open) {
+                        c->recv_in_flight = false;
+                        c->half_closed = true;
+                        if (c->on_message)
+                                c->on_message(c, NULL, c->userdata);
                         continue;
                 }
                 if (sd_event_run(event, 0) <= 0)

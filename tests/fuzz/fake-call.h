@@ -20,8 +20,16 @@ void fake_call_free(Call *c);
  * begun.  Before the handler runs. */
 void fake_call_set_server_stopping(Call *c, bool stopping);
 
-/* Delivers sent messages and runs the event loop until the handler
- * finishes the call; false if it never does (nothing left to run). */
+/* A client-streaming call: a message the client sends after its request
+ * (copied), handed over at the handler's next call_recv().  After the last
+ * one the client half-closes, unless it keeps its stream open (then the
+ * receive stays in flight until the call ends). */
+void fake_call_push_message(Call *c, const ProtobufCMessage *message);
+void fake_call_set_client_keeps_open(Call *c, bool open);
+
+/* Delivers sent messages and the client's, and runs the event loop until
+ * the handler finishes the call; false if it never does (nothing left to
+ * run: the handler's on_abort then runs, as when a client goes away). */
 bool fake_call_run(Call *c, sd_event *event);
 
 JrCode fake_call_code(const Call *c);
@@ -33,3 +41,5 @@ const ProtobufCMessage *fake_call_message(const Call *c, size_t i);
 /* What the audit record names. */
 const char *fake_call_audit_job(const Call *c);
 char *const *fake_call_audit_argv(const Call *c);
+/* UINT64_MAX if the handler never set it. */
+uint64_t fake_call_audit_input_bytes(const Call *c);

@@ -12,7 +12,7 @@
  * The answers must follow the API: the code the caller's rights and the
  * job's existence call for, responses that survive the wire, Logs events
  * contiguous from the requested offsets with the job's actual bytes up to
- * END, List pages in order that add up to the whole listing, and a Start
+ * END (Logs and Attach alike), List pages in order that add up to the whole listing, and a Start
  * that passes validation (it then stops at the server's limit, set to 0
  * here) with a spec that survives the daemon's echo and the job file; the
  * health check SERVING for the server and the API, NOT_FOUND for anything
@@ -24,6 +24,7 @@
 #include "convert.h"
 #include "daemon.h"
 #include "fake-call.h"
+#include "fake-manager.h"
 #include "fuzz.h"
 #include "health.pb-c.h"
 #include "job-store.h"
@@ -92,20 +93,11 @@ typedef struct Server {
 static void server_init(Server *s) {
         char *argv[] = { (char *) "/bin/echo", (char *) "hello", NULL };
         jr_spec spec = { .argv = argv };
-        jr_manager *m = calloc(1, sizeof(jr_manager));
+        jr_manager *m;
 
         *s = (Server) {};
-        FUZZ_CHECK(m && sd_event_new(&s->event) >= 0, "out of memory");
-        *m = (jr_manager) {
-                .event = sd_event_ref(s->event),
-                .state_dir = strdup("/nonexistent"),
-                .init_path = strdup("/nonexistent/jobrunner-init"),
-                .slice = strdup(JR_SLICE_DEFAULT),
-                .jobs = hashmap_new(),
-                .retention_usec = UINT64_MAX,           /* nothing is swept away */
-                .max_ended_jobs = UINT64_MAX,
-        };
-        FUZZ_CHECK(m->state_dir && m->init_path && m->slice && m->jobs, "out of memory");
+        FUZZ_CHECK(sd_event_new(&s->event) >= 0, "out of memory");
+        m = fake_manager_new(s->event);
         /* Start stops at the limit, after all its checks: nothing can
          * reach systemd. */
         s->daemon = (Daemon) { .manager = m, .limits = { 0, 0, DAEMON_MAX_FOLLOWERS_PER_JOB_DEFAULT } };
@@ -212,19 +204,97 @@ static void fuzz_one_job(Server *s, const RpcMethod *method, const AuthzIdentity
 
 /* ---- Logs ------------------------------------------------------------------- */
 
+/* The event of a LogsResponse or an AttachResponse, which share chunk = 1,
+ * gap = 2 and end = 3 in one oneof (Attach adds input_closed = 4): its
+ * field number, and *ret its message. */
+static uint32_t output_event(const ProtobufCMessage *m, const void **ret) {
+        const ProtobufCFieldDescriptor *chunk = protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "chunk");
+        const ProtobufCFieldDescriptor *set;
+        uint32_t field;
+
+        FUZZ_CHECK(chunk && chunk->quantifier_offset, "%s: no chunk in a oneof", m->descriptor->name);
+        field = *(const uint32_t *) ((const char *) m + chunk->quantifier_offset);
+        set = protobuf_c_message_descriptor_get_field(m->descriptor, (unsigned) field);
+        *ret = set ? *(const void *const *) ((const char *) m + set->offset) : NULL;
+        return field;
+}
+
+/* What an output stream answered (Logs, Attach): nothing unless OK; events
+ * contiguous per stream from the requested offsets (want) with the job's
+ * actual bytes, of the streams asked for only, and END last, once every
+ * stream is read to its end. */
+static void check_output(const Call *c, const char *what, const char *id, unsigned streams, uint64_t want[2],
+                         const uint64_t end[2]) {
+        size_t n = fake_call_n_messages(c);
+        bool ok = fake_call_code(c) == JR_CODE_OK;
+        uint32_t field = 0;
+
+        FUZZ_CHECK(ok || n == 0, "messages on a failed %s call", what);
+        for (size_t i = 0; i < n; i++) {
+                const void *event;
+                const Jobrunner__V1__LogChunk *chunk;
+                const Jobrunner__V1__LogGap *gap;
+                uint64_t offset, length;
+                int st;
+
+                field = output_event(fake_call_message(c, i), &event);
+                FUZZ_CHECK(event, "%s: an empty message", what);
+                if (field == 3) {
+                        const Jobrunner__V1__JobStatus *status = event;
+
+                        FUZZ_CHECK(i == n - 1, "%s: END before the last message", what);
+                        FUZZ_CHECK(strcmp(status->id, id) == 0, "%s: END about another job", what);
+                        break;
+                }
+                if (field == 1) {
+                        chunk = event;
+                        st = chunk->stream;
+                        offset = chunk->offset;
+                        length = chunk->data.len;
+                        FUZZ_CHECK(length >= 1 && length <= 65536, "a chunk of %" PRIu64 " bytes", length);
+                        for (size_t k = 0; k < length; k++)
+                                FUZZ_CHECK(chunk->data.data[k] == content(st, offset + k),
+                                           "byte %" PRIu64 " of stream %d differs", offset + k, st);
+                } else {
+                        FUZZ_CHECK(field == 2, "%s: event %" PRIu32 " on a job without input", what, field);
+                        gap = event;
+                        st = gap->stream;
+                        offset = gap->offset;
+                        length = gap->length;
+                }
+                FUZZ_CHECK((st == 1 || st == 2) && (streams & OUTPUT_STREAM_BIT(st)), "stream %d not asked for", st);
+                FUZZ_CHECK(fuzz_event_continues(&want[st - 1], offset, length, field == 2),
+                           "stream %d continues at %" PRIu64 ", not %" PRIu64, st, offset, want[st - 1]);
+        }
+        if (ok) {
+                FUZZ_CHECK(field == 3, "%s: no END", what);
+                for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
+                        FUZZ_CHECK(!(streams & OUTPUT_STREAM_BIT(st)) || want[st - 1] == end[st - 1],
+                                   "stream %d read to %" PRIu64 " of %" PRIu64, st, want[st - 1], end[st - 1]);
+        }
+}
+
+/* OK, or OUT_OF_RANGE for an offset beyond the end of a stream asked for. */
+static JrCode offsets_code(Server *s, const char *id, unsigned streams, const uint64_t want[2], uint64_t end[2]) {
+        size_t j = server_job(id);
+
+        for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
+                end[st - 1] = output_store_get_end(s->stores[j], st);
+        for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
+                if ((streams & OUTPUT_STREAM_BIT(st)) && want[st - 1] > end[st - 1])
+                        return JR_CODE_OUT_OF_RANGE;
+        return JR_CODE_OK;
+}
+
 static void fuzz_logs(Server *s, const RpcMethod *method, const AuthzIdentity *who,
                       const Jobrunner__V1__LogsRequest *req) {
         JrCode expected = expected_job_code(s, who, AUTHZ_METHOD_LOGS, req->id);
-        size_t j = server_job(req->id);
         uint64_t want[2] = { req->stdout_offset, req->stderr_offset }, end[2] = {};
         unsigned streams = 0;
         Call *c;
         JrCode code;
-        size_t n;
 
         if (expected == JR_CODE_OK) {
-                for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
-                        end[st - 1] = output_store_get_end(s->stores[j], st);
                 switch ((int) req->stream) {
                 case 0:
                         streams = OUTPUT_STREAMS_ALL;
@@ -236,52 +306,45 @@ static void fuzz_logs(Server *s, const RpcMethod *method, const AuthzIdentity *w
                 default:
                         expected = JR_CODE_INVALID_ARGUMENT;
                 }
-                for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
-                        if (expected == JR_CODE_OK && (streams & OUTPUT_STREAM_BIT(st)) && want[st - 1] > end[st - 1])
-                                expected = JR_CODE_OUT_OF_RANGE;
+                if (expected == JR_CODE_OK)
+                        expected = offsets_code(s, req->id, streams, want, end);
         }
 
         c = run(s, method, who, &req->base);
         code = fake_call_code(c);
         FUZZ_CHECK(code == expected, "Logs of \"%s\": code %d, not %d", req->id, (int) code, (int) expected);
-        n = fake_call_n_messages(c);
-        FUZZ_CHECK(code == JR_CODE_OK || n == 0, "messages on a failed Logs call");
-        for (size_t i = 0; i < n; i++) {
-                const Jobrunner__V1__LogsResponse *m = (const Jobrunner__V1__LogsResponse *) fake_call_message(c, i);
-                uint64_t offset, length;
-                int st;
+        check_output(c, "Logs", req->id, streams, want, end);
+        fake_call_free(c);
+}
 
-                if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_END) {
-                        FUZZ_CHECK(i == n - 1, "END before the last message");
-                        FUZZ_CHECK(m->end && strcmp(m->end->id, req->id) == 0, "END about another job");
-                        break;
-                }
-                if (m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_CHUNK) {
-                        st = m->chunk->stream;
-                        offset = m->chunk->offset;
-                        length = m->chunk->data.len;
-                        FUZZ_CHECK(length >= 1 && length <= 65536, "a chunk of %" PRIu64 " bytes", length);
-                        for (size_t k = 0; k < length; k++)
-                                FUZZ_CHECK(m->chunk->data.data[k] == content(st, offset + k),
-                                           "byte %" PRIu64 " of stream %d differs", offset + k, st);
-                } else {
-                        FUZZ_CHECK(m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP, "an empty message");
-                        st = m->gap->stream;
-                        offset = m->gap->offset;
-                        length = m->gap->length;
-                }
-                FUZZ_CHECK((st == 1 || st == 2) && (streams & OUTPUT_STREAM_BIT(st)), "stream %d not asked for", st);
-                FUZZ_CHECK(fuzz_event_continues(&want[st - 1], offset, length,
-                                                m->event_case == JOBRUNNER__V1__LOGS_RESPONSE__EVENT_GAP),
-                           "stream %d continues at %" PRIu64 ", not %" PRIu64, st, offset, want[st - 1]);
+/* Attach: the first message must be start; these jobs were started
+ * without an input, so asking for it (or setting its terminal's size) is
+ * FAILED_PRECONDITION; otherwise their whole output as Logs sends it, and
+ * never an input_closed.  The fake client sends nothing after start. */
+static void fuzz_attach(Server *s, const RpcMethod *method, const AuthzIdentity *who,
+                        const Jobrunner__V1__AttachRequest *req) {
+        const Jobrunner__V1__AttachStart *start =
+                req->event_case == JOBRUNNER__V1__ATTACH_REQUEST__EVENT_START ? req->start : NULL;
+        uint64_t want[2] = {}, end[2] = {};
+        JrCode expected = JR_CODE_INVALID_ARGUMENT, code;
+        Call *c;
+
+        if (start) {
+                want[0] = start->stdout_offset;
+                want[1] = start->stderr_offset;
+                expected = expected_job_code(s, who, AUTHZ_METHOD_ATTACH, start->id);
+                if (expected == JR_CODE_OK && (start->input || start->terminal_size))
+                        expected = JR_CODE_FAILED_PRECONDITION;
+                if (expected == JR_CODE_OK)
+                        expected = offsets_code(s, start->id, OUTPUT_STREAMS_ALL, want, end);
         }
-        if (code == JR_CODE_OK) {
-                FUZZ_CHECK(n > 0 && ((const Jobrunner__V1__LogsResponse *) fake_call_message(c, n - 1))->event_case ==
-                                            JOBRUNNER__V1__LOGS_RESPONSE__EVENT_END, "no END");
-                for (OutputStream st = OUTPUT_STREAM_STDOUT; st <= OUTPUT_STREAM_STDERR; st++)
-                        FUZZ_CHECK(!(streams & OUTPUT_STREAM_BIT(st)) || want[st - 1] == end[st - 1],
-                                   "stream %d read to %" PRIu64 " of %" PRIu64, st, want[st - 1], end[st - 1]);
-        }
+
+        c = run(s, method, who, &req->base);
+        code = fake_call_code(c);
+        FUZZ_CHECK(code == expected, "Attach: code %d, not %d", (int) code, (int) expected);
+        check_output(c, "Attach", start ? start->id : "", OUTPUT_STREAMS_ALL, want, end);
+        FUZZ_CHECK(!start || !start->id || !fake_call_audit_job(c) || strcmp(fake_call_audit_job(c), start->id) == 0,
+                   "the audit record names another job");
         fake_call_free(c);
 }
 
@@ -477,6 +540,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 break;
         case AUTHZ_METHOD_LOGS:
                 fuzz_logs(&s, method, &who, (const Jobrunner__V1__LogsRequest *) request);
+                break;
+        case AUTHZ_METHOD_ATTACH:
+                fuzz_attach(&s, method, &who, (const Jobrunner__V1__AttachRequest *) request);
                 break;
         case AUTHZ_METHOD_HEALTH:
                 fuzz_health(&s, method, &who, (const Grpc__Health__V1__HealthCheckRequest *) request);

@@ -176,7 +176,7 @@ Test(audit, record_of_a_start) {
         char **fields = NULL;
 
         cr_assert_eq(audit_build_record(&who, "ipv4:192.0.2.1:40000", "Start", "0123456789abcdef0123456789abcdef",
-                                        argv, JR_CODE_OK, NULL, &fields), 0);
+                                        argv, NULL, JR_CODE_OK, NULL, &fields), 0);
         cr_expect_str_eq(field(fields, "MESSAGE"),
                          "alice (operator) from ipv4:192.0.2.1:40000: Start job 0123456789abcdef0123456789abcdef "
                          "argv [\"/bin/echo\", \"hi\"]: OK");
@@ -198,7 +198,7 @@ Test(audit, record_of_a_denial) {
         char **fields = NULL;
 
         cr_assert_eq(audit_build_record(&who, "ipv6:[::1]:5000", "Stop", "00112233445566778899aabbccddeeff", NULL,
-                                        JR_CODE_PERMISSION_DENIED, "viewers may not stop jobs", &fields), 0);
+                                        NULL, JR_CODE_PERMISSION_DENIED, "viewers may not stop jobs", &fields), 0);
         cr_expect_str_eq(field(fields, "MESSAGE"),
                          "victor (viewer) from ipv6:[::1]:5000: Stop job 00112233445566778899aabbccddeeff: "
                          "PERMISSION_DENIED: viewers may not stop jobs");
@@ -209,11 +209,38 @@ Test(audit, record_of_a_denial) {
         fields_free(fields);
 }
 
+/* Attach counts the bytes it wrote into the job's input, and never says
+ * what they were. */
+Test(audit, record_of_an_attach) {
+        AuthzIdentity who = { .name = "alice", .role = AUTHZ_ROLE_OPERATOR };
+        uint64_t input_bytes = 12345;
+        char **fields = NULL;
+
+        cr_assert_eq(audit_build_record(&who, "ipv4:192.0.2.1:40000", "Attach", "0123456789abcdef0123456789abcdef",
+                                        NULL, &input_bytes, JR_CODE_CANCELLED, "cancelled by the client", &fields),
+                     0);
+        cr_expect_str_eq(field(fields, "MESSAGE"),
+                         "alice (operator) from ipv4:192.0.2.1:40000: Attach job 0123456789abcdef0123456789abcdef "
+                         "input 12345 bytes: CANCELLED: cancelled by the client");
+        cr_expect_str_eq(field(fields, "JOBRUNNER_METHOD"), "Attach");
+        cr_expect_str_eq(field(fields, "JOBRUNNER_INPUT_BYTES"), "12345");
+        cr_expect_null(field(fields, "JOBRUNNER_ARGV"));
+        fields_free(fields);
+
+        input_bytes = 0;
+        cr_assert_eq(audit_build_record(&who, NULL, "Attach", "0123456789abcdef0123456789abcdef", NULL,
+                                        &input_bytes, JR_CODE_OK, NULL, &fields), 0);
+        cr_expect_str_eq(field(fields, "MESSAGE"),
+                         "alice (operator): Attach job 0123456789abcdef0123456789abcdef input 0 bytes: OK");
+        cr_expect_str_eq(field(fields, "JOBRUNNER_INPUT_BYTES"), "0");
+        fields_free(fields);
+}
+
 Test(audit, record_of_an_unauthenticated_call) {
         char **fields = NULL;
 
         cr_assert_eq(audit_build_record(NULL, "ipv4:198.51.100.7:1234", "List", NULL, NULL,
-                                        JR_CODE_UNAUTHENTICATED, "no client certificate", &fields), 0);
+                                        NULL, JR_CODE_UNAUTHENTICATED, "no client certificate", &fields), 0);
         cr_expect_str_eq(field(fields, "MESSAGE"),
                          "unauthenticated client from ipv4:198.51.100.7:1234: List: UNAUTHENTICATED: no client certificate");
         cr_expect_str_eq(field(fields, "PRIORITY"), "5");
@@ -240,7 +267,7 @@ Test(audit, priorities) {
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 char **fields = NULL;
 
-                cr_assert_eq(audit_build_record(NULL, NULL, "GetStatus", NULL, NULL, table[i].code, NULL, &fields), 0);
+                cr_assert_eq(audit_build_record(NULL, NULL, "GetStatus", NULL, NULL, NULL, table[i].code, NULL, &fields), 0);
                 cr_expect_str_eq(field(fields, "PRIORITY"), table[i].priority, "%s", jr_code_to_string(table[i].code));
                 cr_expect_str_eq(field(fields, "JOBRUNNER_CODE"), jr_code_to_string(table[i].code));
                 fields_free(fields);
@@ -254,7 +281,7 @@ Test(audit, hostile_strings_stay_on_one_line) {
         const char *msg;
 
         cr_assert_eq(audit_build_record(&who, "unix:/run/x\nevil", "Start", "bad\nid", argv,
-                                        JR_CODE_INVALID_ARGUMENT, "line one\nline two", &fields), 0);
+                                        NULL, JR_CODE_INVALID_ARGUMENT, "line one\nline two", &fields), 0);
         msg = field(fields, "MESSAGE");
         cr_assert_not_null(msg);
         cr_expect_null(strchr(msg, '\n'), "%s", msg);
@@ -271,7 +298,7 @@ Test(audit, long_job_id_is_cut) {
 
         memset(id, 'z', sizeof id - 1);
         id[sizeof id - 1] = 0;
-        cr_assert_eq(audit_build_record(NULL, NULL, "Wait", id, NULL, JR_CODE_INVALID_ARGUMENT, NULL, &fields), 0);
+        cr_assert_eq(audit_build_record(NULL, NULL, "Wait", id, NULL, NULL, JR_CODE_INVALID_ARGUMENT, NULL, &fields), 0);
         cr_expect_leq(strlen(field(fields, "JOBRUNNER_JOB_ID")), 64);
         cr_expect_leq(strlen(field(fields, "MESSAGE")), 200);
         fields_free(fields);
@@ -282,7 +309,7 @@ Test(audit, log_call_never_fails) {
         char *argv[] = { S("/bin/echo"), S("hi"), NULL };
 
         /* Whether or not a journal is listening: no crash, no leak. */
-        audit_log_call(&who, "ipv4:192.0.2.1:40000", "Start", "0123456789abcdef0123456789abcdef", argv, JR_CODE_OK,
+        audit_log_call(&who, "ipv4:192.0.2.1:40000", "Start", "0123456789abcdef0123456789abcdef", argv, NULL, JR_CODE_OK,
                        NULL);
-        audit_log_call(NULL, NULL, "List", NULL, NULL, JR_CODE_UNAUTHENTICATED, "no certificate");
+        audit_log_call(NULL, NULL, "List", NULL, NULL, NULL, JR_CODE_UNAUTHENTICATED, "no certificate");
 }

@@ -31,6 +31,7 @@ static const struct {
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_WAIT,   { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_LOGS,   { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_HEALTH, { A, A, A }, { A, A, A } },
+        { AUTHZ_ROLE_ADMIN,    AUTHZ_METHOD_ATTACH, { A, A, A }, { A, A, A } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_START,  { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_STOP,   { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_STATUS, { A, N, N }, { P, P, P } },
@@ -38,6 +39,7 @@ static const struct {
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_WAIT,   { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_LOGS,   { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_HEALTH, { A, A, A }, { P, P, P } },
+        { AUTHZ_ROLE_OPERATOR, AUTHZ_METHOD_ATTACH, { A, N, N }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_START,  { P, P, P }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_STOP,   { P, P, P }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_STATUS, { A, A, A }, { P, P, P } },
@@ -45,6 +47,7 @@ static const struct {
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_WAIT,   { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_LOGS,   { A, A, A }, { P, P, P } },
         { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_HEALTH, { A, A, A }, { P, P, P } },
+        { AUTHZ_ROLE_VIEWER,   AUTHZ_METHOD_ATTACH, { P, P, P }, { P, P, P } },
 };
 
 Test(authz, full_matrix) {
@@ -67,7 +70,7 @@ Test(authz, full_matrix) {
                         checked += 2;
                 }
         }
-        cr_assert_eq(checked, 126);
+        cr_assert_eq(checked, 144);
 }
 
 Test(authz, every_role_and_method_is_in_the_matrix_once) {
@@ -146,6 +149,7 @@ Test(authz, names) {
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_WAIT), "Wait");
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_LOGS), "Logs");
         cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_HEALTH), "Check");
+        cr_expect_str_eq(authz_method_to_string(AUTHZ_METHOD_ATTACH), "Attach");
         cr_expect_null(authz_method_to_string(_AUTHZ_METHOD_MAX));
         cr_expect_null(authz_method_to_string((AuthzMethod) -1));
 }

@@ -68,6 +68,20 @@ static void full_spec_init(FullSpec *f) {
         f->spec.user = S("nobody");
         f->spec.limits = &f->limits;
         f->spec.isolation = &f->isolation;
+        f->spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE;
+}
+
+/* Packs m and unpacks it again, as the wire would. */
+static ProtobufCMessage *through_the_wire(const ProtobufCMessage *m) {
+        size_t n = protobuf_c_message_get_packed_size(m);
+        _cleanup_free_ uint8_t *buf = malloc(n ? n : 1);
+        ProtobufCMessage *back;
+
+        cr_assert_not_null(buf);
+        cr_assert_eq(protobuf_c_message_pack(m, buf), n);
+        back = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
+        cr_assert_not_null(back);
+        return back;
 }
 
 static void expect_specs_equal(const Jobrunner__V1__JobSpec *a, const Jobrunner__V1__JobSpec *b) {
@@ -96,6 +110,9 @@ static void expect_specs_equal(const Jobrunner__V1__JobSpec *a, const Jobrunner_
                         cr_expect_eq(x->write_bytes_per_second, y->write_bytes_per_second);
                 }
         }
+
+        cr_expect_eq(a->stdin, b->stdin);
+        cr_expect_eq(a->terminal, b->terminal);
 
         cr_assert_eq(!a->isolation, !b->isolation);
         if (a->isolation) {
@@ -144,6 +161,8 @@ Test(convert, full_spec_from_proto) {
         cr_expect_eq(spec.pid_namespace, JR_TOGGLE_OFF);
         cr_expect_eq(spec.private_mounts, JR_TOGGLE_ON);
         cr_expect_eq(spec.private_tmp, JR_TOGGLE_DEFAULT);
+        cr_expect_eq(spec.stdin_mode, JR_STDIN_PIPE);
+        cr_expect(!spec.terminal);
         cr_expect_eq(e.error, 0);
 }
 
@@ -181,7 +200,70 @@ Test(convert, spec_round_trips_on_its_own) {
         cr_expect_eq(again.memory_max, spec.memory_max);
         cr_expect_eq(again.n_io_limits, spec.n_io_limits);
         cr_expect_eq(again.network, spec.network);
+        cr_expect_eq(again.stdin_mode, JR_STDIN_PIPE);
+        cr_expect(!again.terminal);
         convert_spec_proto_free(out);
+}
+
+/* A terminal job's spec reaches the starter as the daemon took it, through
+ * the packed StartUnitRequest's JobSpec. */
+Test(convert, terminal_round_trips_through_the_wire) {
+        _cleanup_(jr_spec_done) jr_spec spec = {}, again = {};
+        Jobrunner__V1__JobSpec *out = NULL, *back;
+        jr_error e = {};
+        FullSpec f;
+
+        full_spec_init(&f);
+        f.spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED;
+        f.spec.terminal = true;
+        cr_assert_eq(convert_spec_from_proto(&f.spec, &spec, &e), 0, "%s", e.message);
+        cr_expect_eq(spec.stdin_mode, JR_STDIN_DEFAULT);
+        cr_expect(spec.terminal);
+        cr_assert_eq(convert_spec_to_proto(&spec, &out), 0);
+
+        back = (Jobrunner__V1__JobSpec *) through_the_wire(&out->base);
+        expect_specs_equal(back, &f.spec);
+        cr_assert_eq(convert_spec_from_proto(back, &again, &e), 0, "%s", e.message);
+        cr_expect(again.terminal);
+        cr_expect_eq(again.stdin_mode, JR_STDIN_DEFAULT);
+        jobrunner__v1__job_spec__free_unpacked(back, NULL);
+        convert_spec_proto_free(out);
+}
+
+Test(convert, stdin_modes_both_ways) {
+        static const struct {
+                Jobrunner__V1__StdinMode proto;
+                jr_stdin mode;
+        } modes[] = {
+                { JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_UNSPECIFIED, JR_STDIN_DEFAULT },
+                { JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_NULL, JR_STDIN_NULL },
+                { JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_PIPE, JR_STDIN_PIPE },
+        };
+
+        for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+                _cleanup_(jr_spec_done) jr_spec spec = {};
+                Jobrunner__V1__JobSpec *out = NULL;
+                jr_error e = {};
+                FullSpec f;
+
+                full_spec_init(&f);
+                f.spec.stdin = modes[i].proto;
+                cr_assert_eq(convert_spec_from_proto(&f.spec, &spec, &e), 0, "%s", e.message);
+                cr_expect_eq(spec.stdin_mode, modes[i].mode);
+                cr_assert_eq(convert_spec_to_proto(&spec, &out), 0);
+                cr_expect_eq(out->stdin, modes[i].proto);
+                cr_expect(!out->terminal);
+                convert_spec_proto_free(out);
+        }
+}
+
+Test(convert, spec_with_bad_stdin_mode_is_not_sent) {
+        char *argv[] = { S("/bin/cat"), NULL };
+        jr_spec spec = { .argv = argv, .stdin_mode = 9 };
+        Jobrunner__V1__JobSpec *out = NULL;
+
+        cr_expect_eq(convert_spec_to_proto(&spec, &out), -EINVAL);
+        cr_expect_null(out);
 }
 
 Test(convert, round_trip_survives_the_wire) {
@@ -197,12 +279,7 @@ Test(convert, round_trip_survives_the_wire) {
         cr_assert_eq(convert_status_to_proto(&st, &s), 0);
         cr_assert(protobuf_c_message_check(&s->base));
 
-        size_t n = jobrunner__v1__job_status__get_packed_size(s);
-        _cleanup_free_ uint8_t *buf = malloc(n);
-        cr_assert_not_null(buf);
-        cr_assert_eq(jobrunner__v1__job_status__pack(s, buf), n);
-        back = jobrunner__v1__job_status__unpack(NULL, n, buf);
-        cr_assert_not_null(back);
+        back = (Jobrunner__V1__JobStatus *) through_the_wire(&s->base);
         expect_specs_equal(back->spec, &f.spec);
         cr_expect_str_eq(back->id, "0123456789abcdef0123456789abcdef");
         jobrunner__v1__job_status__free_unpacked(back, NULL);
@@ -320,12 +397,34 @@ static void bad_private_mounts(FullSpec *f) {
 static void bad_private_tmp(FullSpec *f) {
         f->isolation.private_tmp = 100;
 }
+static void bad_stdin(FullSpec *f) {
+        f->spec.stdin = 3;
+}
+static void negative_stdin(FullSpec *f) {
+        f->spec.stdin = -2;
+}
+static void terminal_with_pipe(FullSpec *f) {
+        f->spec.terminal = true;
+}
+static void terminal_with_null(FullSpec *f) {
+        f->spec.terminal = true;
+        f->spec.stdin = JOBRUNNER__V1__STDIN_MODE__STDIN_MODE_NULL;
+}
 
 Test(convert, unknown_enum_values) {
         expect_failure(bad_network, -EINVAL, "isolation.network: unknown NetworkMode value 7");
         expect_failure(bad_pid_namespace, -EINVAL, "isolation.pid_namespace: unknown Toggle value 3");
         expect_failure(bad_private_mounts, -EINVAL, "isolation.private_mounts: unknown Toggle value -1");
         expect_failure(bad_private_tmp, -EINVAL, "isolation.private_tmp: unknown Toggle value 100");
+        expect_failure(bad_stdin, -EINVAL, "stdin: unknown StdinMode value 3");
+        expect_failure(negative_stdin, -EINVAL, "stdin: unknown StdinMode value -2");
+}
+
+Test(convert, terminal_takes_no_stdin_mode) {
+        expect_failure(terminal_with_pipe, -EINVAL,
+                       "stdin with terminal: a terminal job's input is its terminal; leave stdin unset");
+        expect_failure(terminal_with_null, -EINVAL,
+                       "stdin with terminal: a terminal job's input is its terminal; leave stdin unset");
 }
 
 static void too_many_devices(FullSpec *f) {
