@@ -58,8 +58,9 @@ daemon_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$(systemctl show -p MainP
 step "a slow reader holds back its writer, not the daemon's memory"
 before=$(daemon_rss_kib)
 # The job reads nothing for 20 s while 300 MiB wait to be sent.
-head -c 300M /dev/zero | "$CLI" run -i -- /bin/sh -c 'echo ready; sleep 20; head -c 1M > /dev/null; echo done' \
-        > "$T/slow.out" 2> "$T/slow.err" &
+# The CLI's own status: head dies of SIGPIPE once the CLI stops reading.
+(head -c 300M /dev/zero | "$CLI" run -i -- /bin/sh -c 'echo ready; sleep 20; head -c 1M > /dev/null; echo done' \
+        > "$T/slow.out" 2> "$T/slow.err"; exit "${PIPESTATUS[1]}") &
 slow=$!
 for ((i = 0; i < 120; i++)); do grep -q ready "$T/slow.out" 2> /dev/null && break; sleep 0.5; done
 sleep 8
@@ -148,9 +149,8 @@ if wait_pane 'jr-prompt\$'; then
         wait_pane '^CLI-EXIT=' && { tmux_out | grep -q "^CLI-EXIT=130" || fail "detach: $(tmux_out | grep CLI-EXIT)"; }
         # The job is still running; its id from the list.
         jr 0 --json list && term=$(python3 -c 'import json, sys
-for line in open(sys.argv[1]):
-    j = json.loads(line)
-    if j["state"] == "RUNNING" and "/bin/bash" in j["spec"]["argv"]:
+for j in json.load(open(sys.argv[1])):
+    if j["state"] == "running" and "/bin/bash" in j["spec"]["argv"]:
         print(j["id"]); break' "$T/out")
         checks=$((checks + 1))
         is_id "$term" || fail "no running terminal job after the detach: $(cat "$T/out")"
@@ -172,7 +172,9 @@ fi
 # ---------------------------------------------------------------- limits and sandbox of a terminal job
 
 step "a terminal job keeps its limits and sandbox"
-if jr 0 start -t --memory 64M -- /bin/sh -c 'cat /sys/fs/cgroup/memory.max; id -u; cat /proc/net/dev; tty'; then
+# The job sees its own cgroup at its own path.
+if jr 0 start -t --memory 64M -- /bin/sh -c \
+        'cat "/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max"; id -u; cat /proc/net/dev; tty'; then
         id=$(cat "$T/out")
         jr 0 wait "$id"
         jr 0 logs "$id" && out_has '^67108864' && out_has '^/dev/pts/' &&
