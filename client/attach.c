@@ -71,12 +71,9 @@ static int receive(const AttachOptions *o, AttachInput *in, ConnBidi *call, Back
 
                 r = conn_bidi_next(call, o->interruptible, (ProtobufCMessage **) &m, e);
                 if (r == -EINTR) {
-                        interrupt_acknowledge();
-                        r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
+                        r = interrupt_handle(o->on_interrupt, o->userdata, e);
                         if (r < 0)
                                 return r;
-                        if (r > 0)
-                                return -EINTR;
                         continue;
                 }
                 if (r <= 0)
@@ -201,12 +198,8 @@ static int session(Conn *c, const AttachOptions *o, AttachInput *in, LogsCursor 
                 if (take)
                         tell_input_cut(o, in, out);
                 r = logs_await_server(c, o->id, what, &b, o->interruptible, out, st, e);
-                if (r == -EINTR) {
-                        interrupt_acknowledge();
-                        r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
-                        if (r > 0)
-                                return -EINTR;
-                }
+                if (r == -EINTR)
+                        r = interrupt_handle(o->on_interrupt, o->userdata, e);
                 if (r < 0)
                         return r;
         }
