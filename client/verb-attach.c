@@ -130,7 +130,6 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
                 { "from-end",      no_argument,       NULL, ARG_FROM_END },
                 {}
         };
-        static char last_words[256];
         _cleanup_message_ Jobrunner__V1__GetStatusResponse *status = NULL;
         _cleanup_(job_status_freep) JobStatus *end = NULL;
         char id[JOB_ID_LEN + 1];
@@ -198,11 +197,9 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         interrupt.attach = a.tty ? "-it" : a.interactive ? "-i" : "";
         interrupt.replay = j->spec && j->spec->terminal;
         if (o.interruptible) {
-                snprintf(last_words, sizeof(last_words),
-                         "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
-                r = interrupt_install(last_words);
+                r = run_interrupt_install(id, e);
                 if (r < 0)
-                        return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+                        return r;
         }
 
         r = attach_session(cli->conn, &o, &cursor, &out, &end, e);
@@ -212,16 +209,5 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         }
         if (r == -EINTR)
                 return CLI_EXIT_INTERRUPTED;
-        if (r < 0)
-                return r;
-        if (r == 0) {
-                r = wait_job(cli->conn, id, &end, e);
-                if (r < 0)
-                        return r;
-        }
-        r = job_exit_status(end);
-        if (r < 0)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
-                                 job_state_name(end->state));
-        return r;
+        return job_followed_exit(cli->conn, id, r, &end, e);
 }
