@@ -5,13 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
 #include "fanout-run.h"
 #include "first-contact.h"
-#include "interrupt.h"
 #include "jobs.h"
 #include "logs-follow.h"
 #include "print.h"
