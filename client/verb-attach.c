@@ -4,32 +4,24 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
-#include "command.h"
-#include "fanout-find.h"
-#include "first-contact.h"
-#include "interrupt.h"
+#include "follow-job.h"
 #include "jobs.h"
 #include "logs-follow.h"
-#include "parse.h"
 #include "run-interrupt.h"
 #include "status.h"
 
 enum {
-        ARG_STDOUT_OFFSET = 0x3000,
-        ARG_STDERR_OFFSET,
-        ARG_FROM_END,
+        ARG_FROM_END = 0x3000,
         ARG_INTERACTIVE = 'i',
         ARG_TTY = 't',
 };
 
 typedef struct AttachArgs {
         bool interactive, tty, from_end;
-        bool stdout_offset_set, stderr_offset_set;
-        uint64_t stdout_offset, stderr_offset;
+        OffsetArgs offsets;
 } AttachArgs;
 
 static void help(void) {
@@ -66,7 +58,6 @@ static void help(void) {
 
 static int attach_option(Cli *cli, int opt, const char *arg, void *userdata, CliError *e) {
         AttachArgs *a = userdata;
-        int r = 0;
 
         (void) cli;
         switch (opt) {
@@ -76,29 +67,23 @@ static int attach_option(Cli *cli, int opt, const char *arg, void *userdata, Cli
         case ARG_TTY:
                 a->tty = true;
                 break;
-        case ARG_STDOUT_OFFSET:
-                r = parse_uint64("stdout offset", arg, &a->stdout_offset, e);
-                a->stdout_offset_set = true;
-                break;
-        case ARG_STDERR_OFFSET:
-                r = parse_uint64("stderr offset", arg, &a->stderr_offset, e);
-                a->stderr_offset_set = true;
-                break;
         case ARG_FROM_END:
                 a->from_end = true;
                 break;
         default:
-                return 0;
+                return offset_option(opt, arg, &a->offsets, e);
         }
-        return r < 0 ? r : 1;
+        return 1;
 }
 
 /* The checks that need every option but nothing of the job. */
-static int attach_args_check(Cli *cli, const AttachArgs *a, CliError *e) {
+static int attach_args_check(Cli *cli, void *userdata, CliError *e) {
+        const AttachArgs *a = userdata;
+
         if (a->tty && !a->interactive)
                 return cli_usage(cli, e, "-t needs -i: the terminal is connected to the job's to type into it "
                                  "(without either, attach only follows the output)");
-        if (a->from_end && (a->stdout_offset_set || a->stderr_offset_set))
+        if (a->from_end && (a->offsets.stdout_set || a->offsets.stderr_set))
                 return cli_usage(cli, e, "--from-end and the offset options exclude each other");
         if (a->tty && !isatty(STDIN_FILENO))
                 return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
@@ -125,9 +110,8 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "interactive",   no_argument,       NULL, ARG_INTERACTIVE },
                 { "tty",           no_argument,       NULL, ARG_TTY },
-                { "stdout-offset", required_argument, NULL, ARG_STDOUT_OFFSET },
-                { "stderr-offset", required_argument, NULL, ARG_STDERR_OFFSET },
                 { "from-end",      no_argument,       NULL, ARG_FROM_END },
+                OFFSET_LONG_OPTIONS,
                 {}
         };
         _cleanup_message_ Jobrunner__V1__GetStatusResponse *status = NULL;
@@ -137,37 +121,21 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         AttachOptions o;
         LogsCursor cursor;
         LogsOutput out;
-        FirstContact first = {};
         RunInterrupt interrupt = { .id = id, .out = &out, .cursor = &cursor };
         const JobStatus *j;
         const char *arg;
         bool ended;
         int r;
 
-        r = command_parse_id(cli, argc, argv,
+        r = follow_job_parse(cli, argc, argv,
                              &(CommandSpec) { .short_options = "it", .options = options, .handler = attach_option,
                                               .userdata = &a, .help = help },
-                             &arg, e);
+                             attach_args_check, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = attach_args_check(cli, &a, e);
-        if (r < 0)
-                return r;
-        r = fanout_find_job(cli, arg, &arg, e);
-        if (r < 0)
-                return r;
-
-        fflush(stdout);
-        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
-
         /* Attaching may begin while the daemon restarts, as following the
          * output may. */
-        r = cli_connect(cli, e);
-        if (r < 0)
-                return r;
-        first_contact_begin(&first, cli->conn, &out, true);
-        r = cli_get_job(cli, arg, id, &status, e);
-        first_contact_end(&first);
+        r = follow_job_get(cli, arg, true, false, &out, id, &status, e);
         if (r < 0)
                 return r;
         j = status->job;
@@ -180,7 +148,7 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         if (a.from_end)
                 logs_cursor_init(&cursor, j->stdout_bytes, j->stderr_bytes);
         else
-                logs_cursor_init(&cursor, a.stdout_offset, a.stderr_offset);
+                logs_cursor_init(&cursor, a.offsets.stdout_offset, a.offsets.stderr_offset);
 
         o = (AttachOptions) {
                 .id = id,
