@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "attach-input.h"
@@ -236,4 +237,12 @@ int attach_session(Conn *c, const AttachOptions *o, LogsCursor *cursor, LogsOutp
         if (q < 0 && r >= 0)
                 return output_error(q, e);
         return r;
+}
+
+int attach_check_tty(Cli *cli, bool raw, CliError *e) {
+        /* Raw mode needs a terminal to make raw; docker's words. */
+        if (raw && !isatty(STDIN_FILENO))
+                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
+                                 "for input from a pipe or file, use -i alone");
+        return 0;
 }

@@ -11,12 +11,11 @@
 #include "jobs.h"
 #include "logs-follow.h"
 #include "run-interrupt.h"
+#include "spec-options.h"
 #include "status.h"
 
 enum {
         ARG_FROM_END = 0x3000,
-        ARG_INTERACTIVE = 'i',
-        ARG_TTY = 't',
 };
 
 typedef struct AttachArgs {
@@ -60,13 +59,9 @@ static int attach_option(Cli *cli, int opt, const char *arg, void *userdata, Cli
         AttachArgs *a = userdata;
 
         (void) cli;
+        if (input_option(opt, &a->interactive, &a->tty))
+                return 1;
         switch (opt) {
-        case ARG_INTERACTIVE:
-                a->interactive = true;
-                break;
-        case ARG_TTY:
-                a->tty = true;
-                break;
         case ARG_FROM_END:
                 a->from_end = true;
                 break;
@@ -85,10 +80,7 @@ static int attach_args_check(Cli *cli, void *userdata, CliError *e) {
                                  "(without either, attach only follows the output)");
         if (a->from_end && (a->offsets.stdout_set || a->offsets.stderr_set))
                 return cli_usage(cli, e, "--from-end and the offset options exclude each other");
-        if (a->tty && !isatty(STDIN_FILENO))
-                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
-                                 "for input from a pipe or file, use -i alone");
-        return 0;
+        return attach_check_tty(cli, a->tty, e);
 }
 
 /* What the job allows, now that it is known. */

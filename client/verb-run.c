@@ -133,10 +133,9 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (cli_fans_out(cli) && (a.interactive || a.tty))
                 return cli_usage(cli, e, "%s takes one context: a job's input comes from one place, and a "
                                  "terminal shows one job", a.interactive ? "-i" : "-t");
-        /* Raw mode needs a terminal to make raw; docker's words. */
-        if (a.interactive && a.tty && !isatty(STDIN_FILENO))
-                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
-                                 "for input from a pipe or file, use -i alone");
+        r = attach_check_tty(cli, a.interactive && a.tty, e);
+        if (r < 0)
+                return r;
         if (cli_fans_out(cli))
                 return fanout_run(cli,
                                   &(FanOutRunOptions) { .spec = &a.spec, .merge = run.merge,
