@@ -2,8 +2,9 @@
 #pragma once
 
 /* What conn.c (connections and unary calls) shares with conn-stream.c
- * (server streams) and conn-bidi.c (bidirectional ones): the connection itself and the pieces of a call.  Not
- * for the rest of the CLI, which sees conn.h only. */
+ * (server streams) and conn-bidi.c (bidirectional ones), and these two
+ * with conn-recv.c (their receiving half): the connection itself and the
+ * pieces of a call.  Not for the rest of the CLI, which sees conn.h only. */
 
 #include <grpc/grpc.h>
 #include <grpc/support/time.h>
