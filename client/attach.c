@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach.h"
 #include "attach-input.h"
@@ -71,12 +72,9 @@ static int receive(const AttachOptions *o, AttachInput *in, ConnBidi *call, Back
 
                 r = conn_bidi_next(call, o->interruptible, (ProtobufCMessage **) &m, e);
                 if (r == -EINTR) {
-                        interrupt_acknowledge();
-                        r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
+                        r = interrupt_handle(o->on_interrupt, o->userdata, e);
                         if (r < 0)
                                 return r;
-                        if (r > 0)
-                                return -EINTR;
                         continue;
                 }
                 if (r <= 0)
@@ -201,12 +199,8 @@ static int session(Conn *c, const AttachOptions *o, AttachInput *in, LogsCursor 
                 if (take)
                         tell_input_cut(o, in, out);
                 r = logs_await_server(c, o->id, what, &b, o->interruptible, out, st, e);
-                if (r == -EINTR) {
-                        interrupt_acknowledge();
-                        r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
-                        if (r > 0)
-                                return -EINTR;
-                }
+                if (r == -EINTR)
+                        r = interrupt_handle(o->on_interrupt, o->userdata, e);
                 if (r < 0)
                         return r;
         }
@@ -243,4 +237,12 @@ int attach_session(Conn *c, const AttachOptions *o, LogsCursor *cursor, LogsOutp
         if (q < 0 && r >= 0)
                 return output_error(q, e);
         return r;
+}
+
+int attach_check_tty(Cli *cli, bool raw, CliError *e) {
+        /* Raw mode needs a terminal to make raw; docker's words. */
+        if (raw && !isatty(STDIN_FILENO))
+                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
+                                 "for input from a pipe or file, use -i alone");
+        return 0;
 }

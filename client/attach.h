@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "cli.h"
 #include "conn.h"
 #include "format.h"
 #include "logs-cursor.h"
@@ -43,5 +44,9 @@ typedef struct AttachOptions {
  * without the job's end; -EINTR when on_interrupt chose to stop; or a
  * negative errno with e set.  The terminal is back as it was on return,
  * whatever the outcome. */
+/* With -it (raw): the usage error if stdin is no terminal to make raw;
+ * 0 otherwise. */
+int attach_check_tty(Cli *cli, bool raw, CliError *e);
+
 int attach_session(Conn *c, const AttachOptions *o, LogsCursor *cursor, LogsOutput *out, JobStatus **ret_end,
                    CliError *e);

@@ -92,16 +92,9 @@ static int run_on(FanHost *h, const FanOutRunOptions *o, CliError *e) {
                 host_interrupted(h, text);
                 return 0;
         }
+        r = job_followed_exit(h->conn, id, r, &end, e);
         if (r < 0)
                 return r;
-        if (r == 0) {
-                r = wait_job(h->conn, id, &end, e);
-                if (r < 0)
-                        return r;
-        }
-        if (job_exit_status(end) < 0)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
-                                 job_state_name(end->state));
         host_ran(h, end);
         return 0;
 }

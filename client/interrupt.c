@@ -50,3 +50,13 @@ bool interrupt_received(void) {
 void interrupt_acknowledge(void) {
         acknowledged = true;
 }
+
+int interrupt_handle(int (*on_interrupt)(void *userdata, CliError *e), void *userdata, CliError *e) {
+        int r;
+
+        interrupt_acknowledge();
+        if (!on_interrupt)
+                return -EINTR;
+        r = on_interrupt(userdata, e);
+        return r > 0 ? -EINTR : r;
+}

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "error.h"
+
 /* Ctrl-C for commands that must react to it (run): the first SIGINT (or
  * SIGTERM) is only recorded, for the blocking loops to notice; the second
  * ends the process at once with CLI_EXIT_INTERRUPTED, after writing
@@ -20,3 +22,8 @@ bool interrupt_received(void);
  * interrupt_requested() is false again there (and the next Ctrl-C still
  * ends the process). */
 void interrupt_acknowledge(void);
+
+/* What the blocking loops do on a first Ctrl-C: acknowledge it, then ask
+ * on_interrupt (a command's choice; NULL: stop).  0 to go on waiting,
+ * -EINTR to stop, or another negative errno with e set. */
+int interrupt_handle(int (*on_interrupt)(void *userdata, CliError *e), void *userdata, CliError *e);

@@ -184,3 +184,18 @@ int wait_job(Conn *c, const char *id, JobStatus **ret, CliError *e) {
                 return cli_error(e, CLI_EXIT_API, -EBADMSG, "the server's answer to Wait holds no job");
         return 0;
 }
+
+int job_followed_exit(Conn *c, const char *id, int r, JobStatus **end, CliError *e) {
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = wait_job(c, id, end, e);
+                if (r < 0)
+                        return r;
+        }
+        r = job_exit_status(*end);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
+                                 job_state_name((*end)->state));
+        return r;
+}

@@ -48,6 +48,12 @@ int start_job(Conn *c, Jobrunner__V1__JobSpec *spec, Jobrunner__V1__StartRespons
  * jobrunner__v1__job_status__free_unpacked()). */
 int wait_job(Conn *c, const char *id, JobStatus **ret, CliError *e);
 
+/* What follows reading job id's output until r (as logs_follow() and
+ * attach_session() return it): the job's end in *end, waited for if the
+ * output ended without it (r == 0), and its exit status as run's; r itself
+ * if negative; or a negative errno with e set. */
+int job_followed_exit(Conn *c, const char *id, int r, JobStatus **end, CliError *e);
+
 /* For _cleanup_. */
 static inline void job_status_freep(JobStatus **j) {
         if (*j)

@@ -152,12 +152,9 @@ static int follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCurso
 
                         r = conn_stream_next(s, o->interruptible, (ProtobufCMessage **) &m, e);
                         if (r == -EINTR) {
-                                interrupt_acknowledge();
-                                r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
+                                r = interrupt_handle(o->on_interrupt, o->userdata, e);
                                 if (r < 0)
                                         return r;
-                                if (r > 0)
-                                        return -EINTR;
                                 continue;
                         }
                         if (r < 0)
@@ -195,13 +192,8 @@ static int follow(Conn *c, const char *id, const LogsFollowOptions *o, LogsCurso
                 /* The daemon went away, most likely restarting: jobs and
                  * their output survive that.  Resume where we are. */
                 r = logs_await_server(c, id, what, &b, o->interruptible, out, st, e);
-                if (r == -EINTR) {
-                        /* Ctrl-C while waiting for the server. */
-                        interrupt_acknowledge();
-                        r = o->on_interrupt ? o->on_interrupt(o->userdata, e) : 1;
-                        if (r > 0)
-                                return -EINTR;
-                }
+                if (r == -EINTR)        /* Ctrl-C while waiting for the server */
+                        r = interrupt_handle(o->on_interrupt, o->userdata, e);
                 if (r < 0)
                         return r;
         }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "jobs.h"
 #include "run-interrupt.h"
 #include "status.h"
@@ -60,5 +61,18 @@ int run_interrupt(void *userdata, CliError *e) {
          * output comes all the same. */
         if (st.code != 0 && st.code != JR_CODE_FAILED_PRECONDITION)
                 return conn_fail(run->conn, &st, job_what(run->id, what), e);
+        return 0;
+}
+
+int run_interrupt_install(const char *id, CliError *e) {
+        /* Kept by pointer: one job is followed per process. */
+        static char last_words[256];
+        int r;
+
+        snprintf(last_words, sizeof(last_words),
+                 "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
+        r = interrupt_install(last_words);
+        if (r < 0)
+                return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
         return 0;
 }

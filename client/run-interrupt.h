@@ -36,3 +36,7 @@ void run_tell_detached(RunInterrupt *run);
 
 /* A LogsFollowOptions.on_interrupt, userdata a RunInterrupt. */
 int run_interrupt(void *userdata, CliError *e);
+
+/* interrupt_install() for following job id, whose last words tell that
+ * the job may still be running. */
+int run_interrupt_install(const char *id, CliError *e);

@@ -109,6 +109,16 @@ static void toggle(SpecArgs *a, Jobrunner__V1__Toggle *field, bool on) {
         a->has_isolation = true;
 }
 
+bool input_option(int opt, bool *interactive, bool *tty) {
+        if (opt == ARG_INTERACTIVE)
+                *interactive = true;
+        else if (opt == ARG_TTY)
+                *tty = true;
+        else
+                return false;
+        return true;
+}
+
 int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e) {
         int r = 0, network;
 
@@ -163,10 +173,8 @@ int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e) {
                 a->spec.working_directory = (char *) arg;
                 break;
         case ARG_INTERACTIVE:
-                a->interactive = true;
-                break;
         case ARG_TTY:
-                a->tty = true;
+                (void) input_option(opt, &a->interactive, &a->tty);
                 break;
         case ARG_USER:
                 if (!arg || !arg[0])

@@ -82,6 +82,10 @@ void spec_args_done(SpecArgs *a);
  * 1 if opt is one of them, 0 if not, or a negative errno (usage error). */
 int spec_args_option(SpecArgs *a, int opt, const char *arg, CliError *e);
 
+/* -i and -t, which attach takes too: sets *interactive or *tty; whether
+ * opt is one of them. */
+bool input_option(int opt, bool *interactive, bool *tty);
+
 /* The job's argv (borrowed), and the checks that need every option:
  * argv[0] an absolute path, no environment key twice, private mounts and
  * /tmp only switched off with --user.  a->spec is then complete. */

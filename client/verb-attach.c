@@ -4,32 +4,23 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
-#include "command.h"
-#include "fanout-find.h"
-#include "first-contact.h"
-#include "interrupt.h"
+#include "follow-job.h"
 #include "jobs.h"
 #include "logs-follow.h"
-#include "parse.h"
 #include "run-interrupt.h"
+#include "spec-options.h"
 #include "status.h"
 
 enum {
-        ARG_STDOUT_OFFSET = 0x3000,
-        ARG_STDERR_OFFSET,
-        ARG_FROM_END,
-        ARG_INTERACTIVE = 'i',
-        ARG_TTY = 't',
+        ARG_FROM_END = 0x3000,
 };
 
 typedef struct AttachArgs {
         bool interactive, tty, from_end;
-        bool stdout_offset_set, stderr_offset_set;
-        uint64_t stdout_offset, stderr_offset;
+        OffsetArgs offsets;
 } AttachArgs;
 
 static void help(void) {
@@ -66,44 +57,30 @@ static void help(void) {
 
 static int attach_option(Cli *cli, int opt, const char *arg, void *userdata, CliError *e) {
         AttachArgs *a = userdata;
-        int r = 0;
 
         (void) cli;
+        if (input_option(opt, &a->interactive, &a->tty))
+                return 1;
         switch (opt) {
-        case ARG_INTERACTIVE:
-                a->interactive = true;
-                break;
-        case ARG_TTY:
-                a->tty = true;
-                break;
-        case ARG_STDOUT_OFFSET:
-                r = parse_uint64("stdout offset", arg, &a->stdout_offset, e);
-                a->stdout_offset_set = true;
-                break;
-        case ARG_STDERR_OFFSET:
-                r = parse_uint64("stderr offset", arg, &a->stderr_offset, e);
-                a->stderr_offset_set = true;
-                break;
         case ARG_FROM_END:
                 a->from_end = true;
                 break;
         default:
-                return 0;
+                return offset_option(opt, arg, &a->offsets, e);
         }
-        return r < 0 ? r : 1;
+        return 1;
 }
 
 /* The checks that need every option but nothing of the job. */
-static int attach_args_check(Cli *cli, const AttachArgs *a, CliError *e) {
+static int attach_args_check(Cli *cli, void *userdata, CliError *e) {
+        const AttachArgs *a = userdata;
+
         if (a->tty && !a->interactive)
                 return cli_usage(cli, e, "-t needs -i: the terminal is connected to the job's to type into it "
                                  "(without either, attach only follows the output)");
-        if (a->from_end && (a->stdout_offset_set || a->stderr_offset_set))
+        if (a->from_end && (a->offsets.stdout_set || a->offsets.stderr_set))
                 return cli_usage(cli, e, "--from-end and the offset options exclude each other");
-        if (a->tty && !isatty(STDIN_FILENO))
-                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
-                                 "for input from a pipe or file, use -i alone");
-        return 0;
+        return attach_check_tty(cli, a->tty, e);
 }
 
 /* What the job allows, now that it is known. */
@@ -125,12 +102,10 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         static const struct option options[] = {
                 { "interactive",   no_argument,       NULL, ARG_INTERACTIVE },
                 { "tty",           no_argument,       NULL, ARG_TTY },
-                { "stdout-offset", required_argument, NULL, ARG_STDOUT_OFFSET },
-                { "stderr-offset", required_argument, NULL, ARG_STDERR_OFFSET },
                 { "from-end",      no_argument,       NULL, ARG_FROM_END },
+                OFFSET_LONG_OPTIONS,
                 {}
         };
-        static char last_words[256];
         _cleanup_message_ Jobrunner__V1__GetStatusResponse *status = NULL;
         _cleanup_(job_status_freep) JobStatus *end = NULL;
         char id[JOB_ID_LEN + 1];
@@ -138,37 +113,21 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         AttachOptions o;
         LogsCursor cursor;
         LogsOutput out;
-        FirstContact first = {};
         RunInterrupt interrupt = { .id = id, .out = &out, .cursor = &cursor };
         const JobStatus *j;
         const char *arg;
         bool ended;
         int r;
 
-        r = command_parse_id(cli, argc, argv,
+        r = follow_job_parse(cli, argc, argv,
                              &(CommandSpec) { .short_options = "it", .options = options, .handler = attach_option,
                                               .userdata = &a, .help = help },
-                             &arg, e);
+                             attach_args_check, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = attach_args_check(cli, &a, e);
-        if (r < 0)
-                return r;
-        r = fanout_find_job(cli, arg, &arg, e);
-        if (r < 0)
-                return r;
-
-        fflush(stdout);
-        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
-
         /* Attaching may begin while the daemon restarts, as following the
          * output may. */
-        r = cli_connect(cli, e);
-        if (r < 0)
-                return r;
-        first_contact_begin(&first, cli->conn, &out, true);
-        r = cli_get_job(cli, arg, id, &status, e);
-        first_contact_end(&first);
+        r = follow_job_get(cli, arg, true, false, &out, id, &status, e);
         if (r < 0)
                 return r;
         j = status->job;
@@ -181,7 +140,7 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         if (a.from_end)
                 logs_cursor_init(&cursor, j->stdout_bytes, j->stderr_bytes);
         else
-                logs_cursor_init(&cursor, a.stdout_offset, a.stderr_offset);
+                logs_cursor_init(&cursor, a.offsets.stdout_offset, a.offsets.stderr_offset);
 
         o = (AttachOptions) {
                 .id = id,
@@ -198,11 +157,9 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         interrupt.attach = a.tty ? "-it" : a.interactive ? "-i" : "";
         interrupt.replay = j->spec && j->spec->terminal;
         if (o.interruptible) {
-                snprintf(last_words, sizeof(last_words),
-                         "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
-                r = interrupt_install(last_words);
+                r = run_interrupt_install(id, e);
                 if (r < 0)
-                        return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+                        return r;
         }
 
         r = attach_session(cli->conn, &o, &cursor, &out, &end, e);
@@ -212,16 +169,5 @@ int verb_attach(Cli *cli, int argc, char **argv, CliError *e) {
         }
         if (r == -EINTR)
                 return CLI_EXIT_INTERRUPTED;
-        if (r < 0)
-                return r;
-        if (r == 0) {
-                r = wait_job(cli->conn, id, &end, e);
-                if (r < 0)
-                        return r;
-        }
-        r = job_exit_status(end);
-        if (r < 0)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
-                                 job_state_name(end->state));
-        return r;
+        return job_followed_exit(cli->conn, id, r, &end, e);
 }

@@ -4,9 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "command.h"
-#include "fanout-find.h"
-#include "first-contact.h"
+#include "follow-job.h"
 #include "jobs.h"
 #include "logs-follow.h"
 #include "parse.h"
@@ -15,8 +13,6 @@ enum {
         ARG_STDOUT = 0x3000,
         ARG_STDERR,
         ARG_OFFSET,
-        ARG_STDOUT_OFFSET,
-        ARG_STDERR_OFFSET,
         ARG_TAIL,
         ARG_MERGE,
         ARG_FOLLOW = 'f',
@@ -26,8 +22,9 @@ typedef struct LogsArgs {
         bool follow;
         bool merge;
         int stream;                     /* 0: both */
-        bool offset_set, stdout_offset_set, stderr_offset_set, tail_set;
-        uint64_t offset, stdout_offset, stderr_offset, tail;
+        bool offset_set, tail_set;
+        uint64_t offset, tail;
+        OffsetArgs offsets;
 } LogsArgs;
 
 static void help(void) {
@@ -84,14 +81,6 @@ static int logs_option(Cli *cli, int opt, const char *arg, void *userdata, CliEr
                 r = parse_uint64("offset", arg, &a->offset, e);
                 a->offset_set = true;
                 break;
-        case ARG_STDOUT_OFFSET:
-                r = parse_uint64("stdout offset", arg, &a->stdout_offset, e);
-                a->stdout_offset_set = true;
-                break;
-        case ARG_STDERR_OFFSET:
-                r = parse_uint64("stderr offset", arg, &a->stderr_offset, e);
-                a->stderr_offset_set = true;
-                break;
         case ARG_TAIL:
                 r = parse_uint64("line count", arg, &a->tail, e);
                 a->tail_set = true;
@@ -100,34 +89,35 @@ static int logs_option(Cli *cli, int opt, const char *arg, void *userdata, CliEr
                 a->merge = true;
                 break;
         default:
-                return 0;
+                return offset_option(opt, arg, &a->offsets, e);
         }
         return r < 0 ? r : 1;
 }
 
 /* The checks that need every option. */
-static int logs_args_check(Cli *cli, LogsArgs *a, CliError *e) {
+static int logs_args_check(Cli *cli, void *userdata, CliError *e) {
+        LogsArgs *a = userdata;
         const int out = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDOUT;
         const int err = JOBRUNNER__V1__OUTPUT_STREAM__OUTPUT_STREAM_STDERR;
 
         if (a->merge && cli->json)
                 return cli_usage(cli, e, "--merge and --json exclude each other (JSON names each chunk's stream)");
-        if (a->tail_set && (a->offset_set || a->stdout_offset_set || a->stderr_offset_set))
+        if (a->tail_set && (a->offset_set || a->offsets.stdout_set || a->offsets.stderr_set))
                 return cli_usage(cli, e, "--tail and the offset options exclude each other");
         if (a->offset_set) {
                 if (a->stream == 0)
                         return cli_usage(cli, e, "--offset needs --stdout or --stderr; for both streams use "
                                          "--stdout-offset and --stderr-offset");
-                if (a->stdout_offset_set || a->stderr_offset_set)
+                if (a->offsets.stdout_set || a->offsets.stderr_set)
                         return cli_usage(cli, e, "--offset and --stdout-offset/--stderr-offset exclude each other");
                 if (a->stream == out)
-                        a->stdout_offset = a->offset;
+                        a->offsets.stdout_offset = a->offset;
                 else
-                        a->stderr_offset = a->offset;
+                        a->offsets.stderr_offset = a->offset;
         }
-        if (a->stream == err && a->stdout_offset_set)
+        if (a->stream == err && a->offsets.stdout_set)
                 return cli_usage(cli, e, "--stdout-offset has no effect with --stderr");
-        if (a->stream == out && a->stderr_offset_set)
+        if (a->stream == out && a->offsets.stderr_set)
                 return cli_usage(cli, e, "--stderr-offset has no effect with --stdout");
         return 0;
 }
@@ -138,10 +128,9 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
                 { "stdout",        no_argument,       NULL, ARG_STDOUT },
                 { "stderr",        no_argument,       NULL, ARG_STDERR },
                 { "offset",        required_argument, NULL, ARG_OFFSET },
-                { "stdout-offset", required_argument, NULL, ARG_STDOUT_OFFSET },
-                { "stderr-offset", required_argument, NULL, ARG_STDERR_OFFSET },
                 { "tail",          required_argument, NULL, ARG_TAIL },
                 { "merge",         no_argument,       NULL, ARG_MERGE },
+                OFFSET_LONG_OPTIONS,
                 {}
         };
         _cleanup_message_ Jobrunner__V1__GetStatusResponse *status = NULL;
@@ -154,43 +143,20 @@ int verb_logs(Cli *cli, int argc, char **argv, CliError *e) {
         LogsArgs a = {};
         LogsCursor cursor;
         LogsOutput out;
-        FirstContact first = {};
         const char *arg;
         int r;
 
-        r = command_parse_id(cli, argc, argv,
+        r = follow_job_parse(cli, argc, argv,
                              &(CommandSpec) { .short_options = "f", .options = options, .handler = logs_option,
                                               .userdata = &a, .help = help },
-                             &arg, e);
+                             logs_args_check, &arg, e);
         if (r != 0)
                 return r < 0 ? r : 0;
-        r = logs_args_check(cli, &a, e);
+        /* Where the job's streams end, for --tail. */
+        r = follow_job_get(cli, arg, a.follow, a.merge, &out, id, &status, e);
         if (r < 0)
                 return r;
-        r = fanout_find_job(cli, arg, &arg, e);
-        if (r < 0)
-                return r;
-
-        fflush(stdout);
-        logs_output_init(&out, STDOUT_FILENO, STDERR_FILENO, cli->json);
-        out.merge = a.merge;
-
-        /* Following may begin while the daemon restarts, like it may go on
-         * across a restart. */
-        if (a.follow) {
-                r = cli_connect(cli, e);
-                if (r < 0)
-                        return r;
-                first_contact_begin(&first, cli->conn, &out, true);
-        }
-        /* Whether the job exists, and where its streams end (for --tail);
-         * also, once the server has answered, an UNAVAILABLE later on means
-         * it restarted: worth reconnecting. */
-        r = cli_get_job(cli, arg, id, &status, e);
-        first_contact_end(&first);
-        if (r < 0)
-                return r;
-        logs_cursor_init(&cursor, a.stdout_offset, a.stderr_offset);
+        logs_cursor_init(&cursor, a.offsets.stdout_offset, a.offsets.stderr_offset);
 
         if (a.tail_set) {
                 const uint64_t ends[2] = { status->job->stdout_bytes, status->job->stderr_bytes };

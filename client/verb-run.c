@@ -5,13 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "attach.h"
 #include "fanout-run.h"
 #include "first-contact.h"
-#include "interrupt.h"
 #include "jobs.h"
 #include "logs-follow.h"
 #include "print.h"
@@ -113,7 +111,6 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
                 {}
         };
         /* Written by the signal handler on a second Ctrl-C. */
-        static char last_words[256];
         _cleanup_(spec_args_done) SpecArgs a;
         _cleanup_(start_response_freep) Jobrunner__V1__StartResponse *resp = NULL;
         _cleanup_(job_status_freep) JobStatus *end = NULL;
@@ -136,10 +133,9 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         if (cli_fans_out(cli) && (a.interactive || a.tty))
                 return cli_usage(cli, e, "%s takes one context: a job's input comes from one place, and a "
                                  "terminal shows one job", a.interactive ? "-i" : "-t");
-        /* Raw mode needs a terminal to make raw; docker's words. */
-        if (a.interactive && a.tty && !isatty(STDIN_FILENO))
-                return cli_usage(cli, e, "the input device is not a TTY: -it connects this terminal to the job's; "
-                                 "for input from a pipe or file, use -i alone");
+        r = attach_check_tty(cli, a.interactive && a.tty, e);
+        if (r < 0)
+                return r;
         if (cli_fans_out(cli))
                 return fanout_run(cli,
                                   &(FanOutRunOptions) { .spec = &a.spec, .merge = run.merge,
@@ -175,11 +171,9 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         /* On a raw terminal Ctrl-C is the job's: the terminal's own
          * handlers (tty-raw.h) see to the signals that still come. */
         if (!raw) {
-                snprintf(last_words, sizeof(last_words),
-                         "\njobrunner: interrupted; job %s may still be running: jobrunner status %s\n", id, id);
-                r = interrupt_install(last_words);
+                r = run_interrupt_install(id, e);
                 if (r < 0)
-                        return cli_error(e, CLI_EXIT_LOCAL, r, "cannot handle Ctrl-C: %s", strerror(-r));
+                        return r;
         }
 
         logs_cursor_init(&cursor, 0, 0);
@@ -213,17 +207,5 @@ int verb_run(Cli *cli, int argc, char **argv, CliError *e) {
         }
         if (r == -EINTR)
                 return CLI_EXIT_INTERRUPTED;
-        if (r < 0)
-                return r;
-        if (r == 0) {
-                r = wait_job(cli->conn, id, &end, e);
-                if (r < 0)
-                        return r;
-        }
-
-        r = job_exit_status(end);
-        if (r < 0)
-                return cli_error(e, CLI_EXIT_API, -EBADMSG, "job %s: the server reports an end in state %s", id,
-                                 job_state_name(end->state));
-        return r;
+        return job_followed_exit(cli->conn, id, r, &end, e);
 }

@@ -73,6 +73,16 @@ int fake_keys_make(char *dir, size_t size, const char *template, const FakeKeysS
         return 0;
 }
 
+int fake_keys_make_operator(char *dir, size_t size, const char *template) {
+        static const FakeKeysStep steps[] = {
+                { NULL, { "init" } },
+                { NULL, { "server", "127.0.0.1", "localhost" } },
+                { NULL, { "user", "alice", "operator" } },
+        };
+
+        return fake_keys_make(dir, size, template, steps, ELEMENTSOF(steps));
+}
+
 void fake_keys_remove(const char *dir) {
         char *argv[] = { (char *) "/bin/rm", (char *) "-rf", (char *) dir, NULL };
         pid_t pid;
@@ -213,10 +223,10 @@ char *fake_peer_cn(grpc_call *call) {
         return cn ?: strdup("");
 }
 
-bool fake_send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *m, bool send_metadata) {
+bool fake_send_message(grpc_call *call, const ProtobufCMessage *m, bool send_metadata) {
         grpc_op ops[2] = {};
         size_t n = 0;
-        grpc_byte_buffer *bb = fake_pack_message(&m->base);
+        grpc_byte_buffer *bb = fake_pack_message(m);
         bool ok;
 
         if (send_metadata)
@@ -226,6 +236,10 @@ bool fake_send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *
         ok = fake_server_batch(call, ops, n);
         grpc_byte_buffer_destroy(bb);
         return ok;
+}
+
+bool fake_send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *m, bool send_metadata) {
+        return fake_send_message(call, &m->base, send_metadata);
 }
 
 bool fake_send_chunk(grpc_call *call, Jobrunner__V1__OutputStream stream, uint64_t offset, const void *data,

@@ -51,6 +51,10 @@ int fake_keys_make(char *dir, size_t size, const char *template, const FakeKeysS
 /* rm -rf dir, unless it is empty; for a ReportHook(POST_ALL). */
 void fake_keys_remove(const char *dir);
 
+/* fake_keys_make() of the keys most tests use: the server's for 127.0.0.1
+ * and localhost, and user alice's with the operator role. */
+int fake_keys_make_operator(char *dir, size_t size, const char *template);
+
 /* The keys directory, or NULL if it was not made. */
 const char *fake_keys_dir(void);
 
@@ -143,8 +147,10 @@ void fake_finish_call(grpc_call *call, bool send_metadata, grpc_byte_buffer *mes
 /* The CN of the client's certificate, "" if none; to be freed. */
 char *fake_peer_cn(grpc_call *call);
 
-/* One message of a Logs stream, with the initial metadata first if
- * send_metadata; false if the call is over. */
+/* One message of a server stream (Logs, Attach), with the initial
+ * metadata first if send_metadata; false if the call is over. */
+bool fake_send_message(grpc_call *call, const ProtobufCMessage *m, bool send_metadata);
+/* fake_send_message() of a Logs stream. */
 bool fake_send_logs_message(grpc_call *call, const Jobrunner__V1__LogsResponse *m, bool send_metadata);
 bool fake_send_chunk(grpc_call *call, Jobrunner__V1__OutputStream stream, uint64_t offset, const void *data,
                      size_t len, bool send_metadata);

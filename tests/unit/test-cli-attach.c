@@ -41,16 +41,9 @@
 
 static char keys_dir[PATH_MAX];
 
-static const FakeKeysStep key_steps[] = {
-        { NULL,    { "init" } },
-        { NULL,    { "server", "127.0.0.1", "localhost" } },
-        { NULL,    { "user", "alice", "operator" } },
-};
-
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
         (void) set;
-        (void) fake_keys_make(keys_dir, sizeof(keys_dir), "/tmp/jr-test-cli-attach.XXXXXX", key_steps,
-                              ELEMENTSOF(key_steps));
+        (void) fake_keys_make_operator(keys_dir, sizeof(keys_dir), "/tmp/jr-test-cli-attach.XXXXXX");
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
@@ -130,19 +123,10 @@ static void reply_status(FakeRequest *r, const ProtobufCMessageDescriptor *type,
 }
 
 static bool send_response(grpc_call *call, const Jobrunner__V1__AttachResponse *m, bool *send_metadata) {
-        grpc_op ops[2] = {};
-        size_t n = 0;
-        grpc_byte_buffer *bb = fake_pack_message(&m->base);
-        bool ok;
+        bool metadata = *send_metadata;
 
-        if (*send_metadata)
-                ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         *send_metadata = false;
-        ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n++].data.send_message.send_message = bb;
-        ok = fake_server_batch(call, ops, n);
-        grpc_byte_buffer_destroy(bb);
-        return ok;
+        return fake_send_message(call, &m->base, metadata);
 }
 
 static bool send_echo(grpc_call *call, uint64_t offset, size_t len, bool *send_metadata) {

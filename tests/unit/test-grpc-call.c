@@ -29,16 +29,9 @@
 
 static char keys_dir[PATH_MAX];
 
-static const FakeKeysStep key_steps[] = {
-        { NULL, { "init" } },
-        { NULL, { "server", "127.0.0.1", "localhost" } },
-        { NULL, { "user", "alice", "operator" } },
-};
-
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
         (void) set;
-        (void) fake_keys_make(keys_dir, sizeof(keys_dir), "/tmp/jr-test-grpc-call.XXXXXX", key_steps,
-                              ELEMENTSOF(key_steps));
+        (void) fake_keys_make_operator(keys_dir, sizeof(keys_dir), "/tmp/jr-test-grpc-call.XXXXXX");
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
