@@ -193,19 +193,31 @@ char **command_environment(char *const *base, char *const *env) {
 
 #define STDIN_MAGIC "jobrunner-stdin 1\n"
 
-int command_socket_new(int command_fd, int stdin_fd) {
-        _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
+/* The one message: its words and room for exactly two descriptors. */
+typedef struct StdinMessage {
         union {
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(2 * sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = (char *) STDIN_MAGIC, .iov_len = strlen(STDIN_MAGIC) };
-        struct msghdr msg = {
-                .msg_iov = &iov,
+        } control;
+        char data[sizeof(STDIN_MAGIC)];
+        struct iovec iov;
+        struct msghdr msg;
+} StdinMessage;
+
+static void stdin_message_init(StdinMessage *m, size_t data_len) {
+        memset(m, 0, sizeof(*m));
+        m->iov = (struct iovec) { .iov_base = m->data, .iov_len = data_len };
+        m->msg = (struct msghdr) {
+                .msg_iov = &m->iov,
                 .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control.buf),
+                .msg_control = &m->control,
+                .msg_controllen = sizeof(m->control.buf),
         };
+}
+
+int command_socket_new(int command_fd, int stdin_fd) {
+        _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
+        StdinMessage m;
         struct cmsghdr *cmsg;
         int fds[2] = { command_fd, stdin_fd };
 
@@ -214,12 +226,14 @@ int command_socket_new(int command_fd, int stdin_fd) {
         /* SEQPACKET: one message, read whole or not at all. */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return -errno;
-        cmsg = &control.header;         /* CMSG_FIRSTHDR() of this buffer */
+        stdin_message_init(&m, strlen(STDIN_MAGIC));
+        memcpy(m.data, STDIN_MAGIC, strlen(STDIN_MAGIC));
+        cmsg = &m.control.header;       /* CMSG_FIRSTHDR() of this buffer */
         cmsg->cmsg_level = SOL_SOCKET;
         cmsg->cmsg_type = SCM_RIGHTS;
         cmsg->cmsg_len = CMSG_LEN(sizeof(fds));
         memcpy(CMSG_DATA(cmsg), fds, sizeof(fds));
-        if (sendmsg(pair[1], &msg, MSG_NOSIGNAL) < 0)
+        if (sendmsg(pair[1], &m.msg, MSG_NOSIGNAL) < 0)
                 return -errno;
         /* The descriptors wait in pair[0]'s queue, whoever holds it, until
          * jobrunner-init takes them; nothing more will come. */
@@ -228,35 +242,25 @@ int command_socket_new(int command_fd, int stdin_fd) {
 }
 
 int command_socket_receive(int fd, int *ret_command_fd, int *ret_stdin_fd) {
-        union {
-                struct cmsghdr header;
-                char buf[CMSG_SPACE(2 * sizeof(int))];
-        } control = {};
-        char data[sizeof(STDIN_MAGIC)];
-        struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
-        struct msghdr msg = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control.buf),
-        };
+        StdinMessage m;
         struct cmsghdr *cmsg;
         int fds[2] = { -EBADF, -EBADF };
         size_t n_fds = 0;
         ssize_t n;
 
+        stdin_message_init(&m, sizeof(m.data));
         do
-                n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+                n = recvmsg(fd, &m.msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         while (n < 0 && errno == EINTR);
         if (n < 0)
                 return errno == EAGAIN ? -EBADMSG : -errno;
-        cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg = CMSG_FIRSTHDR(&m.msg);
         if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
                 n_fds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
                 memcpy(fds, CMSG_DATA(cmsg), (n_fds < ELEMENTSOF(fds) ? n_fds : ELEMENTSOF(fds)) * sizeof(int));
         }
-        if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || n_fds != 2 || (size_t) n != strlen(STDIN_MAGIC) ||
-            memcmp(data, STDIN_MAGIC, strlen(STDIN_MAGIC)) != 0) {
+        if ((m.msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || n_fds != 2 || (size_t) n != strlen(STDIN_MAGIC) ||
+            memcmp(m.data, STDIN_MAGIC, strlen(STDIN_MAGIC)) != 0) {
                 for (size_t i = 0; i < (n_fds < ELEMENTSOF(fds) ? n_fds : ELEMENTSOF(fds)); i++)
                         safe_close(fds[i]);
                 return -EBADMSG;

@@ -27,6 +27,7 @@
 #include "fuzz.h"
 #include "macro.h"
 #include "request.h"
+#include "starter.pb-c.h"
 
 /* The administrators' policies, compiled in: no files. */
 static const char *const policies[] = {
