@@ -15,6 +15,7 @@
 #include "cgroup-usage.h"
 #include "exit-status.h"
 #include "job.h"
+#include "job-io.h"
 #include "job-store.h"
 #include "log.h"
 #include "macro.h"
@@ -564,66 +565,6 @@ static int job_open_output(jr_job *j, int out_fd, int err_fd) {
         if (r < 0)
                 return r;
         return job_new_capture(j, out_fd, err_fd);
-}
-
-/* A terminal: the master, which the daemon reads as the job's stdout and
- * writes its input to, and the slave, which systemd hands the job as its
- * stdout and stderr (and jobrunner-init makes its stdin and controlling
- * terminal).  O_NOCTTY: the daemon must never get a controlling terminal. */
-static int open_terminal(int *ret_master, int *ret_slave) {
-        _cleanup_close_ int master = -EBADF, slave = -EBADF;
-        char name[64];
-
-        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0)
-                return -errno;
-        if (grantpt(master) < 0 || unlockpt(master) < 0)
-                return -errno;
-        errno = ptsname_r(master, name, sizeof(name));
-        if (errno != 0)
-                return -errno;
-        slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (slave < 0)
-                return -errno;
-        /* The size a terminal starts with, until a client sets its own. */
-        if (ioctl(master, TIOCSWINSZ, &(struct winsize) { .ws_row = 24, .ws_col = 80 }) < 0)
-                return -errno;
-        *ret_master = TAKE_FD(master);
-        *ret_slave = TAKE_FD(slave);
-        return 0;
-}
-
-/* What the job's unit gets as stdout, stderr and stdin, and what the
- * daemon keeps: out[0] and err[0] to read (err[0] none for a terminal),
- * input to write to (none without an input). */
-typedef struct JobIo {
-        int out[2], err[2], in[2];
-} JobIo;
-
-static void job_io_done(JobIo *io) {
-        close_pairp(&io->out);
-        close_pairp(&io->err);
-        close_pairp(&io->in);
-}
-
-static int job_io_open(const jr_spec *spec, JobIo *io) {
-        int r;
-
-        if (spec->terminal) {
-                /* The slave twice, as stdout and stderr: the copy in err[1]
-                 * keeps the pair's shape for the code below. */
-                r = open_terminal(&io->out[0], &io->out[1]);
-                if (r < 0)
-                        return r;
-                io->err[1] = fcntl(io->out[1], F_DUPFD_CLOEXEC, 3);
-                io->in[1] = fcntl(io->out[0], F_DUPFD_CLOEXEC, 3);
-                return io->err[1] < 0 || io->in[1] < 0 ? -errno : 0;
-        }
-        if (pipe2(io->out, O_CLOEXEC) < 0 || pipe2(io->err, O_CLOEXEC) < 0)
-                return -errno;
-        if (spec->stdin_mode == JR_STDIN_PIPE && pipe2(io->in, O_CLOEXEC) < 0)
-                return -errno;
-        return 0;
 }
 
 int job_start(jr_job *j, jr_error *e) {
