@@ -138,6 +138,11 @@ if wait_pane 'jr-prompt\$'; then
 fi
 tmux kill-server 2> /dev/null
 
+step "the daemon has no controlling terminal after the terminal jobs"
+checks=$((checks + 1))
+tty_nr=$(awk '{ print $7 }' "/proc/$(systemctl show -p MainPID --value jobrunner.service)/stat")
+[[ $tty_nr == 0 ]] || fail "jobrunnerd's tty_nr is $tty_nr"
+
 step "detach with Ctrl-P Ctrl-Q: the job keeps running and recording"
 tmux new-session -d -s jr -x 80 -y 24 \
         "$CLI run -it -e PS1='jr-prompt\$ ' -- /bin/bash --norc --noprofile -i; echo CLI-EXIT=\$?; sleep 600"
