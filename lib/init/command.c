@@ -195,13 +195,14 @@ char **command_environment(char *const *base, char *const *env) {
 
 /* The one message: its words and room for exactly two descriptors. */
 typedef struct StdinMessage {
+        char data[sizeof(STDIN_MAGIC)];
+        struct iovec iov;
+        struct msghdr msg;
+        /* Last: clang reads CMSG_SPACE() as a size that is not constant. */
         union {
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(2 * sizeof(int))];
         } control;
-        char data[sizeof(STDIN_MAGIC)];
-        struct iovec iov;
-        struct msghdr msg;
 } StdinMessage;
 
 static void stdin_message_init(StdinMessage *m, size_t data_len) {
